@@ -1,0 +1,61 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerErrorHandling } from './http/plugins/errors.ts';
+import type { HttpDeps } from './http/route-deps.ts';
+import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
+import { registerLoginRoutes } from './http/routes/login.ts';
+import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
+import { registerRegistrationRoutes } from './http/routes/registration.ts';
+import { registerServiceRoutes } from './http/routes/service.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+
+export interface AppOptions {
+  readonly logger: Logger;
+  readonly trustProxy: boolean | number | string;
+}
+
+/** Request bodies are tiny JSON or form posts; anything larger is refused before parsing. */
+const bodyLimitBytes = 16 * 1024;
+
+/** Builds the HTTP app from ready dependencies: plugins first, then routes. Does no I/O. */
+export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // fastify accepts a hop count too; its types only list booleans and address lists.
+    trustProxy: options.trustProxy as boolean | string,
+    bodyLimit: bodyLimitBytes,
+    // Per-request lines would double the log volume under load; security events are logged by the routes.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  registerErrorHandling(app);
+  await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: bodyLimitBytes });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Latchkey', description: 'Email + password authentication service', version: deps.version },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerServiceRoutes(app, deps);
+  registerRegistrationRoutes(app, deps);
+  registerEmailVerificationRoutes(app, deps);
+  registerLoginRoutes(app, deps);
+  registerPasswordResetRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,228 @@
+import type { Logger } from 'pino';
+import type { OutboxEntry, OutboxQueue } from '../flows/ports.ts';
+import { renderEmail } from './templates/index.ts';
+import { classifySendFailure, type EmailTransport } from './transport.ts';
+
+export interface EmailDispatcherOptions {
+  readonly queue: OutboxQueue;
+  readonly transport: EmailTransport;
+  /** The From header, e.g. `Latchkey <noreply@example.com>`. */
+  readonly from: string;
+  readonly productName: string;
+  readonly logger: Logger;
+  /** How long to sleep after a short batch; wake() cuts the sleep short. */
+  readonly pollIntervalMilliseconds: number;
+  readonly batchSize?: number;
+  /** Must outlast the transport's send timeout, or a slow send could be leased again and go out twice. */
+  readonly leaseSeconds?: number;
+  /** A temporary failure later than this after queueing abandons the email instead of retrying. */
+  readonly retryWindowSeconds?: number;
+  /** The first retry's upper bound; each further retry doubles it, up to retryMaxMilliseconds. */
+  readonly retryBaseMilliseconds?: number;
+  readonly retryMaxMilliseconds?: number;
+  readonly now?: () => Date;
+  /** In [0, 1); picks each retry delay within its bound (full jitter). */
+  readonly random?: () => number;
+}
+
+export interface EmailDispatcher {
+  /** A transaction just queued mail: claim now rather than at the next poll. */
+  wake(): void;
+  /** Stops claiming, waits for the sends in flight, then resolves. Does not close the transport. */
+  stop(): Promise<void>;
+}
+
+const defaultBatchSize = 10;
+const defaultLeaseSeconds = 120;
+// Twice the longest link lifetime (24 h): a mail server down for a day still gets every message.
+const defaultRetryWindowSeconds = 48 * 60 * 60;
+const defaultRetryBaseMilliseconds = 5_000;
+const defaultRetryMaxMilliseconds = 30 * 60 * 1000;
+const claimFailureMaxBackoffMilliseconds = 30_000;
+const lastErrorMaxLength = 500;
+
+/**
+ * Drains the outbox: claims due entries, renders and sends them, records the outcome. Delivery is at least
+ * once: a crash between the server's acceptance and markEmailSent sends the message again after the lease,
+ * under the same Message-ID.
+ *
+ * What it logs is chosen so that no log line carries a link, a token or a body: outbox id, recipient domain,
+ * SMTP codes.
+ */
+export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDispatcher {
+  const batchSize = options.batchSize ?? defaultBatchSize;
+  const leaseSeconds = options.leaseSeconds ?? defaultLeaseSeconds;
+  const retryWindowMilliseconds = (options.retryWindowSeconds ?? defaultRetryWindowSeconds) * 1000;
+  const retryBaseMilliseconds = options.retryBaseMilliseconds ?? defaultRetryBaseMilliseconds;
+  const retryMaxMilliseconds = options.retryMaxMilliseconds ?? defaultRetryMaxMilliseconds;
+  const now = options.now ?? ((): Date => new Date());
+  const random = options.random ?? Math.random;
+  const { queue, transport, logger } = options;
+
+  let stopping = false;
+  // Set by wake() while a batch runs, so mail queued during a claim is not left waiting for the next poll.
+  let wakeRequested = false;
+  let interruptSleep: (() => void) | null = null;
+
+  function sleep(milliseconds: number, wakeable: boolean): Promise<void> {
+    if (stopping || (wakeable && wakeRequested)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, milliseconds);
+      function finish(): void {
+        clearTimeout(timer);
+        interruptSleep = null;
+        resolve();
+      }
+      interruptSleep = (): void => {
+        if (wakeable || stopping) finish();
+      };
+    });
+  }
+
+  async function deliverEntry(entry: OutboxEntry): Promise<void> {
+    const recipientDomain = extractRecipientDomain(entry.message.to);
+    const logContext = {
+      outboxId: entry.id,
+      template: entry.message.template,
+      recipientDomain,
+      attempts: entry.attempts,
+    };
+    let rendered;
+    try {
+      rendered = renderEmail(entry.message, { productName: options.productName });
+    } catch (error) {
+      // Rendering is pure: it fails the same way every time, so retrying would only delay the verdict.
+      logger.error({ ...logContext, reason: describeError(error) }, 'email abandoned: it cannot be rendered');
+      await recordOutcome(entry, () =>
+        queue.markEmailAbandoned(entry.id, `render failed: ${describeError(error)}`),
+      );
+      return;
+    }
+
+    try {
+      await transport.send({
+        from: options.from,
+        to: entry.message.to,
+        messageId: entry.messageId,
+        ...rendered,
+      });
+    } catch (error) {
+      await handleSendFailure(entry, error, logContext);
+      return;
+    }
+    logger.info(logContext, 'email sent');
+    await recordOutcome(entry, () => queue.markEmailSent(entry.id, now()));
+  }
+
+  async function handleSendFailure(entry: OutboxEntry, error: unknown, logContext: object): Promise<void> {
+    const failure = { ...logContext, ...describeSmtpFailure(error) };
+    const lastError = describeError(error).slice(0, lastErrorMaxLength);
+    if (classifySendFailure(error) === 'permanent') {
+      logger.warn(failure, 'email abandoned: the server refused it permanently');
+      await recordOutcome(entry, () => queue.markEmailAbandoned(entry.id, lastError));
+      return;
+    }
+    const attemptAt = now();
+    if (attemptAt.getTime() - entry.createdAt.getTime() >= retryWindowMilliseconds) {
+      logger.warn(failure, 'email abandoned: still failing at the end of its retry window');
+      await recordOutcome(entry, () => queue.markEmailAbandoned(entry.id, lastError));
+      return;
+    }
+    const delayMilliseconds = computeRetryDelayMilliseconds(entry.attempts);
+    logger.warn({ ...failure, retryInMilliseconds: delayMilliseconds }, 'email send failed, will retry');
+    await recordOutcome(entry, () =>
+      queue.scheduleEmailRetry(entry.id, new Date(attemptAt.getTime() + delayMilliseconds), lastError),
+    );
+  }
+
+  /** Exponential backoff with full jitter, so a recovering server is not hit by every retry at once. */
+  function computeRetryDelayMilliseconds(attempts: number): number {
+    // `attempts` counts the claim that just failed, so the first failure uses the base bound.
+    const exponent = Math.min(Math.max(attempts - 1, 0), 30);
+    const boundMilliseconds = Math.min(retryMaxMilliseconds, retryBaseMilliseconds * 2 ** exponent);
+    return Math.floor(random() * boundMilliseconds);
+  }
+
+  async function recordOutcome(entry: OutboxEntry, record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (error) {
+      // The lease runs out and the entry is claimed again: at worst the message goes out twice.
+      logger.error({ outboxId: entry.id, err: error }, 'email outbox update failed');
+    }
+  }
+
+  async function runLoop(): Promise<void> {
+    let consecutiveClaimFailures = 0;
+    while (!stopping) {
+      wakeRequested = false;
+      let entries: OutboxEntry[];
+      try {
+        entries = await queue.claimDueEmails(batchSize, now(), leaseSeconds);
+        consecutiveClaimFailures = 0;
+      } catch (error) {
+        consecutiveClaimFailures += 1;
+        const backoffMilliseconds = Math.min(
+          claimFailureMaxBackoffMilliseconds,
+          options.pollIntervalMilliseconds * 2 ** Math.min(consecutiveClaimFailures, 16),
+        );
+        logger.error({ err: error, retryInMilliseconds: backoffMilliseconds }, 'email outbox claim failed');
+        // Not cut short by wake(): a struggling database should not be hammered on every registration.
+        await sleep(backoffMilliseconds, false);
+        continue;
+      }
+      await Promise.allSettled(entries.map(deliverEntry));
+      // A full batch suggests more is due: claim again at once.
+      if (entries.length < batchSize) await sleep(options.pollIntervalMilliseconds, true);
+    }
+  }
+
+  const loopFinished = runLoop().catch((error: unknown) => {
+    logger.fatal({ err: error }, 'email dispatcher stopped unexpectedly');
+  });
+  let stopped: Promise<void> | null = null;
+
+  return {
+    wake(): void {
+      if (stopping) return;
+      wakeRequested = true;
+      interruptSleep?.();
+    },
+    stop(): Promise<void> {
+      if (stopped === null) {
+        stopping = true;
+        interruptSleep?.();
+        stopped = loopFinished;
+      }
+      return stopped;
+    },
+  };
+}
+
+function extractRecipientDomain(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** Only codes: an SMTP reply text can quote the full address, and the log gets the domain alone. */
+function describeSmtpFailure(error: unknown): { code?: string; responseCode?: number; command?: string } {
+  if (typeof error !== 'object' || error === null) return {};
+  const { code, responseCode, command } = error as {
+    code?: unknown;
+    responseCode?: unknown;
+    command?: unknown;
+  };
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof responseCode === 'number' ? { responseCode } : {}),
+    ...(typeof command === 'string' ? { command } : {}),
+  };
+}
+
+/** For the outbox row's last_error, which sits beside the recipient anyway; SMTP reply texts are not logged. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

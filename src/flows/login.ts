@@ -1,0 +1,52 @@
+import type { AccountContext } from './context.ts';
+import { secondsFrom } from './context.ts';
+import { createEmailVerificationRequest } from './email-verification.ts';
+import { FlowError } from './errors.ts';
+import type { Session, User } from './model.ts';
+import type { EmailAddress } from '../security/email-address.ts';
+import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../security/passwords.ts';
+import { generateToken, hashToken } from '../security/tokens.ts';
+
+export interface LoginResult {
+  /** The session token: sent once, as bearer token and cookie; only its hash is stored. */
+  readonly token: string;
+  readonly expiresInSeconds: number;
+  readonly user: User;
+}
+
+/** Unknown address and wrong password fail identically, after the same amount of hashing work. */
+export async function logIn(context: AccountContext, email: EmailAddress, password: string): Promise<LoginResult> {
+  const invalid = new FlowError('invalid_credentials', 'Incorrect email or password');
+  const user = await context.users.findUserByEmailKey(email.key);
+  if (user === null || user.passwordHash === null) {
+    await verifyAgainstDummyHash(password);
+    throw invalid;
+  }
+  const check = await verifyPassword(user.passwordHash, password);
+  if (!check.valid) throw invalid;
+  if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
+  if (!user.isVerified) {
+    await context.transactor.runInTransaction((stores) => createEmailVerificationRequest(context, stores, user));
+    throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
+  }
+  if (check.needsRehash) {
+    await context.users.replaceUserPasswordHash(user.id, user.passwordHash, await hashPassword(password));
+  }
+  return createSession(context, user);
+}
+
+async function createSession(context: AccountContext, user: User): Promise<LoginResult> {
+  const token = generateToken();
+  const now = context.clock.now();
+  const session: Session = {
+    tokenHash: hashToken(token),
+    userId: user.id,
+    email: user.email,
+    isActive: user.isActive,
+    isVerified: user.isVerified,
+    createdAt: now,
+    expiresAt: secondsFrom(now, context.sessionLifetimeSeconds),
+  };
+  await context.sessions.createSession(session);
+  return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
+}

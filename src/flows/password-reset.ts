@@ -1,0 +1,73 @@
+import type { AccountContext } from './context.ts';
+import { passwordResetTokenLifetimeSeconds, secondsFrom } from './context.ts';
+import { FlowError } from './errors.ts';
+import type { TransactionStores } from './ports.ts';
+import type { User } from './model.ts';
+import { assertAcceptablePassword } from './password-rules.ts';
+import { hashPassword } from '../security/passwords.ts';
+import { generateToken, hashToken, isWellFormedToken } from '../security/tokens.ts';
+
+/** Inside the caller's transaction: a new reset token (older ones stop working); returns the link. */
+export async function createPasswordResetLink(
+  context: AccountContext,
+  stores: TransactionStores,
+  user: Pick<User, 'id'>,
+): Promise<string> {
+  const token = generateToken();
+  const now = context.clock.now();
+  await stores.tokens.invalidateUserTokens(user.id, 'password_reset', now);
+  await stores.tokens.createToken({
+    tokenHash: hashToken(token),
+    purpose: 'password_reset',
+    userId: user.id,
+    expiresAt: secondsFrom(now, passwordResetTokenLifetimeSeconds),
+  });
+  return context.links.resetPasswordUrl(token);
+}
+
+/** Always the same answer; a known address gets a reset link by email. */
+export async function requestPasswordReset(context: AccountContext, emailKey: string): Promise<void> {
+  const user = await context.users.findUserByEmailKey(emailKey);
+  if (user === null || !user.isActive) return;
+  await context.transactor.runInTransaction(async (stores) => {
+    const url = await createPasswordResetLink(context, stores, user);
+    await stores.outbox.enqueueEmail({ template: 'password_reset', to: user.email, params: { url } });
+  });
+}
+
+/** Whether a reset link is still usable, for the form page; changes nothing. */
+export async function checkPasswordResetToken(context: AccountContext, token: string): Promise<boolean> {
+  if (!isWellFormedToken(token)) return false;
+  return (await context.tokens.findValidToken(hashToken(token), 'password_reset', context.clock.now())) !== null;
+}
+
+/**
+ * Sets the new password, proves the mailbox (the address becomes verified), ends every session of the user
+ * and tells the owner by email. A pre-registration squatter's password is gone after this.
+ */
+export async function resetPassword(context: AccountContext, token: string, newPassword: string): Promise<void> {
+  const invalid = new FlowError('invalid_token', 'Invalid or expired reset token');
+  if (!isWellFormedToken(token)) throw invalid;
+  assertAcceptablePassword(newPassword);
+  const tokenHash = hashToken(token);
+  // A cheap look first, so a bad token never costs a password hash.
+  if ((await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now())) === null) throw invalid;
+  const passwordHash = await hashPassword(newPassword);
+  const userId = await context.transactor.runInTransaction(async (stores: TransactionStores) => {
+    const now = context.clock.now();
+    const consumed = await stores.tokens.consumeToken(tokenHash, 'password_reset', now);
+    if (consumed === null) throw invalid;
+    const user = await stores.users.findUserById(consumed.userId);
+    if (user === null) throw invalid;
+    await stores.users.setUserPasswordHash(user.id, passwordHash, { markVerified: true });
+    await stores.tokens.invalidateUserTokens(user.id, 'password_reset', now);
+    await stores.tokens.invalidateUserTokens(user.id, 'email_verification', now);
+    await stores.outbox.enqueueEmail({
+      template: 'password_changed',
+      to: user.email,
+      params: { resetUrl: context.links.requestPasswordResetUrl() },
+    });
+    return user.id;
+  });
+  await context.sessions.deleteUserSessions(userId);
+}

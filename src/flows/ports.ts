@@ -1,0 +1,93 @@
+import type { EmailMessage, Session, TokenPurpose, User } from './model.ts';
+
+/** Accounts. Addresses are looked up by their key (see normalizeEmailAddress). */
+export interface UserStore {
+  /** Creates the user, or returns null when the address key is taken (never throws on a duplicate). */
+  insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null>;
+  findUserByEmailKey(emailKey: string): Promise<User | null>;
+  findUserById(userId: string): Promise<User | null>;
+  markUserVerified(userId: string): Promise<void>;
+  /** Sets a new hash; `markVerified` because a reset proved the mailbox. */
+  setUserPasswordHash(userId: string, passwordHash: string | null, options?: { markVerified?: boolean }): Promise<void>;
+  /** Rehash on login: only replaces the hash if it is still `currentHash` (no lost update). */
+  replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void>;
+}
+
+/** Single-use tokens sent by email. Only the SHA-256 of a token is stored. */
+export interface TokenStore {
+  createToken(input: { tokenHash: string; purpose: TokenPurpose; userId: string; expiresAt: Date }): Promise<void>;
+  /** Unused, unexpired token of that purpose, or null. Does not consume it. */
+  findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  /**
+   * Consumes the token in one atomic statement: of any number of concurrent calls for one token, exactly one
+   * returns the user id; the others (and any later call) get null.
+   */
+  consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  /** Every still-usable token of that purpose and user stops working. */
+  invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void>;
+}
+
+/** The outbox: emails written in the same transaction as the rows that promised them. */
+export interface EmailOutbox {
+  enqueueEmail(message: EmailMessage): Promise<void>;
+}
+
+/** The stores that take part in one database transaction. */
+export interface TransactionStores {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly outbox: EmailOutbox;
+}
+
+/** Runs `work` in one database transaction: either every write (and every queued email) lands, or none. */
+export interface Transactor {
+  runInTransaction<T>(work: (stores: TransactionStores) => Promise<T>): Promise<T>;
+}
+
+/** Login sessions (PostgreSQL or Redis). Keyed by the SHA-256 of the session token. */
+export interface SessionStore {
+  createSession(session: Session): Promise<void>;
+  /** The session, or null when unknown, revoked or expired. */
+  findSession(tokenHash: string, now: Date): Promise<Session | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Revokes every session of the user (password reset, deactivation). */
+  deleteUserSessions(userId: string): Promise<void>;
+}
+
+/** One queued email as the dispatcher sees it. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly messageId: string;
+  readonly message: EmailMessage;
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
+/** The dispatcher's side of the outbox. Safe with several dispatchers: a claimed entry is leased to one. */
+export interface OutboxQueue {
+  /** Leases up to `limit` due entries for `leaseSeconds`; a crashed dispatcher's lease runs out and the entry returns. */
+  claimDueEmails(limit: number, now: Date, leaseSeconds: number): Promise<OutboxEntry[]>;
+  markEmailSent(id: string, now: Date): Promise<void>;
+  scheduleEmailRetry(id: string, nextAttemptAt: Date, error: string): Promise<void>;
+  markEmailAbandoned(id: string, error: string): Promise<void>;
+}
+
+export interface RateLimitDecision {
+  readonly allowed: boolean;
+  readonly retryAfterSeconds: number;
+}
+
+/** A fixed budget of `points` per `durationSeconds` for each key, shared by every instance that shares the store. */
+export interface RateLimiter {
+  consume(key: string): Promise<RateLimitDecision>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Something a readiness probe can ask. */
+export interface HealthCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+import type { AccountContext } from './context.ts';
+import { createEmailVerificationRequest } from './email-verification.ts';
+import { createPasswordResetLink } from './password-reset.ts';
+import { assertAcceptablePassword } from './password-rules.ts';
+import type { User } from './model.ts';
+import type { EmailAddress } from '../security/email-address.ts';
+import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../security/passwords.ts';
+
+/**
+ * Registers an address. The caller answers the same way whatever happens here: a new address gets a
+ * verification email, an existing one gets an "you already have an account" email with a reset link, so
+ * the response never tells whether an address is registered. Each path costs one argon2id computation.
+ */
+export async function registerAccount(context: AccountContext, email: EmailAddress, password: string): Promise<void> {
+  assertAcceptablePassword(password);
+  const existing = await context.users.findUserByEmailKey(email.key);
+  if (existing !== null) return answerExistingRegistration(context, existing, password);
+
+  const passwordHash = await hashPassword(password);
+  const created = await context.transactor.runInTransaction(async (stores) => {
+    const user = await stores.users.insertUser({ email: email.address, emailKey: email.key, passwordHash });
+    if (user !== null) await createEmailVerificationRequest(context, stores, user);
+    return user;
+  });
+  if (created !== null) return;
+  // Lost a race with a concurrent registration of the same address: it exists now.
+  const winner = await context.users.findUserByEmailKey(email.key);
+  if (winner !== null) await answerExistingRegistration(context, winner, password);
+}
+
+async function answerExistingRegistration(context: AccountContext, user: User, password: string): Promise<void> {
+  const check =
+    user.passwordHash === null
+      ? (await verifyAgainstDummyHash(password), { valid: false })
+      : await verifyPassword(user.passwordHash, password);
+  await context.transactor.runInTransaction(async (stores) => {
+    if (!user.isVerified && check.valid) {
+      // The same person again (a double submit, a lost email): send a fresh link.
+      await createEmailVerificationRequest(context, stores, user);
+      return;
+    }
+    if (!user.isVerified) {
+      // Two different passwords for one unverified address: one of them belongs to someone who does not own
+      // the mailbox. Neither may survive: the password is cleared and pending verification links die, so only
+      // the reset link sent to the mailbox can set a password.
+      await stores.users.setUserPasswordHash(user.id, null);
+      await stores.tokens.invalidateUserTokens(user.id, 'email_verification', context.clock.now());
+    }
+    const resetUrl = await createPasswordResetLink(context, stores, user);
+    await stores.outbox.enqueueEmail({ template: 'already_registered', to: user.email, params: { resetUrl } });
+  });
+}

@@ -1,0 +1,25 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FlowError } from '../flows/errors.ts';
+import { renderErrorPage } from './pages/reset-password.ts';
+
+/** A plain HTML form posted this request (the pages work without JavaScript): answer with a page. */
+export function isFormPost(request: FastifyRequest): boolean {
+  return (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/** For form posts, a flow's refusal becomes a readable page with the same status the JSON API would use. */
+export async function answerForm(
+  reply: FastifyReply,
+  work: () => Promise<void>,
+  successPage: () => string,
+  statusOnSuccess = 200,
+): Promise<FastifyReply> {
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof FlowError)) throw error;
+    const status = error.code === 'invalid_token' ? 400 : error.code === 'rate_limited' ? 429 : 422;
+    return reply.status(status).type('text/html; charset=utf-8').send(renderErrorPage(error.message));
+  }
+  return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage());
+}

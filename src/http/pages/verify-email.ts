@@ -1,0 +1,23 @@
+import { escapeHtml, renderMessagePage, renderPage } from './layout.ts';
+
+/** GET shows this and changes nothing: link scanners open links, only the button's POST verifies. */
+export function renderVerifyEmailPage(token: string, usable: boolean): string {
+  if (!usable) {
+    return renderMessagePage(
+      'Link not valid',
+      'This verification link is invalid, expired or already used. Log in to get a new one.',
+    );
+  }
+  return renderPage(
+    'Confirm your email address',
+    `<p>Press the button to confirm this address for your account.</p>
+<form method="post" action="/verify-email">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<button type="submit">Confirm my email address</button>
+</form>`,
+  );
+}
+
+export function renderEmailVerifiedPage(): string {
+  return renderMessagePage('Email verified', 'Your email address is confirmed. You can now log in.');
+}

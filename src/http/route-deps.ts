@@ -1,0 +1,22 @@
+import type { AccountContext } from '../flows/context.ts';
+import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
+
+export type RateLimitedRoute =
+  | 'register'
+  | 'verify_email'
+  | 'resend_verification'
+  | 'login'
+  | 'request_password_reset'
+  | 'reset_password';
+
+/** What the HTTP layer is given; it never picks adapters itself. */
+export interface HttpDeps {
+  readonly account: AccountContext;
+  /** Per client IP and route; a missing entry means no limit (RATE_LIMIT_ENABLED=false). */
+  readonly clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>>;
+  readonly healthChecks: readonly HealthCheck[];
+  readonly appBaseUrl: URL;
+  /** Secure cookies unless the service is plainly local http. */
+  readonly secureCookies: boolean;
+  readonly version: string;
+}

@@ -1,0 +1,55 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { checkEmailVerificationToken, verifyEmailAddress } from '../../flows/email-verification.ts';
+import { answerForm, isFormPost } from '../form-reply.ts';
+import { renderEmailVerifiedPage, renderVerifyEmailPage } from '../pages/verify-email.ts';
+import { limitByClientIp } from '../plugins/rate-limit.ts';
+import type { HttpDeps } from '../route-deps.ts';
+import { ErrorResponse, MessageResponse, TokenField } from '../schemas.ts';
+
+export function registerEmailVerificationRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const limit = limitByClientIp(deps.clientIpLimiters.verify_email, 'verify_email');
+
+  app.get(
+    '/verify-email',
+    {
+      schema: {
+        summary: 'The page an emailed verification link opens (a confirm button; GET changes nothing)',
+        tags: ['pages'],
+        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
+        produces: ['text/html'],
+      },
+      preHandler: limit,
+    },
+    async (request, reply) => {
+      const token = request.query.token ?? '';
+      const usable = await checkEmailVerificationToken(deps.account, token);
+      return reply
+        .status(usable ? 200 : 400)
+        .type('text/html; charset=utf-8')
+        .send(renderVerifyEmailPage(token, usable));
+    },
+  );
+
+  app.post(
+    '/verify-email',
+    {
+      schema: {
+        summary: 'Consume a verification token (JSON, or the confirm page form)',
+        tags: ['accounts'],
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        body: Type.Object({ token: TokenField }),
+        response: { 200: MessageResponse, 400: ErrorResponse, 429: ErrorResponse },
+      },
+      preHandler: limit,
+    },
+    async (request, reply) => {
+      if (isFormPost(request)) {
+        return answerForm(reply, () => verifyEmailAddress(deps.account, request.body.token), renderEmailVerifiedPage);
+      }
+      await verifyEmailAddress(deps.account, request.body.token);
+      return { message: 'Email verified successfully' };
+    },
+  );
+}

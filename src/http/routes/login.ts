@@ -1,0 +1,110 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FlowError } from '../../flows/errors.ts';
+import { logIn } from '../../flows/login.ts';
+import type { Session } from '../../flows/model.ts';
+import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
+import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts';
+import { limitByClientIp } from '../plugins/rate-limit.ts';
+import type { HttpDeps } from '../route-deps.ts';
+import { EmailField, ErrorResponse, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
+
+const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
+
+export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  async function requireSession(request: FastifyRequest): Promise<Session> {
+    const token = readSessionToken(request);
+    const session = token === undefined ? null : await findSessionByToken(deps.account, token);
+    if (session === null) throw new FlowError('not_authenticated', 'Not authenticated');
+    return session;
+  }
+
+  function clearSessionCookie(reply: FastifyReply): void {
+    reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies });
+  }
+
+  app.post(
+    '/login',
+    {
+      schema: {
+        summary: 'Log in: a bearer token and a session cookie for one revocable session',
+        tags: ['sessions'],
+        body: Type.Object({ email: EmailField, password: PasswordField }),
+        response: {
+          200: Type.Object({
+            access_token: Type.String(),
+            token_type: Type.Literal('bearer'),
+            expires_in: Type.Integer({ description: 'seconds' }),
+            user: Type.Object({ id: Type.String(), email: Type.String(), is_verified: Type.Boolean() }),
+          }),
+          401: ErrorResponse,
+          403: ErrorResponse,
+          422: ErrorResponse,
+          429: ErrorResponse,
+        },
+      },
+      preHandler: limitByClientIp(deps.clientIpLimiters.login, 'login'),
+    },
+    async (request, reply) => {
+      let result;
+      try {
+        result = await logIn(deps.account, readEmailAddress(request.body.email), request.body.password);
+      } catch (error) {
+        if (error instanceof FlowError) {
+          request.log.info({ ip: request.ip, outcome: error.code }, 'login refused');
+        }
+        throw error;
+      }
+      request.log.info({ ip: request.ip, userId: result.user.id, outcome: 'success' }, 'login');
+      reply.setCookie(sessionCookieName, result.token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.secureCookies,
+        maxAge: result.expiresInSeconds,
+      });
+      return {
+        access_token: result.token,
+        token_type: 'bearer' as const,
+        expires_in: result.expiresInSeconds,
+        user: { id: result.user.id, email: result.user.email, is_verified: result.user.isVerified },
+      };
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        summary: 'Who am I: the account behind the bearer token or session cookie',
+        tags: ['sessions'],
+        security: bearerSecurity,
+        response: { 200: UserResponse, 401: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const session = await requireSession(request);
+      return { id: session.userId, email: session.email, is_active: session.isActive, is_verified: session.isVerified };
+    },
+  );
+
+  app.post(
+    '/logout',
+    {
+      schema: {
+        summary: 'End this session: its bearer token and cookie are refused from now on',
+        tags: ['sessions'],
+        security: bearerSecurity,
+        response: { 200: MessageResponse, 401: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const session = await requireSession(request);
+      await invalidateSession(deps.account, session);
+      clearSessionCookie(reply);
+      return { message: 'Logged out successfully' };
+    },
+  );
+}

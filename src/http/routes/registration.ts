@@ -1,0 +1,49 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { registerAccount } from '../../flows/registration.ts';
+import { resendEmailVerification } from '../../flows/email-verification.ts';
+import { limitByClientIp } from '../plugins/rate-limit.ts';
+import type { HttpDeps } from '../route-deps.ts';
+import { EmailField, ErrorResponse, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
+
+export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/register',
+    {
+      schema: {
+        summary: 'Create an account; a verification email follows',
+        description:
+          'The answer is the same whether or not the address is registered; an existing address gets an email with a reset link instead.',
+        tags: ['accounts'],
+        body: Type.Object({ email: EmailField, password: PasswordField }),
+        response: { 200: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
+      },
+      preHandler: limitByClientIp(deps.clientIpLimiters.register, 'register'),
+    },
+    async (request) => {
+      await registerAccount(deps.account, readEmailAddress(request.body.email), request.body.password);
+      return { message: 'User registered successfully' };
+    },
+  );
+
+  app.post(
+    '/resend-verification',
+    {
+      schema: {
+        summary: 'Send a fresh verification link to an unverified account',
+        tags: ['accounts'],
+        body: Type.Object({ email: EmailField }),
+        response: { 202: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
+      },
+      preHandler: limitByClientIp(deps.clientIpLimiters.resend_verification, 'resend_verification'),
+    },
+    async (request, reply) => {
+      await resendEmailVerification(deps.account, readEmailAddress(request.body.email).key);
+      return reply
+        .status(202)
+        .send({ message: 'If the address has an unverified account, a new verification link has been sent' });
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { stylesheet } from '../pages/layout.ts';
+import type { HttpDeps } from '../route-deps.ts';
+
+const healthCheckTimeoutMilliseconds = 2_000;
+
+export function registerServiceRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'Service name and version',
+        tags: ['service'],
+        response: { 200: Type.Object({ message: Type.String(), version: Type.String() }) },
+      },
+    },
+    async () => ({ message: 'Latchkey Authentication API', version: deps.version }),
+  );
+
+  app.get(
+    '/health/live',
+    { schema: { summary: 'The process is up', tags: ['service'] } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/health/ready',
+    { schema: { summary: 'The database and Redis answer', tags: ['service'] } },
+    async (_request, reply) => {
+      const results = await Promise.all(
+        deps.healthChecks.map(async (check) => {
+          try {
+            await Promise.race([
+              check.check(),
+              new Promise((_, reject) =>
+                setTimeout(() => reject(new Error('timeout')), healthCheckTimeoutMilliseconds).unref(),
+              ),
+            ]);
+            return [check.name, 'ok'] as const;
+          } catch {
+            return [check.name, 'unavailable'] as const;
+          }
+        }),
+      );
+      const ready = results.every(([, status]) => status === 'ok');
+      if (!ready) reply.header('retry-after', '5');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    },
+  );
+
+  app.get('/assets/latchkey.css', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
+  );
+}

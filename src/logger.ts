@@ -1,0 +1,28 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths that may carry a secret; the logger writes [REDACTED] in their place. */
+export const redactedLogPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  'new_password',
+  'token',
+  'access_token',
+  '*.password',
+  '*.new_password',
+  '*.token',
+  '*.access_token',
+  'body.password',
+  'body.new_password',
+  'body.token',
+];
+
+export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    { level: options.level, redact: { paths: redactedLogPaths, censor: '[REDACTED]' } },
+    options.destination,
+  );
+}

@@ -1,0 +1,57 @@
+// Process entry: configuration, dependencies, HTTP, the mail dispatcher, and a graceful stop on SIGTERM.
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createDeps } from './deps.ts';
+import { createLogger } from './logger.ts';
+
+const shutdownTimeoutMilliseconds = 15_000;
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Latchkey cannot start, ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger({ level: config.logLevel });
+const deps = await createDeps(config, logger);
+const app = await buildApp(deps.http, { logger, trustProxy: config.trustProxy });
+await app.listen({ host: config.host, port: config.port });
+const stopEmailDelivery = config.emailDispatcherEnabled ? deps.startEmailDelivery() : async () => {};
+logger.info(
+  {
+    url: config.appBaseUrl.href,
+    database: deps.database.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql',
+    sessions: config.redisUrl !== undefined ? 'redis' : 'database',
+    email: config.smtp !== undefined ? `smtp ${config.smtp.host}:${config.smtp.port}` : 'console',
+  },
+  'Latchkey is listening',
+);
+
+let stopping = false;
+async function shutDown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, shutdownTimeoutMilliseconds);
+  forced.unref();
+  try {
+    await app.close();
+    await stopEmailDelivery();
+    await deps.close();
+    clearTimeout(forced);
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGTERM', () => void shutDown('SIGTERM'));
+process.once('SIGINT', () => void shutDown('SIGINT'));

@@ -1,0 +1,24 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const tokenBytes = 32;
+
+/** A 256-bit token from the CSPRNG, URL-safe (43 characters). */
+export function generateToken(): string {
+  return randomBytes(tokenBytes).toString('base64url');
+}
+
+/** What storage keeps instead of a token: its SHA-256, hex. A leaked table yields no usable token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Well-formed tokens only: anything else is refused before any lookup. */
+export function isWellFormedToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(token);
+}
+
+export function equalInConstantTime(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,105 @@
+import { drizzle, type NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import pg from 'pg';
+
+/** A drizzle handle: the pool, or one transaction on it. */
+export type Db = PgDatabase<NodePgQueryResultHKT>;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly pool: pg.Pool;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; without it, embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly poolSize: number;
+  /** Called for errors of idle pooled connections (a restarted server); without a handler they crash the process. */
+  readonly onPoolError?: (error: Error) => void;
+}
+
+const pgliteSocketPort = 5432;
+const pgliteStartTimeoutMilliseconds = 60_000;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl !== undefined) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    pool.on('error', (error) => options.onPoolError?.(error));
+    return { kind: 'postgres', pool, db: drizzle({ client: pool }), close: () => pool.end() };
+  }
+  return openEmbeddedDatabase(options);
+}
+
+async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database> {
+  const pgliteDir = join(options.dataDir, 'pglite');
+  mkdirSync(pgliteDir, { recursive: true, mode: 0o700 });
+  // A Unix socket in a private folder: no TCP port, so no other local user can reach the embedded database.
+  const socketDir = mkdtempSync(join(tmpdir(), 'latchkey-pglite-'));
+  const socketPath = join(socketDir, `.s.PGSQL.${pgliteSocketPort}`);
+  const worker = new Worker(new URL('./pglite-worker.ts', import.meta.url), {
+    workerData: { dataDir: pgliteDir, socketPath, maxConnections: options.poolSize + 2 },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('embedded database did not start in time')),
+      pgliteStartTimeoutMilliseconds,
+    );
+    worker.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    worker.on('message', (message: { type: string; message?: string }) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      } else if (message.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`embedded database failed to start: ${message.message ?? 'unknown error'}`));
+      }
+    });
+  });
+  const pool = new pg.Pool({
+    host: socketDir,
+    port: pgliteSocketPort,
+    user: 'postgres',
+    database: 'postgres',
+    max: options.poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 0,
+  });
+  pool.on('error', (error) => options.onPoolError?.(error));
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'pglite',
+    pool,
+    db: drizzle({ client: pool }),
+    close: () =>
+      (closing ??= (async () => {
+        await pool.end();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 10_000);
+          worker.on('message', (message: { type: string }) => {
+            if (message.type === 'closed') {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          worker.postMessage('close');
+        });
+        await worker.terminate();
+        if (existsSync(socketDir)) rmSync(socketDir, { recursive: true, force: true });
+      })()),
+  };
+}

@@ -1,0 +1,104 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import type { EmailMessage } from '../../flows/model.ts';
+import type { EmailOutbox, OutboxEntry, OutboxQueue } from '../../flows/ports.ts';
+import type { SecretBox } from '../../security/secret-box.ts';
+import type { Db } from './database.ts';
+import { emailOutbox } from './schema.ts';
+
+/** Writes emails into the outbox table inside the caller's transaction. */
+export class PostgresEmailOutbox implements EmailOutbox {
+  readonly #db: Db;
+  readonly #box: SecretBox;
+  readonly #messageIdDomain: string;
+  readonly #onEnqueued: () => void;
+
+  constructor(db: Db, options: { box: SecretBox; messageIdDomain: string; onEnqueued?: () => void }) {
+    this.#db = db;
+    this.#box = options.box;
+    this.#messageIdDomain = options.messageIdDomain;
+    this.#onEnqueued = options.onEnqueued ?? (() => {});
+  }
+
+  async enqueueEmail(message: EmailMessage): Promise<void> {
+    const id = randomUUID();
+    await this.#db.insert(emailOutbox).values({
+      id,
+      // Stable across retries, so a receiving server that got a message twice can tell.
+      messageId: `<${id}@${this.#messageIdDomain}>`,
+      recipient: message.to,
+      template: message.template,
+      payload: this.#box.seal(JSON.stringify(message)),
+    });
+    this.#onEnqueued();
+  }
+}
+
+/** The dispatcher's view of the outbox: leases with FOR UPDATE SKIP LOCKED, so dispatchers never share a row. */
+export class PostgresOutboxQueue implements OutboxQueue {
+  readonly #db: Db;
+  readonly #box: SecretBox;
+
+  constructor(db: Db, options: { box: SecretBox }) {
+    this.#db = db;
+    this.#box = options.box;
+  }
+
+  async claimDueEmails(limit: number, now: Date, leaseSeconds: number): Promise<OutboxEntry[]> {
+    const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
+    const result = await this.#db.execute<{
+      id: string;
+      message_id: string;
+      payload: string | null;
+      attempts: number;
+      created_at: Date | string;
+    }>(sql`
+      update email_outbox set status = 'processing', locked_until = ${leaseEnd.toISOString()}, attempts = attempts + 1
+      where id in (
+        select id from email_outbox
+        where (status = 'queued' and next_attempt_at <= ${now.toISOString()})
+           or (status = 'processing' and locked_until <= ${now.toISOString()})
+        order by next_attempt_at
+        limit ${limit}
+        for update skip locked)
+      returning id, message_id, payload, attempts, created_at`);
+    const entries: OutboxEntry[] = [];
+    for (const row of result.rows) {
+      const opened = row.payload === null ? null : this.#box.open(row.payload);
+      if (opened === null) {
+        // Sealed under another SECRET_KEY: it can never be sent, so it must not block the queue.
+        await this.markEmailAbandoned(row.id, 'payload cannot be decrypted with the current SECRET_KEY');
+        continue;
+      }
+      entries.push({
+        id: row.id,
+        messageId: row.message_id,
+        message: JSON.parse(opened) as EmailMessage,
+        attempts: row.attempts,
+        createdAt: new Date(row.created_at),
+      });
+    }
+    return entries;
+  }
+
+  async markEmailSent(id: string, now: Date): Promise<void> {
+    await this.#db
+      .update(emailOutbox)
+      .set({ status: 'sent', sentAt: now, payload: null, lockedUntil: null, lastError: null })
+      .where(and(eq(emailOutbox.id, id), eq(emailOutbox.status, 'processing')));
+  }
+
+  async scheduleEmailRetry(id: string, nextAttemptAt: Date, error: string): Promise<void> {
+    await this.#db
+      .update(emailOutbox)
+      .set({ status: 'queued', nextAttemptAt, lockedUntil: null, lastError: error.slice(0, 500) })
+      .where(and(eq(emailOutbox.id, id), eq(emailOutbox.status, 'processing')));
+  }
+
+  async markEmailAbandoned(id: string, error: string): Promise<void> {
+    await this.#db
+      .update(emailOutbox)
+      .set({ status: 'abandoned', payload: null, lockedUntil: null, lastError: error.slice(0, 500) })
+      .where(eq(emailOutbox.id, id));
+  }
+}

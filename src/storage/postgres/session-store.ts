@@ -1,0 +1,34 @@
+import { and, eq, gt } from 'drizzle-orm';
+import type { Session } from '../../flows/model.ts';
+import type { SessionStore } from '../../flows/ports.ts';
+import type { Db } from './database.ts';
+import { sessions } from './schema.ts';
+
+/** Sessions in PostgreSQL (embedded mode, or production without Redis): a restart logs nobody out. */
+export class PostgresSessionStore implements SessionStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async createSession(session: Session): Promise<void> {
+    await this.#db.insert(sessions).values(session);
+  }
+
+  async findSession(tokenHash: string, now: Date): Promise<Session | null> {
+    const rows = await this.#db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.#db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await this.#db.delete(sessions).where(eq(sessions.userId, userId));
+  }
+}

@@ -1,0 +1,52 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { TokenPurpose } from '../../flows/model.ts';
+import type { TokenStore } from '../../flows/ports.ts';
+import type { Db } from './database.ts';
+import { userTokens } from './schema.ts';
+
+export class PostgresTokenStore implements TokenStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async createToken(input: { tokenHash: string; purpose: TokenPurpose; userId: string; expiresAt: Date }): Promise<void> {
+    await this.#db.insert(userTokens).values(input);
+  }
+
+  async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null> {
+    const rows = await this.#db
+      .select({ userId: userTokens.userId })
+      .from(userTokens)
+      .where(this.#usable(tokenHash, purpose, now))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null> {
+    // One UPDATE ... WHERE consumed_at IS NULL: the row lock makes concurrent consumers queue, and every one
+    // after the first finds consumed_at set, so exactly one wins.
+    const rows = await this.#db
+      .update(userTokens)
+      .set({ consumedAt: now })
+      .where(this.#usable(tokenHash, purpose, now))
+      .returning({ userId: userTokens.userId });
+    return rows[0] ?? null;
+  }
+
+  async invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
+    await this.#db
+      .update(userTokens)
+      .set({ consumedAt: now })
+      .where(and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose), isNull(userTokens.consumedAt)));
+  }
+
+  #usable(tokenHash: string, purpose: TokenPurpose, now: Date) {
+    return and(
+      eq(userTokens.tokenHash, tokenHash),
+      eq(userTokens.purpose, purpose),
+      isNull(userTokens.consumedAt),
+      gt(userTokens.expiresAt, now),
+    );
+  }
+}

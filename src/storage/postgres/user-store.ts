@@ -1,0 +1,67 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { User } from '../../flows/model.ts';
+import type { UserStore } from '../../flows/ports.ts';
+import type { Db } from './database.ts';
+import { users } from './schema.ts';
+
+const userColumns = {
+  id: users.id,
+  email: users.email,
+  emailKey: users.emailKey,
+  passwordHash: users.passwordHash,
+  isActive: users.isActive,
+  isVerified: users.isVerified,
+  createdAt: users.createdAt,
+};
+
+export class PostgresUserStore implements UserStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null> {
+    const rows = await this.#db
+      .insert(users)
+      .values(input)
+      .onConflictDoNothing({ target: users.emailKey })
+      .returning(userColumns);
+    return rows[0] ?? null;
+  }
+
+  async findUserByEmailKey(emailKey: string): Promise<User | null> {
+    const rows = await this.#db.select(userColumns).from(users).where(eq(users.emailKey, emailKey)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async findUserById(userId: string): Promise<User | null> {
+    const rows = await this.#db.select(userColumns).from(users).where(eq(users.id, userId)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async markUserVerified(userId: string): Promise<void> {
+    await this.#db.update(users).set({ isVerified: true, updatedAt: sql`now()` }).where(eq(users.id, userId));
+  }
+
+  async setUserPasswordHash(
+    userId: string,
+    passwordHash: string | null,
+    options: { markVerified?: boolean } = {},
+  ): Promise<void> {
+    await this.#db
+      .update(users)
+      .set({
+        passwordHash,
+        updatedAt: sql`now()`,
+        ...(options.markVerified === true ? { isVerified: true } : {}),
+      })
+      .where(eq(users.id, userId));
+  }
+
+  async replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void> {
+    await this.#db
+      .update(users)
+      .set({ passwordHash: newHash, updatedAt: sql`now()` })
+      .where(and(eq(users.id, userId), eq(users.passwordHash, currentHash)));
+  }
+}

@@ -1,0 +1,163 @@
+import type { Redis } from 'ioredis';
+import { DependencyUnavailableError } from '../../flows/errors.ts';
+import type { Session } from '../../flows/model.ts';
+import type { SessionStore } from '../../flows/ports.ts';
+
+/*
+ * Layout (every key also carries the client's keyPrefix):
+ *   session:<tokenHash>        the session as JSON, expiring with the session itself
+ *   user-sessions:<userId>     set of that user's token hashes, living as long as the user's longest session
+ * The set exists only so that deleteUserSessions can find every session of a user without a SCAN.
+ */
+
+const sessionKeyPrefix = 'session:';
+const userSessionsKeyPrefix = 'user-sessions:';
+
+// Computed keys inside the scripts (session keys built from set members) do not get ioredis's keyPrefix,
+// so the scripts receive the fully prefixed session key prefix as an argument.
+
+/**
+ * KEYS: session key, user-sessions key. ARGV: session JSON, lifetime in seconds, prefixed session key prefix,
+ * token hash. Atomic so that a concurrent deleteUserSessions sees either both the session and its set member or
+ * neither: a session can never outlive its user's revocation. Members whose session is gone are pruned here,
+ * so the set of a user who keeps logging in does not grow without bound.
+ */
+const createSessionLua = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+for _, tokenHash in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[3] .. tokenHash) == 0 then
+    redis.call('SREM', KEYS[2], tokenHash)
+  end
+end
+redis.call('SADD', KEYS[2], ARGV[4])
+if redis.call('TTL', KEYS[2]) < tonumber(ARGV[2]) then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+return 1
+`;
+
+/** KEYS: user-sessions key. ARGV: prefixed session key prefix. Atomic: no session of the user survives. */
+const deleteUserSessionsLua = `
+for _, tokenHash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('DEL', ARGV[1] .. tokenHash)
+end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
+interface SessionScripts {
+  latchkeyCreateSession(
+    sessionKey: string,
+    userSessionsKey: string,
+    sessionJson: string,
+    lifetimeSeconds: number,
+    prefixedSessionKeyPrefix: string,
+    tokenHash: string,
+  ): Promise<unknown>;
+  latchkeyDeleteUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<unknown>;
+}
+
+/** What is stored under session:<tokenHash>; the hash itself is the key, so it is not repeated. */
+interface StoredSession {
+  userId: string;
+  email: string;
+  isActive: boolean;
+  isVerified: boolean;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Sessions in Redis. Expiry is Redis's TTL (wall clock) plus a check against the caller's `now`. */
+export class RedisSessionStore implements SessionStore {
+  readonly #redis: Redis & SessionScripts;
+  readonly #prefixedSessionKeyPrefix: string;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('latchkeyCreateSession', { numberOfKeys: 2, lua: createSessionLua });
+    redis.defineCommand('latchkeyDeleteUserSessions', { numberOfKeys: 1, lua: deleteUserSessionsLua });
+    this.#redis = redis as Redis & SessionScripts;
+    this.#prefixedSessionKeyPrefix = `${redis.options.keyPrefix ?? ''}${sessionKeyPrefix}`;
+  }
+
+  async createSession(session: Session): Promise<void> {
+    const lifetimeSeconds = Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000);
+    // Already expired: storing it could only let it be found.
+    if (lifetimeSeconds <= 0) return;
+    const stored: StoredSession = {
+      userId: session.userId,
+      email: session.email,
+      isActive: session.isActive,
+      isVerified: session.isVerified,
+      createdAt: session.createdAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+    };
+    await callRedis(() =>
+      this.#redis.latchkeyCreateSession(
+        sessionKey(session.tokenHash),
+        userSessionsKey(session.userId),
+        JSON.stringify(stored),
+        lifetimeSeconds,
+        this.#prefixedSessionKeyPrefix,
+        session.tokenHash,
+      ),
+    );
+  }
+
+  async findSession(tokenHash: string, now: Date): Promise<Session | null> {
+    const json = await callRedis(() => this.#redis.get(sessionKey(tokenHash)));
+    if (json === null) return null;
+    const session = parseStoredSession(tokenHash, json);
+    // Redis's TTL runs on the wall clock and rounds up to a second; the caller's clock has the last word.
+    return session.expiresAt.getTime() > now.getTime() ? session : null;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    // The set member stays behind; it is harmless and pruned at the user's next createSession.
+    await callRedis(() => this.#redis.del(sessionKey(tokenHash)));
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await callRedis(() =>
+      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix),
+    );
+  }
+}
+
+function sessionKey(tokenHash: string): string {
+  return `${sessionKeyPrefix}${tokenHash}`;
+}
+
+function userSessionsKey(userId: string): string {
+  return `${userSessionsKeyPrefix}${userId}`;
+}
+
+async function callRedis<T>(command: () => Promise<T>): Promise<T> {
+  try {
+    return await command();
+  } catch (error) {
+    throw new DependencyUnavailableError('redis', error);
+  }
+}
+
+function parseStoredSession(tokenHash: string, json: string): Session {
+  const stored = JSON.parse(json) as Partial<StoredSession>;
+  if (
+    typeof stored.userId !== 'string' ||
+    typeof stored.email !== 'string' ||
+    typeof stored.isActive !== 'boolean' ||
+    typeof stored.isVerified !== 'boolean' ||
+    typeof stored.createdAt !== 'string' ||
+    typeof stored.expiresAt !== 'string'
+  ) {
+    throw new Error(`malformed session record under ${sessionKey(tokenHash.slice(0, 8))}…`);
+  }
+  return {
+    tokenHash,
+    userId: stored.userId,
+    email: stored.email,
+    isActive: stored.isActive,
+    isVerified: stored.isVerified,
+    createdAt: new Date(stored.createdAt),
+    expiresAt: new Date(stored.expiresAt),
+  };
+}

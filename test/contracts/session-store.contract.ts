@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Session } from '../../src/flows/model.ts';
+import type { SessionStore } from '../../src/flows/ports.ts';
+import { generateToken, hashToken } from '../../src/security/tokens.ts';
+
+export interface SessionStoreUnderTest {
+  readonly store: SessionStore;
+  /**
+   * Gives a user id the store accepts for a session. PostgreSQL needs a real users row (sessions.user_id is a
+   * foreign key); stores without one may leave this out and get random UUIDs.
+   */
+  readonly createUserId?: () => Promise<string>;
+  close(): Promise<void>;
+}
+
+const hourMs = 60 * 60 * 1000;
+
+/** The SessionStore port's rules; every adapter runs them. Each test gets a fresh store. */
+export function describeSessionStoreContract(
+  adapterName: string,
+  createStore: () => Promise<SessionStoreUnderTest>,
+): void {
+  describe(`SessionStore contract: ${adapterName}`, () => {
+    let underTest: SessionStoreUnderTest;
+    let store: SessionStore;
+
+    beforeEach(async () => {
+      underTest = await createStore();
+      store = underTest.store;
+    });
+
+    afterEach(async () => {
+      await underTest.close();
+    });
+
+    async function createUserId(): Promise<string> {
+      return underTest.createUserId === undefined ? randomUUID() : underTest.createUserId();
+    }
+
+    /** A live session for `userId`; times have millisecond precision, as a Date does. */
+    function buildSession(userId: string, overrides: Partial<Session> = {}): Session {
+      const now = Date.now();
+      return {
+        tokenHash: hashToken(generateToken()),
+        userId,
+        email: `user-${userId.slice(0, 8)}@example.test`,
+        isActive: true,
+        isVerified: false,
+        createdAt: new Date(now - 1234),
+        expiresAt: new Date(now + hourMs + 567),
+        ...overrides,
+      };
+    }
+
+    test('a created session is found by its token hash with every field intact, dates as Dates', async () => {
+      const session = buildSession(await createUserId(), { isVerified: true });
+      await store.createSession(session);
+
+      const found = await store.findSession(session.tokenHash, new Date());
+
+      assert.ok(found);
+      assert.ok(found.createdAt instanceof Date);
+      assert.ok(found.expiresAt instanceof Date);
+      assert.deepEqual(found, session);
+    });
+
+    test('an unknown token hash finds no session', async () => {
+      assert.equal(await store.findSession(hashToken(generateToken()), new Date()), null);
+    });
+
+    test('a deleted session is gone, and only that one', async () => {
+      const userId = await createUserId();
+      const deleted = buildSession(userId);
+      const kept = buildSession(userId);
+      await store.createSession(deleted);
+      await store.createSession(kept);
+
+      await store.deleteSession(deleted.tokenHash);
+
+      assert.equal(await store.findSession(deleted.tokenHash, new Date()), null);
+      assert.deepEqual(await store.findSession(kept.tokenHash, new Date()), kept);
+    });
+
+    test('deleting an unknown session or the sessions of a user without any is not an error', async () => {
+      await store.deleteSession(hashToken(generateToken()));
+      await store.deleteUserSessions(await createUserId());
+    });
+
+    test("deleteUserSessions removes every session of that user and no other user's session", async () => {
+      const userId = await createUserId();
+      const otherUserId = await createUserId();
+      const revoked = [buildSession(userId), buildSession(userId), buildSession(userId)];
+      const otherUsersSession = buildSession(otherUserId);
+      for (const session of [...revoked, otherUsersSession]) await store.createSession(session);
+
+      await store.deleteUserSessions(userId);
+
+      for (const session of revoked)
+        assert.equal(await store.findSession(session.tokenHash, new Date()), null);
+      assert.deepEqual(await store.findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
+    });
+
+    test('a user can log in again after all their sessions were revoked', async () => {
+      const userId = await createUserId();
+      await store.createSession(buildSession(userId));
+      await store.deleteUserSessions(userId);
+
+      const fresh = buildSession(userId);
+      await store.createSession(fresh);
+
+      assert.deepEqual(await store.findSession(fresh.tokenHash, new Date()), fresh);
+    });
+
+    test('a session is not returned once `now` has reached its expiresAt', async () => {
+      const session = buildSession(await createUserId());
+      await store.createSession(session);
+      const expiresAtMs = session.expiresAt.getTime();
+
+      assert.deepEqual(await store.findSession(session.tokenHash, new Date(expiresAtMs - 1000)), session);
+      assert.equal(await store.findSession(session.tokenHash, new Date(expiresAtMs)), null);
+      assert.equal(await store.findSession(session.tokenHash, new Date(expiresAtMs + 1000)), null);
+    });
+
+    test('a session created already expired is never returned', async () => {
+      const now = Date.now();
+      const session = buildSession(await createUserId(), {
+        createdAt: new Date(now - 2 * hourMs),
+        expiresAt: new Date(now - 60_000),
+      });
+      await store.createSession(session);
+
+      assert.equal(await store.findSession(session.tokenHash, new Date()), null);
+    });
+
+    test('after 20 concurrent logins of one user, deleteUserSessions leaves none of them', async () => {
+      const userId = await createUserId();
+      const sessions = Array.from({ length: 20 }, () => buildSession(userId));
+      await Promise.all(sessions.map((session) => store.createSession(session)));
+      for (const session of sessions) {
+        assert.deepEqual(await store.findSession(session.tokenHash, new Date()), session);
+      }
+
+      await store.deleteUserSessions(userId);
+
+      const remaining = await Promise.all(
+        sessions.map((session) => store.findSession(session.tokenHash, new Date())),
+      );
+      assert.deepEqual(
+        remaining,
+        Array.from({ length: 20 }, () => null),
+      );
+    });
+  });
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { DependencyUnavailableError } from '../../src/flows/errors.ts';
+import { createRedisClient } from '../../src/storage/redis/client.ts';
+import { RedisSessionStore } from '../../src/storage/redis/session-store.ts';
+import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { testRedisUrl, uniqueRunId } from '../support/backends.ts';
+import { deleteRedisKeys } from '../support/redis.ts';
+import { describeSessionStoreContract } from './session-store.contract.ts';
+import { PostgresSessionStore } from '../../src/storage/postgres/session-store.ts';
+import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../support/database.ts';
+
+const redisUrl = testRedisUrl();
+
+for (const kind of availableDatabaseKinds()) {
+  describeSessionStoreContract(kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL', async () => {
+    const database = await openTestDatabase(kind);
+    return {
+      store: new PostgresSessionStore(database.db),
+      createUserId: () => insertTestUser(database),
+      close: () => database.close(),
+    };
+  });
+}
+
+if (redisUrl === undefined) {
+  test('SessionStore contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
+} else {
+  describeSessionStoreContract('Redis', async () => {
+    // A fresh prefix per store: tests never see each other's keys, and cleanup touches only this prefix.
+    const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
+    const redis = createRedisClient({ url: redisUrl, keyPrefix });
+    return {
+      store: new RedisSessionStore(redis),
+      async close() {
+        await redis.quit();
+        await deleteRedisKeys(redisUrl, keyPrefix);
+      },
+    };
+  });
+
+  describe('RedisSessionStore', () => {
+    test('session keys and the user-sessions set expire, the set with the longest session', async () => {
+      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
+      const redis = createRedisClient({ url: redisUrl, keyPrefix });
+      const inspector = new Redis(redisUrl);
+      try {
+        const store = new RedisSessionStore(redis);
+        const now = Date.now();
+        const userId = crypto.randomUUID();
+        const longer = { ...buildSession(userId), expiresAt: new Date(now + 2 * 60 * 60 * 1000) };
+        const shorter = { ...buildSession(userId), expiresAt: new Date(now + 10 * 60 * 1000) };
+        await store.createSession(longer);
+        await store.createSession(shorter);
+
+        const shorterTtlSeconds = await inspector.ttl(`${keyPrefix}session:${shorter.tokenHash}`);
+        const setTtlSeconds = await inspector.ttl(`${keyPrefix}user-sessions:${userId}`);
+        assert.ok(
+          shorterTtlSeconds > 9 * 60 && shorterTtlSeconds <= 10 * 60,
+          `session TTL ${shorterTtlSeconds}`,
+        );
+        assert.ok(setTtlSeconds > 119 * 60 && setTtlSeconds <= 120 * 60, `set TTL ${setTtlSeconds}`);
+      } finally {
+        await redis.quit();
+        await inspector.quit();
+        await deleteRedisKeys(redisUrl, keyPrefix);
+      }
+    });
+
+    test('the set forgets deleted sessions at the next login, so it does not grow without bound', async () => {
+      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
+      const redis = createRedisClient({ url: redisUrl, keyPrefix });
+      const inspector = new Redis(redisUrl);
+      try {
+        const store = new RedisSessionStore(redis);
+        const userId = crypto.randomUUID();
+        for (let i = 0; i < 5; i++) {
+          const session = buildSession(userId);
+          await store.createSession(session);
+          await store.deleteSession(session.tokenHash);
+        }
+        const live = buildSession(userId);
+        await store.createSession(live);
+
+        assert.deepEqual(await inspector.smembers(`${keyPrefix}user-sessions:${userId}`), [live.tokenHash]);
+      } finally {
+        await redis.quit();
+        await inspector.quit();
+        await deleteRedisKeys(redisUrl, keyPrefix);
+      }
+    });
+  });
+}
+
+test('a Redis session store whose Redis is unreachable rejects with DependencyUnavailableError within 3 s', async () => {
+  const redis = createRedisClient({
+    url: 'redis://127.0.0.1:1',
+    keyPrefix: `latchkey-test:${uniqueRunId()}:`,
+  });
+  // Connection errors are expected here; without a listener ioredis would print each one.
+  redis.on('error', () => {});
+  try {
+    const store = new RedisSessionStore(redis);
+    const startedAtMs = performance.now();
+    await assert.rejects(
+      store.findSession(hashToken(generateToken()), new Date()),
+      DependencyUnavailableError,
+    );
+    await assert.rejects(store.createSession(buildSession(crypto.randomUUID())), DependencyUnavailableError);
+    assert.ok(performance.now() - startedAtMs < 3000, 'took 3 s or more');
+  } finally {
+    redis.disconnect();
+  }
+});
+
+function buildSession(userId: string): {
+  tokenHash: string;
+  userId: string;
+  email: string;
+  isActive: boolean;
+  isVerified: boolean;
+  createdAt: Date;
+  expiresAt: Date;
+} {
+  const now = Date.now();
+  return {
+    tokenHash: hashToken(generateToken()),
+    userId,
+    email: 'user@example.test',
+    isActive: true,
+    isVerified: true,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + 60 * 60 * 1000),
+  };
+}

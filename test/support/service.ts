@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { Writable } from 'node:stream';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import { createLogger } from '../../src/logger.ts';
+import { testDatabaseUrl, testRedisUrl, uniqueRunId } from './backends.ts';
+import { createThrowawayDatabase } from './database.ts';
+import { deleteRedisKeys } from './redis.ts';
+import { startSmtpCapture } from './smtp-capture.ts';
+
+export type Backend = 'embedded' | 'postgres+redis';
+
+export type SmtpCapture = Awaited<ReturnType<typeof startSmtpCapture>>;
+
+export interface TestService {
+  readonly baseUrl: string;
+  readonly smtp: SmtpCapture;
+  readonly deps: Deps;
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  /** Every line the service logged, for tests that check what logs must never contain. */
+  readonly logLines: string[];
+  /** Plain SQL on the service's database, for checks a user cannot make through HTTP. */
+  query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/** The backends to run a suite on: always embedded, and PostgreSQL + Redis when configured (always in CI). */
+export function availableBackends(): Backend[] {
+  const backends: Backend[] = ['embedded'];
+  if (testDatabaseUrl() !== undefined && testRedisUrl() !== undefined) backends.push('postgres+redis');
+  return backends;
+}
+
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the whole service in this process on a free port, with a real SMTP server capturing its mail, on
+ * the embedded backend (PGlite in a temp folder, sessions in it) or on the machine's PostgreSQL + Redis (a
+ * database and key prefix of its own, removed on close).
+ */
+export async function startTestService(backend: Backend, env: Record<string, string> = {}): Promise<TestService> {
+  const smtp = await startSmtpCapture();
+  const port = await findFreePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const cleanups: (() => Promise<void>)[] = [async () => rmSync(dataDir, { recursive: true, force: true })];
+  const serviceEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    APP_BASE_URL: `http://localhost:${port}`,
+    DATA_DIR: dataDir,
+    SECRET_KEY: `test-secret-${uniqueRunId()}-${uniqueRunId()}-${uniqueRunId()}`,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtp.port),
+    SMTP_SECURE: 'none',
+    FROM_EMAIL: 'Latchkey <noreply@latchkey.test>',
+    EMAIL_DISPATCH_POLL_MS: '200',
+    RATE_LIMIT_ENABLED: 'false',
+    LOG_LEVEL: 'info',
+  };
+  if (backend === 'postgres+redis') {
+    const database = await createThrowawayDatabase();
+    cleanups.push(() => database.drop());
+    const redisUrl = testRedisUrl() ?? '';
+    const keyPrefix = `latchkey-test-${uniqueRunId()}:`;
+    cleanups.push(() => deleteRedisKeys(redisUrl, keyPrefix));
+    Object.assign(serviceEnv, { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix });
+  }
+  Object.assign(serviceEnv, env);
+
+  const config = loadConfig(serviceEnv);
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const deps = await createDeps(config, logger);
+  const app = await buildApp(deps.http, { logger, trustProxy: config.trustProxy });
+  await app.listen({ host: config.host, port: config.port });
+  const stopEmailDelivery = deps.startEmailDelivery();
+
+  return {
+    baseUrl: `http://localhost:${port}`,
+    smtp,
+    deps,
+    config,
+    app,
+    logLines,
+    async query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]> {
+      return (await deps.database.pool.query<Row>(text, values)).rows;
+    },
+    async close() {
+      await app.close();
+      await stopEmailDelivery();
+      await deps.close();
+      await smtp.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
