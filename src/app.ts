@@ -35,12 +35,18 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   });
 
   registerErrorHandling(app);
+  // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
+  app.removeContentTypeParser('text/plain');
   await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: bodyLimitBytes });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Latchkey', description: 'Email + password authentication service', version: deps.version },
+      info: {
+        title: 'Latchkey',
+        description: 'Email + password authentication service',
+        version: deps.version,
+      },
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },

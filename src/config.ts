@@ -145,7 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       plain: 'none',
     };
     const security = securityAliases[securityRaw];
-    if (security === undefined) problems.push(`SMTP_SECURE must be tls, starttls or none (got "${securityRaw}")`);
+    if (security === undefined)
+      problems.push(`SMTP_SECURE must be tls, starttls or none (got "${securityRaw}")`);
     const username = text('SMTP_USERNAME');
     const password = text('SMTP_PASSWORD');
     if ((username === undefined) !== (password === undefined)) {

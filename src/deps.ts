@@ -54,7 +54,11 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   try {
     await migrateDatabase(database.pool);
     if (config.redisUrl !== undefined) {
-      redis = createRedisClient({ url: config.redisUrl, password: config.redisPassword, keyPrefix: config.redisKeyPrefix });
+      redis = createRedisClient({
+        url: config.redisUrl,
+        password: config.redisPassword,
+        keyPrefix: config.redisKeyPrefix,
+      });
       redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection problem'));
     }
   } catch (error) {
@@ -88,9 +92,13 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
 
   const clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>> = {};
   if (config.rateLimitEnabled) {
-    for (const [route, budget] of Object.entries(clientIpBudgets) as [RateLimitedRoute, (typeof clientIpBudgets)[RateLimitedRoute]][]) {
+    for (const [route, budget] of Object.entries(clientIpBudgets) as [
+      RateLimitedRoute,
+      (typeof clientIpBudgets)[RateLimitedRoute],
+    ][]) {
       const options = { keyPrefix: `rate:ip:${route}`, ...budget };
-      clientIpLimiters[route] = redis !== undefined ? createRedisRateLimiter(redis, options) : createMemoryRateLimiter(options);
+      clientIpLimiters[route] =
+        redis !== undefined ? createRedisRateLimiter(redis, options) : createMemoryRateLimiter(options);
     }
   }
 

@@ -5,10 +5,16 @@ import { migrateDatabase } from '../storage/postgres/migrate.ts';
 
 try {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+  });
   try {
     await migrateDatabase(database.pool);
-    process.stdout.write(`migrations applied (${database.kind === 'pglite' ? config.dataDir : 'DATABASE_URL'})\n`);
+    process.stdout.write(
+      `migrations applied (${database.kind === 'pglite' ? config.dataDir : 'DATABASE_URL'})\n`,
+    );
   } finally {
     await database.close();
   }

@@ -29,7 +29,10 @@ export async function createEmailVerificationRequest(
 /** Whether a link is still usable, for the confirmation page; changes nothing (mail scanners open links). */
 export async function checkEmailVerificationToken(context: AccountContext, token: string): Promise<boolean> {
   if (!isWellFormedToken(token)) return false;
-  return (await context.tokens.findValidToken(hashToken(token), 'email_verification', context.clock.now())) !== null;
+  return (
+    (await context.tokens.findValidToken(hashToken(token), 'email_verification', context.clock.now())) !==
+    null
+  );
 }
 
 /** Consumes the token and marks the address verified. */
@@ -37,7 +40,11 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
   const invalid = new FlowError('invalid_token', 'Invalid or expired verification token');
   if (!isWellFormedToken(token)) throw invalid;
   await context.transactor.runInTransaction(async (stores) => {
-    const consumed = await stores.tokens.consumeToken(hashToken(token), 'email_verification', context.clock.now());
+    const consumed = await stores.tokens.consumeToken(
+      hashToken(token),
+      'email_verification',
+      context.clock.now(),
+    );
     if (consumed === null) throw invalid;
     await stores.users.markUserVerified(consumed.userId);
   });
@@ -47,5 +54,7 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
 export async function resendEmailVerification(context: AccountContext, emailKey: string): Promise<void> {
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || user.isVerified || user.passwordHash === null) return;
-  await context.transactor.runInTransaction((stores) => createEmailVerificationRequest(context, stores, user));
+  await context.transactor.runInTransaction((stores) =>
+    createEmailVerificationRequest(context, stores, user),
+  );
 }

@@ -15,7 +15,11 @@ export type ErrorCode =
 export class FlowError extends Error {
   readonly code: ErrorCode;
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: ErrorCode, message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'FlowError';
     this.code = code;

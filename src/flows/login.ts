@@ -15,7 +15,11 @@ export interface LoginResult {
 }
 
 /** Unknown address and wrong password fail identically, after the same amount of hashing work. */
-export async function logIn(context: AccountContext, email: EmailAddress, password: string): Promise<LoginResult> {
+export async function logIn(
+  context: AccountContext,
+  email: EmailAddress,
+  password: string,
+): Promise<LoginResult> {
   const invalid = new FlowError('invalid_credentials', 'Incorrect email or password');
   const user = await context.users.findUserByEmailKey(email.key);
   if (user === null || user.passwordHash === null) {
@@ -26,7 +30,9 @@ export async function logIn(context: AccountContext, email: EmailAddress, passwo
   if (!check.valid) throw invalid;
   if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
   if (!user.isVerified) {
-    await context.transactor.runInTransaction((stores) => createEmailVerificationRequest(context, stores, user));
+    await context.transactor.runInTransaction((stores) =>
+      createEmailVerificationRequest(context, stores, user),
+    );
     throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
   }
   if (check.needsRehash) {

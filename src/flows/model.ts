@@ -27,8 +27,16 @@ export interface Session {
 /** Every email the service sends; parameters are filled in by the flows, rendering happens at dispatch. */
 export type EmailMessage =
   | { readonly template: 'verify_email'; readonly to: string; readonly params: { readonly url: string } }
-  | { readonly template: 'already_registered'; readonly to: string; readonly params: { readonly resetUrl: string } }
+  | {
+      readonly template: 'already_registered';
+      readonly to: string;
+      readonly params: { readonly resetUrl: string };
+    }
   | { readonly template: 'password_reset'; readonly to: string; readonly params: { readonly url: string } }
-  | { readonly template: 'password_changed'; readonly to: string; readonly params: { readonly resetUrl: string } };
+  | {
+      readonly template: 'password_changed';
+      readonly to: string;
+      readonly params: { readonly resetUrl: string };
+    };
 
 export type EmailTemplateName = EmailMessage['template'];

@@ -38,20 +38,27 @@ export async function requestPasswordReset(context: AccountContext, emailKey: st
 /** Whether a reset link is still usable, for the form page; changes nothing. */
 export async function checkPasswordResetToken(context: AccountContext, token: string): Promise<boolean> {
   if (!isWellFormedToken(token)) return false;
-  return (await context.tokens.findValidToken(hashToken(token), 'password_reset', context.clock.now())) !== null;
+  return (
+    (await context.tokens.findValidToken(hashToken(token), 'password_reset', context.clock.now())) !== null
+  );
 }
 
 /**
  * Sets the new password, proves the mailbox (the address becomes verified), ends every session of the user
  * and tells the owner by email. A pre-registration squatter's password is gone after this.
  */
-export async function resetPassword(context: AccountContext, token: string, newPassword: string): Promise<void> {
+export async function resetPassword(
+  context: AccountContext,
+  token: string,
+  newPassword: string,
+): Promise<void> {
   const invalid = new FlowError('invalid_token', 'Invalid or expired reset token');
   if (!isWellFormedToken(token)) throw invalid;
   assertAcceptablePassword(newPassword);
   const tokenHash = hashToken(token);
   // A cheap look first, so a bad token never costs a password hash.
-  if ((await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now())) === null) throw invalid;
+  if ((await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now())) === null)
+    throw invalid;
   const passwordHash = await hashPassword(newPassword);
   const userId = await context.transactor.runInTransaction(async (stores: TransactionStores) => {
     const now = context.clock.now();

@@ -9,7 +9,10 @@ export function assertAcceptablePassword(password: string): void {
   }
   const length = [...normalizePassword(password)].length;
   if (length < passwordMinimumLength) {
-    throw new FlowError('password_too_short', `Password must be at least ${passwordMinimumLength} characters`);
+    throw new FlowError(
+      'password_too_short',
+      `Password must be at least ${passwordMinimumLength} characters`,
+    );
   }
   if (length > passwordMaximumLength) {
     throw new FlowError('password_too_long', `Password must be at most ${passwordMaximumLength} characters`);

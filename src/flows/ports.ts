@@ -8,14 +8,23 @@ export interface UserStore {
   findUserById(userId: string): Promise<User | null>;
   markUserVerified(userId: string): Promise<void>;
   /** Sets a new hash; `markVerified` because a reset proved the mailbox. */
-  setUserPasswordHash(userId: string, passwordHash: string | null, options?: { markVerified?: boolean }): Promise<void>;
+  setUserPasswordHash(
+    userId: string,
+    passwordHash: string | null,
+    options?: { markVerified?: boolean },
+  ): Promise<void>;
   /** Rehash on login: only replaces the hash if it is still `currentHash` (no lost update). */
   replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void>;
 }
 
 /** Single-use tokens sent by email. Only the SHA-256 of a token is stored. */
 export interface TokenStore {
-  createToken(input: { tokenHash: string; purpose: TokenPurpose; userId: string; expiresAt: Date }): Promise<void>;
+  createToken(input: {
+    tokenHash: string;
+    purpose: TokenPurpose;
+    userId: string;
+    expiresAt: Date;
+  }): Promise<void>;
   /** Unused, unexpired token of that purpose, or null. Does not consume it. */
   findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
   /**

@@ -11,7 +11,11 @@ import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../securit
  * verification email, an existing one gets an "you already have an account" email with a reset link, so
  * the response never tells whether an address is registered. Each path costs one argon2id computation.
  */
-export async function registerAccount(context: AccountContext, email: EmailAddress, password: string): Promise<void> {
+export async function registerAccount(
+  context: AccountContext,
+  email: EmailAddress,
+  password: string,
+): Promise<void> {
   assertAcceptablePassword(password);
   const existing = await context.users.findUserByEmailKey(email.key);
   if (existing !== null) return answerExistingRegistration(context, existing, password);
@@ -28,7 +32,11 @@ export async function registerAccount(context: AccountContext, email: EmailAddre
   if (winner !== null) await answerExistingRegistration(context, winner, password);
 }
 
-async function answerExistingRegistration(context: AccountContext, user: User, password: string): Promise<void> {
+async function answerExistingRegistration(
+  context: AccountContext,
+  user: User,
+  password: string,
+): Promise<void> {
   const check =
     user.passwordHash === null
       ? (await verifyAgainstDummyHash(password), { valid: false })
@@ -47,6 +55,10 @@ async function answerExistingRegistration(context: AccountContext, user: User, p
       await stores.tokens.invalidateUserTokens(user.id, 'email_verification', context.clock.now());
     }
     const resetUrl = await createPasswordResetLink(context, stores, user);
-    await stores.outbox.enqueueEmail({ template: 'already_registered', to: user.email, params: { resetUrl } });
+    await stores.outbox.enqueueEmail({
+      template: 'already_registered',
+      to: user.email,
+      params: { resetUrl },
+    });
   });
 }

@@ -12,6 +12,9 @@ export async function findSessionByToken(
 }
 
 /** Ends one session: the bearer token and the cookie (the same token) both stop working at once. */
-export async function invalidateSession(context: Pick<AccountContext, 'sessions'>, session: Session): Promise<void> {
+export async function invalidateSession(
+  context: Pick<AccountContext, 'sessions'>,
+  session: Session,
+): Promise<void> {
   await context.sessions.deleteSession(session.tokenHash);
 }

@@ -4,7 +4,9 @@ import { renderErrorPage } from './pages/reset-password.ts';
 
 /** A plain HTML form posted this request (the pages work without JavaScript): answer with a page. */
 export function isFormPost(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  return (request.headers['content-type'] ?? '')
+    .toLowerCase()
+    .startsWith('application/x-www-form-urlencoded');
 }
 
 /** For form posts, a flow's refusal becomes a readable page with the same status the JSON API would use. */

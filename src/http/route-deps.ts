@@ -2,12 +2,7 @@ import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 
 export type RateLimitedRoute =
-  | 'register'
-  | 'verify_email'
-  | 'resend_verification'
-  | 'login'
-  | 'request_password_reset'
-  | 'reset_password';
+  'register' | 'verify_email' | 'resend_verification' | 'login' | 'request_password_reset' | 'reset_password';
 
 /** What the HTTP layer is given; it never picks adapters itself. */
 export interface HttpDeps {

@@ -2,7 +2,11 @@ import { Type } from '@fastify/type-provider-typebox';
 import { FlowError } from '../flows/errors.ts';
 import { emailMaximumLength, parseEmailAddress, type EmailAddress } from '../security/email-address.ts';
 
-export const EmailField = Type.String({ minLength: 3, maxLength: emailMaximumLength, examples: ['user@example.com'] });
+export const EmailField = Type.String({
+  minLength: 3,
+  maxLength: emailMaximumLength,
+  examples: ['user@example.com'],
+});
 /** Bounded so a 1 MB password is a 422, not a slow hash; the flow applies the real rule (8..128 after NFKC). */
 export const PasswordField = Type.String({ minLength: 1, maxLength: 4096 });
 export const TokenField = Type.String({ minLength: 1, maxLength: 512 });

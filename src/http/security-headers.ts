@@ -5,7 +5,10 @@ import type { FastifyInstance } from 'fastify';
  * Strict headers on every response, errors and 404s included. No inline script or style anywhere, so the
  * pages and /docs work under `'self'` only.
  */
-export async function registerSecurityHeaders(app: FastifyInstance, options: { https: boolean }): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  options: { https: boolean },
+): Promise<void> {
   await app.register(helmet, {
     global: true,
     contentSecurityPolicy: {

@@ -11,7 +11,8 @@ export const emailMaximumLength = 254;
  * One plain addr-spec with a dotted domain; no display names, no quoting, no control characters: a
  * header-injection attempt or a Unicode trick is refused, not normalized away.
  */
-const addressPattern = /^[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}]{1,64}@[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}]+\.[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}.]+$/u;
+const addressPattern =
+  /^[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}]{1,64}@[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}]+\.[^\s@"(),:;<>[\\\]\p{Cc}\p{Cf}.]+$/u;
 
 export function parseEmailAddress(input: string): EmailAddress | null {
   const address = input.trim();

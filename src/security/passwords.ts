@@ -47,12 +47,15 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
       if (Buffer.byteLength(password) > 72) return { valid: false, needsRehash: false };
       return { valid: await verifyBcrypt(password, passwordHash), needsRehash: true };
     }
-    const bcryptSha256 = /^\$bcrypt-sha256\$v=2,t=(2[aby]),r=(\d{2})\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/.exec(
-      passwordHash,
-    );
+    const bcryptSha256 =
+      /^\$bcrypt-sha256\$v=2,t=(2[aby]),r=(\d{2})\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/.exec(
+        passwordHash,
+      );
     if (bcryptSha256 !== null) {
       const [, variant, rounds, salt, digest] = bcryptSha256;
-      const key = createHmac('sha256', salt ?? '').update(password).digest('base64');
+      const key = createHmac('sha256', salt ?? '')
+        .update(password)
+        .digest('base64');
       return { valid: await verifyBcrypt(key, `$${variant}$${rounds}$${salt}${digest}`), needsRehash: true };
     }
   } catch {

@@ -24,7 +24,9 @@ export function createSecretBox(secretKey: string, purpose: string): SecretBox {
         const raw = Buffer.from(sealed, 'base64');
         const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, ivBytes));
         decipher.setAuthTag(raw.subarray(ivBytes, ivBytes + tagBytes));
-        return Buffer.concat([decipher.update(raw.subarray(ivBytes + tagBytes)), decipher.final()]).toString('utf8');
+        return Buffer.concat([decipher.update(raw.subarray(ivBytes + tagBytes)), decipher.final()]).toString(
+          'utf8',
+        );
       } catch {
         return null;
       }

@@ -14,14 +14,17 @@ import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../sup
 const redisUrl = testRedisUrl();
 
 for (const kind of availableDatabaseKinds()) {
-  describeSessionStoreContract(kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL', async () => {
-    const database = await openTestDatabase(kind);
-    return {
-      store: new PostgresSessionStore(database.db),
-      createUserId: () => insertTestUser(database),
-      close: () => database.close(),
-    };
-  });
+  describeSessionStoreContract(
+    kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL',
+    async () => {
+      const database = await openTestDatabase(kind);
+      return {
+        store: new PostgresSessionStore(database.db),
+        createUserId: () => insertTestUser(database),
+        close: () => database.close(),
+      };
+    },
+  );
 }
 
 if (redisUrl === undefined) {

@@ -30,7 +30,9 @@ for (const backend of availableBackends()) {
       assert.equal(registered.status, 200);
       assert.deepEqual(registered.json, { message: 'User registered successfully' });
 
-      const verification = await service.smtp.waitForEmail((m) => m.to.toLowerCase() === email.toLowerCase() && /verify/i.test(m.subject));
+      const verification = await service.smtp.waitForEmail(
+        (m) => m.to.toLowerCase() === email.toLowerCase() && /verify/i.test(m.subject),
+      );
       const verifyLink = linkTo(verification, '/verify-email');
       assert.ok(verifyLink.startsWith(service.baseUrl), 'links point at APP_BASE_URL');
       assert.ok(verification.html.includes('/verify-email?token='), 'the HTML part carries the link too');
@@ -46,10 +48,14 @@ for (const backend of availableBackends()) {
       assert.equal(tooEarly.status, 403);
       assert.equal(tooEarly.json.code, 'email_not_verified');
 
-      const confirmed = await client.post('/verify-email', { form: { token: readHiddenField(page.text, 'token') } });
+      const confirmed = await client.post('/verify-email', {
+        form: { token: readHiddenField(page.text, 'token') },
+      });
       assert.equal(confirmed.status, 200);
       assert.match(confirmed.text, /Email verified/);
-      const again = await client.post('/verify-email', { json: { token: readHiddenField(page.text, 'token') } });
+      const again = await client.post('/verify-email', {
+        json: { token: readHiddenField(page.text, 'token') },
+      });
       assert.equal(again.status, 400, 'a verification link works once');
       assert.equal(again.json.code, 'invalid_token');
 
@@ -68,7 +74,12 @@ for (const backend of availableBackends()) {
 
       const meByBearer = await client.get('/me', { bearer, cookies: false });
       assert.equal(meByBearer.status, 200);
-      assert.deepEqual(meByBearer.json, { id: login.json.user.id, email, is_active: true, is_verified: true });
+      assert.deepEqual(meByBearer.json, {
+        id: login.json.user.id,
+        email,
+        is_active: true,
+        is_verified: true,
+      });
       const meByCookie = await client.get('/me');
       assert.equal(meByCookie.status, 200);
       assert.equal(meByCookie.json.id, login.json.user.id);
@@ -76,7 +87,11 @@ for (const backend of availableBackends()) {
       const savedCookies = new Map(client.cookies);
       const logout = await client.post('/logout', { bearer });
       assert.equal(logout.status, 200);
-      assert.equal((await client.get('/me', { bearer, cookies: false })).status, 401, 'bearer refused after logout');
+      assert.equal(
+        (await client.get('/me', { bearer, cookies: false })).status,
+        401,
+        'bearer refused after logout',
+      );
       client.cookies.clear();
       for (const [name, value] of savedCookies) client.cookies.set(name, value);
       const staleCookie = await client.get('/me');
@@ -91,7 +106,9 @@ for (const backend of availableBackends()) {
 
       const requested = await client.post('/request-password-reset', { json: { email } });
       assert.equal(requested.status, 202);
-      const resetEmail = await service.smtp.waitForEmail((m) => m.to.toLowerCase() === email.toLowerCase() && /reset/i.test(m.subject));
+      const resetEmail = await service.smtp.waitForEmail(
+        (m) => m.to.toLowerCase() === email.toLowerCase() && /reset/i.test(m.subject),
+      );
       const resetLink = linkTo(resetEmail, '/reset-password');
       const form = await client.get(resetLink);
       assert.equal(form.status, 200, 'the emailed reset link opens a page (the tutorial answered 405)');
@@ -108,7 +125,9 @@ for (const backend of availableBackends()) {
       const fresh = await client.post('/login', { json: { email, password: newPassword } });
       assert.equal(fresh.status, 200);
       assert.equal((await client.get('/me', { bearer: fresh.json.access_token })).status, 200);
-      await service.smtp.waitForEmail((m) => m.to.toLowerCase() === email.toLowerCase() && /changed/i.test(m.subject));
+      await service.smtp.waitForEmail(
+        (m) => m.to.toLowerCase() === email.toLowerCase() && /changed/i.test(m.subject),
+      );
     });
   });
 }

@@ -123,7 +123,11 @@ describe('SMTP transport', () => {
       poolSize: 1,
     });
     try {
-      await assert.rejects(transport.send(email));
+      await assert.rejects(transport.send(email), (error: unknown) => {
+        // The server answers 500 to STARTTLS, yet it is a setup problem: the mail waits for the fix.
+        assert.equal(classifySendFailure(error), 'temporary');
+        return true;
+      });
       assert.equal(capture.messages.length, 0);
     } finally {
       await transport.close();

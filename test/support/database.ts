@@ -68,7 +68,10 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
 }
 
 /** Inserts a user straight into the table, for store tests that need a row to point at. */
-export async function insertTestUser(database: Database, overrides: { email?: string; passwordHash?: string } = {}): Promise<string> {
+export async function insertTestUser(
+  database: Database,
+  overrides: { email?: string; passwordHash?: string } = {},
+): Promise<string> {
   const email = overrides.email ?? `user-${uniqueRunId()}@example.com`;
   const result = await database.pool.query<{ id: string }>(
     'insert into users (email, email_key, password_hash) values ($1, $2, $3) returning id',

@@ -17,7 +17,13 @@ export class HttpClient {
   async request(
     method: string,
     path: string,
-    options: { json?: unknown; form?: Record<string, string>; bearer?: string; headers?: Record<string, string>; cookies?: boolean } = {},
+    options: {
+      json?: unknown;
+      form?: Record<string, string>;
+      bearer?: string;
+      headers?: Record<string, string>;
+      cookies?: boolean;
+    } = {},
   ): Promise<HttpAnswer> {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | undefined;
@@ -41,7 +47,9 @@ export class HttpClient {
       const separator = pair.indexOf('=');
       const name = pair.slice(0, separator).trim();
       const value = pair.slice(separator + 1).trim();
-      const expired = attributes.some((attribute) => /^\s*(max-age=0|expires=thu, 01 jan 1970)/i.test(attribute));
+      const expired = attributes.some((attribute) =>
+        /^\s*(max-age=0|expires=thu, 01 jan 1970)/i.test(attribute),
+      );
       if (value === '' || expired) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }

@@ -55,7 +55,10 @@ export async function findFreePort(): Promise<number> {
  * the embedded backend (PGlite in a temp folder, sessions in it) or on the machine's PostgreSQL + Redis (a
  * database and key prefix of its own, removed on close).
  */
-export async function startTestService(backend: Backend, env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<TestService> {
   const smtp = await startSmtpCapture();
   const port = await findFreePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
@@ -81,7 +84,11 @@ export async function startTestService(backend: Backend, env: Record<string, str
     const redisUrl = testRedisUrl() ?? '';
     const keyPrefix = `latchkey-test-${uniqueRunId()}:`;
     cleanups.push(() => deleteRedisKeys(redisUrl, keyPrefix));
-    Object.assign(serviceEnv, { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix });
+    Object.assign(serviceEnv, {
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+    });
   }
   Object.assign(serviceEnv, env);
 
@@ -89,7 +96,12 @@ export async function startTestService(backend: Backend, env: Record<string, str
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      logLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       callback();
     },
   });

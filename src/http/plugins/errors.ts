@@ -23,7 +23,8 @@ function isDependencyOutage(error: unknown): boolean {
   const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
   if (typeof code === 'string') {
     // Node socket errors, and PostgreSQL's admin-shutdown / cannot-connect classes (57P, 08).
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
+      return true;
     if (code.startsWith('57P') || code.startsWith('08') || code === '53300') return true;
   }
   if (name === 'MaxRetriesPerRequestError') return true;
@@ -58,21 +59,30 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (isDependencyOutage(error) || isDependencyOutage(cause)) {
       request.log.warn({ err: error }, 'dependency unavailable');
       reply.header('retry-after', String(outageRetryAfterSeconds));
-      return sendError(reply, 503, { detail: 'Service temporarily unavailable', code: 'service_unavailable' });
+      return sendError(reply, 503, {
+        detail: 'Service temporarily unavailable',
+        code: 'service_unavailable',
+      });
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation !== undefined) {
-      return sendError(reply, 422, { detail: describeValidationError(fastifyError), code: 'invalid_request' });
+      return sendError(reply, 422, {
+        detail: describeValidationError(fastifyError),
+        code: 'invalid_request',
+      });
     }
     const status = fastifyError.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
+      const code =
+        status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
       return sendError(reply, status, { detail: fastifyError.message, code });
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, 500, { detail: 'Internal Server Error', code: 'internal_error' });
   });
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, { detail: 'Not Found', code: 'not_found' }));
+  app.setNotFoundHandler((_request, reply) =>
+    sendError(reply, 404, { detail: 'Not Found', code: 'not_found' }),
+  );
 }
 
 function describeValidationError(error: FastifyError): string {

@@ -46,7 +46,11 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
     },
     async (request, reply) => {
       if (isFormPost(request)) {
-        return answerForm(reply, () => verifyEmailAddress(deps.account, request.body.token), renderEmailVerifiedPage);
+        return answerForm(
+          reply,
+          () => verifyEmailAddress(deps.account, request.body.token),
+          renderEmailVerifiedPage,
+        );
       }
       await verifyEmailAddress(deps.account, request.body.token);
       return { message: 'Email verified successfully' };

@@ -7,7 +7,14 @@ import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
 import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { EmailField, ErrorResponse, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
+import {
+  EmailField,
+  ErrorResponse,
+  MessageResponse,
+  PasswordField,
+  UserResponse,
+  readEmailAddress,
+} from '../schemas.ts';
 
 const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
@@ -22,7 +29,12 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
   }
 
   function clearSessionCookie(reply: FastifyReply): void {
-    reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies });
+    reply.clearCookie(sessionCookieName, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.secureCookies,
+    });
   }
 
   app.post(
@@ -86,7 +98,12 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
     },
     async (request) => {
       const session = await requireSession(request);
-      return { id: session.userId, email: session.email, is_active: session.isActive, is_verified: session.isVerified };
+      return {
+        id: session.userId,
+        email: session.email,
+        is_active: session.isActive,
+        is_verified: session.isVerified,
+      };
     },
   );
 

@@ -10,7 +10,14 @@ import {
 } from '../pages/reset-password.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { EmailField, ErrorResponse, MessageResponse, PasswordField, TokenField, readEmailAddress } from '../schemas.ts';
+import {
+  EmailField,
+  ErrorResponse,
+  MessageResponse,
+  PasswordField,
+  TokenField,
+  readEmailAddress,
+} from '../schemas.ts';
 
 const resetRequestedMessage = 'If the email exists, a reset link has been sent';
 
@@ -30,7 +37,8 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       preHandler: limitByClientIp(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
     },
     async (request, reply) => {
-      const work = (): Promise<void> => requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
+      const work = (): Promise<void> =>
+        requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
       if (isFormPost(request)) return answerForm(reply, work, renderResetRequestedPage, 202);
       await work();
       return reply.status(202).send({ message: resetRequestedMessage });
@@ -70,7 +78,8 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       preHandler: limitByClientIp(deps.clientIpLimiters.reset_password, 'reset_password'),
     },
     async (request, reply) => {
-      const work = (): Promise<void> => resetPassword(deps.account, request.body.token, request.body.new_password);
+      const work = (): Promise<void> =>
+        resetPassword(deps.account, request.body.token, request.body.new_password);
       if (isFormPost(request)) return answerForm(reply, work, renderPasswordResetDonePage);
       await work();
       return { message: 'Password reset successfully' };

@@ -20,11 +20,9 @@ export function registerServiceRoutes(root: FastifyInstance, deps: HttpDeps): vo
     async () => ({ message: 'Latchkey Authentication API', version: deps.version }),
   );
 
-  app.get(
-    '/health/live',
-    { schema: { summary: 'The process is up', tags: ['service'] } },
-    async () => ({ status: 'ok' }),
-  );
+  app.get('/health/live', { schema: { summary: 'The process is up', tags: ['service'] } }, async () => ({
+    status: 'ok',
+  }));
 
   app.get(
     '/health/ready',
@@ -47,7 +45,9 @@ export function registerServiceRoutes(root: FastifyInstance, deps: HttpDeps): vo
       );
       const ready = results.every(([, status]) => status === 'ok');
       if (!ready) reply.header('retry-after', '5');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
     },
   );
 

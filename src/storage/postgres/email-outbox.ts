@@ -64,21 +64,31 @@ export class PostgresOutboxQueue implements OutboxQueue {
       returning id, message_id, payload, attempts, created_at`);
     const entries: OutboxEntry[] = [];
     for (const row of result.rows) {
-      const opened = row.payload === null ? null : this.#box.open(row.payload);
-      if (opened === null) {
-        // Sealed under another SECRET_KEY: it can never be sent, so it must not block the queue.
-        await this.markEmailAbandoned(row.id, 'payload cannot be decrypted with the current SECRET_KEY');
+      const message = row.payload === null ? null : this.#openMessage(row.payload);
+      if (message === null) {
+        // Sealed under another SECRET_KEY or damaged: it can never be sent, so it must not block the queue.
+        await this.markEmailAbandoned(row.id, 'payload cannot be opened with the current SECRET_KEY');
         continue;
       }
       entries.push({
         id: row.id,
         messageId: row.message_id,
-        message: JSON.parse(opened) as EmailMessage,
+        message,
         attempts: row.attempts,
         createdAt: new Date(row.created_at),
       });
     }
     return entries;
+  }
+
+  #openMessage(sealed: string): EmailMessage | null {
+    const opened = this.#box.open(sealed);
+    if (opened === null) return null;
+    try {
+      return JSON.parse(opened) as EmailMessage;
+    } catch {
+      return null;
+    }
   }
 
   async markEmailSent(id: string, now: Date): Promise<void> {

@@ -10,11 +10,20 @@ export class PostgresTokenStore implements TokenStore {
     this.#db = db;
   }
 
-  async createToken(input: { tokenHash: string; purpose: TokenPurpose; userId: string; expiresAt: Date }): Promise<void> {
+  async createToken(input: {
+    tokenHash: string;
+    purpose: TokenPurpose;
+    userId: string;
+    expiresAt: Date;
+  }): Promise<void> {
     await this.#db.insert(userTokens).values(input);
   }
 
-  async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null> {
+  async findValidToken(
+    tokenHash: string,
+    purpose: TokenPurpose,
+    now: Date,
+  ): Promise<{ userId: string } | null> {
     const rows = await this.#db
       .select({ userId: userTokens.userId })
       .from(userTokens)
@@ -23,7 +32,11 @@ export class PostgresTokenStore implements TokenStore {
     return rows[0] ?? null;
   }
 
-  async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null> {
+  async consumeToken(
+    tokenHash: string,
+    purpose: TokenPurpose,
+    now: Date,
+  ): Promise<{ userId: string } | null> {
     // One UPDATE ... WHERE consumed_at IS NULL: the row lock makes concurrent consumers queue, and every one
     // after the first finds consumed_at set, so exactly one wins.
     const rows = await this.#db
@@ -38,7 +51,9 @@ export class PostgresTokenStore implements TokenStore {
     await this.#db
       .update(userTokens)
       .set({ consumedAt: now })
-      .where(and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose), isNull(userTokens.consumedAt)));
+      .where(
+        and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose), isNull(userTokens.consumedAt)),
+      );
   }
 
   #usable(tokenHash: string, purpose: TokenPurpose, now: Date) {

@@ -40,7 +40,10 @@ export class PostgresUserStore implements UserStore {
   }
 
   async markUserVerified(userId: string): Promise<void> {
-    await this.#db.update(users).set({ isVerified: true, updatedAt: sql`now()` }).where(eq(users.id, userId));
+    await this.#db
+      .update(users)
+      .set({ isVerified: true, updatedAt: sql`now()` })
+      .where(eq(users.id, userId));
   }
 
   async setUserPasswordHash(

@@ -1,0 +1,81 @@
+// Lint rules, including the dependency direction of the layers (see docs/architecture.md):
+// flows know only flows and security; http never reaches storage or email; adapters never reach http.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const infrastructure = [
+  'fastify',
+  '@fastify/*',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  'pg',
+  'ioredis',
+  'nodemailer',
+  'pino',
+];
+
+function forbid(patterns, message) {
+  return {
+    'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'migrations/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/flows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...infrastructure.map((group) => ({
+              group: [group],
+              message: 'flows receive ports; they never import infrastructure',
+            })),
+            {
+              group: ['**/http/**', '**/storage/**', '**/email/**', '**/config.ts', '**/deps.ts'],
+              message: 'flows import only flows/* and security/*',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/security/**/*.ts'],
+    rules: forbid(
+      ['**/http/**', '**/storage/**', '**/email/**', '**/flows/**', '**/config.ts'],
+      'security/ holds leaf modules',
+    ),
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: forbid(
+      ['**/storage/**', '**/email/**', 'drizzle-orm', 'pg', 'ioredis', 'nodemailer', '**/config.ts'],
+      'http/ calls flows; adapters arrive through deps.ts',
+    ),
+  },
+  {
+    files: ['src/storage/**/*.ts'],
+    rules: forbid(
+      ['**/http/**', '**/email/**', '**/config.ts', 'fastify', 'nodemailer'],
+      'storage/ implements ports and never reaches http/ or email/',
+    ),
+  },
+  {
+    files: ['src/email/**/*.ts'],
+    rules: forbid(
+      ['**/http/**', '**/storage/**', '**/config.ts', 'fastify', 'drizzle-orm', 'pg', 'ioredis'],
+      'email/ implements ports and never reaches http/ or storage/',
+    ),
+  },
+);
