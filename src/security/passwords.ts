@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import { verify as verifyBcrypt } from '@node-rs/bcrypt';
+import bcrypt from 'bcrypt';
 import { createHmac } from 'node:crypto';
 
 /** OWASP's argon2id minimum: m=19 MiB, t=2, p=1. Hashing runs on the libuv pool, never the event loop. */
@@ -45,7 +45,8 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
     if (/^\$2[aby]\$/.test(passwordHash)) {
       // bcrypt only reads 72 bytes: a longer password would match its own prefix, so refuse it here.
       if (Buffer.byteLength(password) > 72) return { valid: false, needsRehash: false };
-      return { valid: await verifyBcrypt(password, passwordHash), needsRehash: true };
+      const valid = await bcrypt.compare(password, passwordHash);
+      return { valid, needsRehash: valid };
     }
     const bcryptSha256 =
       /^\$bcrypt-sha256\$v=2,t=(2[aby]),r=(\d{2})\$([./A-Za-z0-9]{22})\$([./A-Za-z0-9]{31})$/.exec(
@@ -56,7 +57,8 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
       const key = createHmac('sha256', salt ?? '')
         .update(password)
         .digest('base64');
-      return { valid: await verifyBcrypt(key, `$${variant}$${rounds}$${salt}${digest}`), needsRehash: true };
+      const valid = await bcrypt.compare(key, `$${variant}$${rounds}$${salt}${digest}`);
+      return { valid, needsRehash: valid };
     }
   } catch {
     // A malformed stored hash is a failed login, not a 500.

@@ -1,0 +1,47 @@
+import { createSecretBox } from '../../src/security/secret-box.ts';
+import { PostgresOutboxQueue } from '../../src/storage/postgres/email-outbox.ts';
+import { PostgresTransactor } from '../../src/storage/postgres/transactor.ts';
+import { availableDatabaseKinds, openTestDatabase } from '../support/database.ts';
+import { describeEmailOutboxContract, type StoredOutboxEntry } from './email-outbox.contract.ts';
+
+// The purpose deps.ts derives the outbox key for, so these boxes are the service's own.
+const outboxKeyPurpose = 'email-outbox';
+
+for (const kind of availableDatabaseKinds()) {
+  describeEmailOutboxContract(kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL', async () => {
+    const database = await openTestDatabase(kind);
+    return {
+      createTransactor: ({ secretKey, messageIdDomain, onEmailCommitted }) =>
+        new PostgresTransactor(database.db, {
+          box: createSecretBox(secretKey, outboxKeyPurpose),
+          messageIdDomain,
+          ...(onEmailCommitted === undefined ? {} : { onEmailCommitted }),
+        }),
+      createQueue: ({ secretKey }) =>
+        new PostgresOutboxQueue(database.db, { box: createSecretBox(secretKey, outboxKeyPurpose) }),
+      async listStoredEntries() {
+        const result = await database.pool.query<{
+          id: string;
+          status: StoredOutboxEntry['status'];
+          payload: string | null;
+          last_error: string | null;
+          stored_text: string;
+        }>(
+          `select id, status, payload, last_error, row_to_json(email_outbox)::text as stored_text
+           from email_outbox order by created_at, id`,
+        );
+        return result.rows.map((row) => ({
+          id: row.id,
+          status: row.status,
+          payload: row.payload,
+          lastError: row.last_error,
+          storedText: row.stored_text,
+        }));
+      },
+      async clearOutbox() {
+        await database.pool.query('delete from email_outbox');
+      },
+      close: () => database.close(),
+    };
+  });
+}
