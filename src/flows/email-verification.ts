@@ -47,6 +47,8 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
     );
     if (consumed === null) throw invalid;
     await stores.users.markUserVerified(consumed.userId);
+    // The mailbox is proven: any other pending link for it has nothing left to do.
+    await stores.tokens.invalidateUserTokens(consumed.userId, 'email_verification', context.clock.now());
   });
 }
 

@@ -57,9 +57,12 @@ export async function resetPassword(
   assertAcceptablePassword(newPassword);
   const tokenHash = hashToken(token);
   // A cheap look first, so a bad token never costs a password hash.
-  if ((await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now())) === null)
-    throw invalid;
+  const pending = await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now());
+  if (pending === null) throw invalid;
   const passwordHash = await hashPassword(newPassword);
+  // Sessions are ended before the password changes too: if the session store is down, the reset fails as a
+  // whole (503) instead of changing the password while the old sessions live on.
+  await context.sessions.deleteUserSessions(pending.userId);
   const userId = await context.transactor.runInTransaction(async (stores: TransactionStores) => {
     const now = context.clock.now();
     const consumed = await stores.tokens.consumeToken(tokenHash, 'password_reset', now);
@@ -76,5 +79,6 @@ export async function resetPassword(
     });
     return user.id;
   });
+  // And after: a login with the old password between the two is ended as well.
   await context.sessions.deleteUserSessions(userId);
 }

@@ -12,33 +12,39 @@ import { describeRateLimiterContract } from './rate-limiter.contract.ts';
 
 const redisUrl = testRedisUrl();
 
-describeRateLimiterContract('memory', async () => ({
-  createLimiter: (budget) => createMemoryRateLimiter(budget),
-  sharesBudgetAcrossInstances: false,
-  async close() {},
-}));
+describeRateLimiterContract(
+  'memory',
+  async () => ({
+    createLimiter: (budget) => createMemoryRateLimiter(budget),
+    async close() {},
+  }),
+  { sharedAcrossInstances: false },
+);
 
 if (redisUrl === undefined) {
   test('RateLimiter contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
 } else {
-  describeRateLimiterContract('Redis', async () => {
-    // A fresh prefix per store: tests never see each other's keys, and cleanup touches only this prefix.
-    const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
-    const clients: Redis[] = [];
-    return {
-      // Each limiter gets its own client, as each service instance would have.
-      createLimiter(budget) {
-        const redis = createRedisClient({ url: redisUrl, keyPrefix });
-        clients.push(redis);
-        return createRedisRateLimiter(redis, budget);
-      },
-      sharesBudgetAcrossInstances: true,
-      async close() {
-        await Promise.all(clients.map((redis) => redis.quit()));
-        await deleteRedisKeys(redisUrl, keyPrefix);
-      },
-    };
-  });
+  describeRateLimiterContract(
+    'Redis',
+    async () => {
+      // A fresh prefix per store: tests never see each other's keys, and cleanup touches only this prefix.
+      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
+      const clients: Redis[] = [];
+      return {
+        // Each limiter gets its own client, as each service instance would have.
+        createLimiter(budget) {
+          const redis = createRedisClient({ url: redisUrl, keyPrefix });
+          clients.push(redis);
+          return createRedisRateLimiter(redis, budget);
+        },
+        async close() {
+          await Promise.all(clients.map((redis) => redis.quit()));
+          await deleteRedisKeys(redisUrl, keyPrefix);
+        },
+      };
+    },
+    { sharedAcrossInstances: true },
+  );
 
   describe('Redis rate limiter', () => {
     test('a budget key expires with its window, so keys never pile up', async () => {

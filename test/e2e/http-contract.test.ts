@@ -86,6 +86,17 @@ describe('HTTP contract: error shape, limits, headers, docs', () => {
     assert.equal(huge.status, 413);
   });
 
+  test('login and register take JSON only, so a cross-site HTML form cannot log a browser in', async () => {
+    for (const path of ['/login', '/register']) {
+      const form = await rawPost(
+        path,
+        'email=a%40example.com&password=long+enough+password',
+        'application/x-www-form-urlencoded',
+      );
+      assert.equal(form.status, 415, path);
+    }
+  });
+
   test('unknown paths are a 404 in the same shape', async () => {
     const answer = await client.get('/nothing-here');
     assert.equal(answer.status, 404);

@@ -18,10 +18,10 @@ export function renderAlreadyRegisteredEmail(
   const { productName } = options;
   const intro = [
     `Someone, maybe you, tried to register with ${productName} using ${to}.`,
-    `You already have an account with this address. If you forgot your password, reset it here:`,
+    `You already have an account with this address. If you forgot your password, or never finished signing up, set a new password here:`,
   ];
   const validity = `The link is valid for ${passwordResetLinkLifetimeHours} hour.`;
-  const notYou = `If it was not you, ignore this email: your account and password stay as they are.`;
+  const notYou = `If it was not you, ignore this email: nobody can use the link but you.`;
   return {
     subject: `You already have a ${productName} account`,
     text: renderTextEmail({

@@ -5,7 +5,7 @@ export function renderVerifyEmailPage(token: string, usable: boolean): string {
   if (!usable) {
     return renderMessagePage(
       'Link not valid',
-      'This verification link is invalid, expired or already used. Log in to get a new one.',
+      'This verification link is invalid, expired or already used. Logging in with your password sends a new one; if you have no working password, reset it.',
     );
   }
   return renderPage(

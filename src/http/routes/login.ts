@@ -5,6 +5,7 @@ import { logIn } from '../../flows/login.ts';
 import type { Session } from '../../flows/model.ts';
 import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
 import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts';
+import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import {
@@ -57,6 +58,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
           429: ErrorResponse,
         },
       },
+      preValidation: requireJsonBody,
       preHandler: limitByClientIp(deps.clientIpLimiters.login, 'login'),
     },
     async (request, reply) => {

@@ -2,6 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { registerAccount } from '../../flows/registration.ts';
 import { resendEmailVerification } from '../../flows/email-verification.ts';
+import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { EmailField, ErrorResponse, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
@@ -20,6 +21,7 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
         body: Type.Object({ email: EmailField, password: PasswordField }),
         response: { 200: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
       },
+      preValidation: requireJsonBody,
       preHandler: limitByClientIp(deps.clientIpLimiters.register, 'register'),
     },
     async (request) => {
@@ -37,6 +39,7 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
         body: Type.Object({ email: EmailField }),
         response: { 202: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
       },
+      preValidation: requireJsonBody,
       preHandler: limitByClientIp(deps.clientIpLimiters.resend_verification, 'resend_verification'),
     },
     async (request, reply) => {

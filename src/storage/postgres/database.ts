@@ -27,6 +27,8 @@ export interface DatabaseOptions {
 
 const pgliteSocketPort = 5432;
 const pgliteStartTimeoutMilliseconds = 60_000;
+/** The pool's one connection, plus one for `npm run migrate` or a second look while the service runs. */
+const embeddedConnectionLimit = 3;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) {
@@ -49,7 +51,7 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
   const socketDir = mkdtempSync(join(tmpdir(), 'latchkey-pglite-'));
   const socketPath = join(socketDir, `.s.PGSQL.${pgliteSocketPort}`);
   const worker = new Worker(new URL('./pglite-worker.ts', import.meta.url), {
-    workerData: { dataDir: pgliteDir, socketPath, maxConnections: options.poolSize + 2 },
+    workerData: { dataDir: pgliteDir, socketPath, maxConnections: embeddedConnectionLimit },
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -75,8 +77,11 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
     port: pgliteSocketPort,
     user: 'postgres',
     database: 'postgres',
-    max: options.poolSize,
-    connectionTimeoutMillis: 5_000,
+    // One connection: PGlite runs one statement at a time anyway, and pglite-socket queues protocol messages
+    // one by one across connections, so two connections' extended-protocol sequences (Parse/Bind/Execute/Sync)
+    // can interleave and, after an error, one can swallow the other's Sync and hang it.
+    max: 1,
+    connectionTimeoutMillis: 30_000,
     idleTimeoutMillis: 0,
   });
   pool.on('error', (error) => options.onPoolError?.(error));

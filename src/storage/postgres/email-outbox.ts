@@ -29,6 +29,9 @@ export class PostgresEmailOutbox implements EmailOutbox {
       recipient: message.to,
       template: message.template,
       payload: this.#box.seal(JSON.stringify(message)),
+      // Whole milliseconds, as claims compare with a JavaScript Date: the woken dispatcher's claim right after
+      // the commit must find the entry due, not later by microseconds a Date cannot hold.
+      nextAttemptAt: sql`date_trunc('milliseconds', now())`,
     });
     this.#onEnqueued();
   }

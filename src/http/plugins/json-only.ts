@@ -1,0 +1,15 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './errors.ts';
+
+/**
+ * For API-only routes: a cross-site HTML form can post form bodies without any CORS preflight, so taking
+ * only JSON on /login and /register stops a third-party page from logging a browser into an account.
+ */
+export async function requireJsonBody(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const type = (request.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith('application/json')) return;
+  await sendError(reply, 415, {
+    detail: 'Send the body as application/json',
+    code: 'unsupported_media_type',
+  });
+}
