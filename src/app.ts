@@ -4,7 +4,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import {
+  answerClientError,
+  connectionsCheckingIntervalMilliseconds,
+  requestTimeoutMilliseconds,
+} from './http/client-errors.ts';
+import { registerCrossSiteProtection } from './http/plugins/cross-site.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
+import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
+import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
@@ -25,19 +33,30 @@ const bodyLimitBytes = 16 * 1024;
 export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    // fastify accepts a hop count too; its types only list booleans and address lists.
-    trustProxy: options.trustProxy as boolean | string,
+    trustProxy: trustProxyFunction(options.trustProxy),
     bodyLimit: bodyLimitBytes,
     // Per-request lines would double the log volume under load; security events are logged by the routes.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    requestTimeout: requestTimeoutMilliseconds,
+    http: {
+      headersTimeout: requestTimeoutMilliseconds,
+      connectionsCheckingInterval: connectionsCheckingIntervalMilliseconds,
+    },
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
 
   registerErrorHandling(app);
+  closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
   await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
+  await registerCrossSiteProtection(app, {
+    appOrigin: deps.appBaseUrl.origin,
+    corsOrigins: deps.corsOrigins,
+    corsAllowCredentials: deps.corsAllowCredentials,
+  });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: bodyLimitBytes });
   await app.register(swagger, {
@@ -58,10 +77,24 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Before the routes: it times each route registered after it (the docs routes above are not timed).
+  if (deps.metrics !== undefined) await registerMetrics(app, deps.metrics);
   registerServiceRoutes(app, deps);
   registerRegistrationRoutes(app, deps);
   registerEmailVerificationRoutes(app, deps);
   registerLoginRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
   return app;
+}
+
+/**
+ * A hop count trusts that many proxies in front of the service, as Express does (fastify refuses hop counts,
+ * since it cannot tell a proxy from a client: use it only when the service is reachable through the proxies
+ * alone); a string is a list of proxy addresses/CIDRs.
+ */
+function trustProxyFunction(
+  setting: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return setting;
 }

@@ -2,6 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import {
+  defaultPasswordMinimumLength,
+  lowestPasswordMinimumLength,
+  passwordMaximumLength,
+} from './security/password-policy.ts';
+import {
+  defaultBudgets,
+  isBudgetName,
+  type Budget,
+  type BudgetName,
+  type RateLimitLayer,
+} from './security/rate-limit-budgets.ts';
 
 /** How mail leaves the process: implicit TLS (465), STARTTLS required (587), or plain for local relays. */
 export type SmtpSecurity = 'tls' | 'starttls' | 'none';
@@ -13,6 +25,8 @@ export interface SmtpConfig {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly poolSize: number;
+  /** Upper bound on one send; a dispatcher's lease on an email is twice this. */
+  readonly sendTimeoutSeconds: number;
 }
 
 export interface Config {
@@ -24,6 +38,8 @@ export interface Config {
   readonly secretKey: string;
   /** The tutorial's name; it is the lifetime of a login session (bearer token and cookie alike). */
   readonly accessTokenExpireMinutes: number;
+  /** Shortest acceptable new password, in code points after NFKC (NIST 800-63B-4: 15 for a sole factor). */
+  readonly passwordMinimumLength: number;
   /** Unset: embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
@@ -39,8 +55,26 @@ export interface Config {
   /** Run the outbox dispatcher inside the API process. */
   readonly emailDispatcherEnabled: boolean;
   readonly emailDispatchPollMilliseconds: number;
+  /** Cap of the growing delay between two attempts at one email. */
+  readonly emailRetryMaxDelaySeconds: number;
+  /** How often expired tokens, sessions and old sent mail are deleted; 0: never, in this process. */
+  readonly cleanupIntervalSeconds: number;
+  /** Serve Prometheus metrics at /metrics. */
+  readonly metricsEnabled: boolean;
+  /** `npm run worker` only: port of its /health/live, /health/ready and /metrics; unset: no HTTP at all. */
+  readonly workerHealthPort: number | undefined;
+  /** Master switch; each layer can also be switched off alone. */
   readonly rateLimitEnabled: boolean;
+  readonly rateLimitLayers: Readonly<Record<RateLimitLayer, boolean>>;
+  /** Every budget, the defaults with RATE_LIMITS applied. */
+  readonly rateLimitBudgets: Readonly<Record<BudgetName, Budget>>;
+  /** Whether X-Forwarded-For is believed: false, a hop count, or a list of proxy addresses/CIDRs. */
   readonly trustProxy: boolean | number | string;
+  /** Origins allowed to call the API from a browser (CORS), and trusted for cookie-authenticated changes. */
+  readonly corsOrigins: readonly string[];
+  readonly corsAllowCredentials: boolean;
+  /** WORKERS: HTTP processes (node:cluster workers) sharing the port; 1 = this process serves alone. */
+  readonly clusterWorkers: number;
 }
 
 /** Secrets that were published with the tutorial or in examples: never acceptable in production. */
@@ -159,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       username,
       password,
       poolSize: integer('SMTP_POOL_SIZE', 4, 1, 100),
+      sendTimeoutSeconds: integer('SMTP_SEND_TIMEOUT_SECONDS', 60, 1, 600),
     };
   }
 
@@ -183,10 +218,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
   const trustProxyRaw = text('TRUST_PROXY');
   let trustProxy: boolean | number | string = false;
   if (trustProxyRaw !== undefined) {
+    const lowered = trustProxyRaw.toLowerCase();
     if (/^\d+$/.test(trustProxyRaw)) trustProxy = Number(trustProxyRaw);
-    else if (['true', 'false'].includes(trustProxyRaw.toLowerCase()))
-      trustProxy = trustProxyRaw.toLowerCase() === 'true';
-    else trustProxy = trustProxyRaw;
+    else if (['false', 'off', 'no', '0'].includes(lowered)) trustProxy = false;
+    else if (lowered === 'true') {
+      problems.push(
+        'TRUST_PROXY=true would believe any client; give a hop count or the proxy addresses/CIDRs',
+      );
+    } else {
+      const entries = trustProxyRaw.split(',').map((entry) => entry.trim());
+      const addressPattern = /^(?:[0-9.]+|[0-9a-f:]+)(?:\/\d{1,3})?$|^(?:loopback|linklocal|uniquelocal)$/i;
+      const bad = entries.filter((entry) => !addressPattern.test(entry));
+      if (bad.length > 0)
+        problems.push(`TRUST_PROXY has entries that are not addresses or CIDRs: ${bad.join(', ')}`);
+      trustProxy = entries.join(',');
+    }
+  }
+
+  const rateLimitBudgets: Record<BudgetName, Budget> = { ...defaultBudgets };
+  for (const entry of (text('RATE_LIMITS') ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z_.]+)=(\d+)\/(\d+)$/.exec(entry);
+    if (match === null || !isBudgetName(match[1] ?? '') || Number(match[2]) < 1 || Number(match[3]) < 1) {
+      problems.push(
+        `RATE_LIMITS entry "${entry}" must be NAME=POINTS/SECONDS with a known name (see docs/security.md)`,
+      );
+      continue;
+    }
+    rateLimitBudgets[match[1] as BudgetName] = {
+      points: Number(match[2]),
+      durationSeconds: Number(match[3]),
+    };
+  }
+
+  const corsOrigins: string[] = [];
+  for (const origin of (text('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    if (origin === '*') {
+      corsOrigins.push(origin);
+      continue;
+    }
+    try {
+      const parsed = new URL(origin);
+      if (parsed.origin !== origin.replace(/\/$/, '') || !['http:', 'https:'].includes(parsed.protocol))
+        throw new Error();
+      corsOrigins.push(parsed.origin);
+    } catch {
+      problems.push(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com`);
+    }
+  }
+  const corsAllowCredentials = flag('CORS_ALLOW_CREDENTIALS', true);
+  if (corsOrigins.includes('*') && corsAllowCredentials) {
+    problems.push(
+      'CORS_ORIGINS=* cannot be combined with credentials: list the origins, or set CORS_ALLOW_CREDENTIALS=false',
+    );
+  }
+
+  // One process by default: it already hashes on every core, and on 2 cores WORKERS=2 gained little while it
+  // tripled the memory (docs/decisions/0008-one-process-by-default.md). Several processes need shared state:
+  // the embedded database belongs to one process, and rate limits kept in process memory would multiply.
+  const clusterWorkers = integer('WORKERS', 1, 1, 256);
+  if (clusterWorkers > 1 && databaseUrl === undefined) {
+    problems.push('WORKERS above 1 needs DATABASE_URL: the embedded database serves one process');
+  } else if (clusterWorkers > 1 && redisUrl === undefined && flag('RATE_LIMIT_ENABLED', true)) {
+    problems.push('WORKERS above 1 needs REDIS_URL: rate limits kept in process memory would multiply');
   }
 
   const config: Config = {
@@ -197,6 +296,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     appBaseUrl,
     secretKey: secretKey ?? '',
     accessTokenExpireMinutes: integer('ACCESS_TOKEN_EXPIRE_MINUTES', 30, 1, 60 * 24 * 90),
+    passwordMinimumLength: integer(
+      'PASSWORD_MIN_LENGTH',
+      defaultPasswordMinimumLength,
+      lowestPasswordMinimumLength,
+      passwordMaximumLength,
+    ),
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl,
@@ -208,8 +313,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     logLevel,
     emailDispatcherEnabled: flag('EMAIL_DISPATCHER', true),
     emailDispatchPollMilliseconds: integer('EMAIL_DISPATCH_POLL_MS', 1000, 50, 60_000),
+    emailRetryMaxDelaySeconds: integer('EMAIL_RETRY_MAX_DELAY_SECONDS', 30 * 60, 1, 24 * 60 * 60),
+    cleanupIntervalSeconds: integer('CLEANUP_INTERVAL_SECONDS', 10 * 60, 0, 24 * 60 * 60),
+    metricsEnabled: flag('METRICS_ENABLED', true),
+    workerHealthPort:
+      text('WORKER_HEALTH_PORT') === undefined ? undefined : integer('WORKER_HEALTH_PORT', 0, 0, 65535),
     rateLimitEnabled: flag('RATE_LIMIT_ENABLED', true),
+    rateLimitLayers: {
+      ip: flag('RATE_LIMIT_PER_IP', true),
+      account: flag('RATE_LIMIT_PER_ACCOUNT', true),
+      token: flag('RATE_LIMIT_PER_TOKEN', true),
+      recipient: flag('RATE_LIMIT_PER_RECIPIENT', true),
+    },
+    rateLimitBudgets,
     trustProxy,
+    corsOrigins,
+    corsAllowCredentials,
+    clusterWorkers,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -7,13 +7,17 @@ import { startEmailDispatcher } from './email/dispatcher.ts';
 import type { EmailTransport } from './email/transport.ts';
 import { createConsoleTransport } from './email/transports/console.ts';
 import { createSmtpTransport } from './email/transports/smtp.ts';
+import { startHousekeeping } from './flows/housekeeping.ts';
 import type { AccountContext } from './flows/context.ts';
 import type { HealthCheck, RateLimiter } from './flows/ports.ts';
-import type { HttpDeps, RateLimitedRoute } from './http/route-deps.ts';
+import { rateLimitedRoutes, type HttpDeps, type RateLimitedRoute } from './http/route-deps.ts';
+import { loadCommonPasswords } from './security/common-passwords.ts';
+import { budgetNamesStartingWith, type RateLimitLayer } from './security/rate-limit-budgets.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { createMemoryRateLimiter } from './storage/memory/rate-limiter.ts';
 import { openDatabase, type Database } from './storage/postgres/database.ts';
-import { PostgresOutboxQueue } from './storage/postgres/email-outbox.ts';
+import { PostgresOutboxQueue, readOutboxStats } from './storage/postgres/email-outbox.ts';
+import { PostgresExpiredRecordsStore } from './storage/postgres/housekeeping.ts';
 import { migrateDatabase } from './storage/postgres/migrate.ts';
 import { PostgresSessionStore } from './storage/postgres/session-store.ts';
 import { PostgresTokenStore } from './storage/postgres/token-store.ts';
@@ -25,21 +29,13 @@ import { RedisSessionStore } from './storage/redis/session-store.ts';
 
 export const serviceVersion = '0.1.0';
 
-/** Per client IP and route, per window: generous for people, tight for scripts. */
-export const clientIpBudgets: Record<RateLimitedRoute, { points: number; durationSeconds: number }> = {
-  register: { points: 10, durationSeconds: 60 },
-  verify_email: { points: 30, durationSeconds: 60 },
-  resend_verification: { points: 5, durationSeconds: 60 },
-  login: { points: 20, durationSeconds: 60 },
-  request_password_reset: { points: 5, durationSeconds: 60 },
-  reset_password: { points: 20, durationSeconds: 60 },
-};
-
 export interface Deps {
   readonly http: HttpDeps;
   readonly database: Database;
   /** Starts delivering the outbox from this process; returns the function that stops it. */
   startEmailDelivery(): () => Promise<void>;
+  /** Starts the periodic clean-up of expired rows (if configured); returns the function that stops it. */
+  startHousekeeping(): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,18 +84,29 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
       requestPasswordResetUrl: () => new URL('/reset-password', base).href,
     },
     sessionLifetimeSeconds: config.accessTokenExpireMinutes * 60,
+    passwordPolicy: {
+      minimumLength: config.passwordMinimumLength,
+      commonPasswords: await loadCommonPasswords(),
+    },
+    budgets: {
+      loginAttemptsPerAccount: buildLimiters('account', 'account.login'),
+      resetAttemptsPerToken: buildLimiters('token', 'token.reset_password'),
+      emailsPerRecipient: buildLimiters('recipient', 'recipient.email'),
+    },
   };
 
+  /** One limiter per budget window, built once and shared by every flow and route that spends it. */
+  function buildLimiters(layer: RateLimitLayer, prefix: string): RateLimiter[] {
+    if (!config.rateLimitEnabled || !config.rateLimitLayers[layer]) return [];
+    return budgetNamesStartingWith(prefix).map((name) => {
+      const options = { keyPrefix: `rate:${name}`, ...config.rateLimitBudgets[name] };
+      return redis !== undefined ? createRedisRateLimiter(redis, options) : createMemoryRateLimiter(options);
+    });
+  }
   const clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>> = {};
-  if (config.rateLimitEnabled) {
-    for (const [route, budget] of Object.entries(clientIpBudgets) as [
-      RateLimitedRoute,
-      (typeof clientIpBudgets)[RateLimitedRoute],
-    ][]) {
-      const options = { keyPrefix: `rate:ip:${route}`, ...budget };
-      clientIpLimiters[route] =
-        redis !== undefined ? createRedisRateLimiter(redis, options) : createMemoryRateLimiter(options);
-    }
+  for (const route of rateLimitedRoutes) {
+    const [limiter] = buildLimiters('ip', `ip.${route}`);
+    if (limiter !== undefined) clientIpLimiters[route] = limiter;
   }
 
   const healthChecks: HealthCheck[] = [
@@ -108,15 +115,35 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
   if (redis !== undefined) healthChecks.push(createRedisHealthCheck(redis));
 
   const transport: EmailTransport =
-    config.smtp !== undefined ? createSmtpTransport(config.smtp) : createConsoleTransport();
+    config.smtp !== undefined
+      ? createSmtpTransport({
+          ...config.smtp,
+          sendTimeoutMilliseconds: config.smtp.sendTimeoutSeconds * 1000,
+        })
+      : createConsoleTransport();
+  // The metrics of this process's dispatcher, if /metrics is served.
+  const deliveryListeners = new Set<(event: { outcome: 'sent' | 'retry' | 'abandoned' }) => void>();
 
   const http: HttpDeps = {
     account,
     clientIpLimiters,
     healthChecks,
     appBaseUrl: base,
+    corsOrigins: config.corsOrigins,
+    corsAllowCredentials: config.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(base),
     version: serviceVersion,
+    ...(config.metricsEnabled
+      ? {
+          metrics: {
+            readOutboxStats: () => readOutboxStats(database.db),
+            subscribeToEmailDeliveries(listener) {
+              deliveryListeners.add(listener);
+              return () => deliveryListeners.delete(listener);
+            },
+          },
+        }
+      : {}),
   };
 
   return {
@@ -130,12 +157,32 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
         productName: 'Latchkey',
         logger: logger.child({ component: 'email-dispatcher' }),
         pollIntervalMilliseconds: config.emailDispatchPollMilliseconds,
+        // Outlasts every send (bounded by the send timeout), so a message is never leased twice at once;
+        // a crashed dispatcher's mail is taken over when its lease runs out.
+        leaseSeconds: 2 * (config.smtp?.sendTimeoutSeconds ?? 60),
+        retryMaxMilliseconds: config.emailRetryMaxDelaySeconds * 1000,
+        onEvent: (event) => {
+          for (const listener of deliveryListeners) listener(event);
+        },
       });
       wakeDispatcher = () => dispatcher.wake();
       return async () => {
         wakeDispatcher = () => {};
         await dispatcher.stop();
       };
+    },
+    startHousekeeping() {
+      if (config.cleanupIntervalSeconds === 0) return async () => {};
+      const housekeepingLogger = logger.child({ component: 'housekeeping' });
+      const housekeeping = startHousekeeping({
+        store: new PostgresExpiredRecordsStore(database.db),
+        clock: account.clock,
+        intervalMilliseconds: config.cleanupIntervalSeconds * 1000,
+        onPassFinished: (deleted) => housekeepingLogger.info({ deleted }, 'expired records deleted'),
+        onPassFailed: (error) =>
+          housekeepingLogger.warn({ err: error }, 'clean-up failed; next pass retries'),
+      });
+      return () => housekeeping.stop();
     },
     async close() {
       await transport.close();

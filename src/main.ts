@@ -1,5 +1,6 @@
 // Process entry: configuration, dependencies, HTTP, the mail dispatcher, and a graceful stop on SIGTERM.
 import { buildApp } from './app.ts';
+import { isWorkerSupervisor, superviseWorkers } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createDeps } from './deps.ts';
 import { createLogger } from './logger.ts';
@@ -18,10 +19,17 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+if (isWorkerSupervisor(config.clusterWorkers)) {
+  const supervisor = superviseWorkers(config.clusterWorkers, logger);
+  process.once('SIGTERM', () => supervisor.stop('SIGTERM'));
+  process.once('SIGINT', () => supervisor.stop('SIGINT'));
+  process.exit(await supervisor.exited);
+}
 const deps = await createDeps(config, logger);
 const app = await buildApp(deps.http, { logger, trustProxy: config.trustProxy });
 await app.listen({ host: config.host, port: config.port });
 const stopEmailDelivery = config.emailDispatcherEnabled ? deps.startEmailDelivery() : async () => {};
+const stopHousekeeping = deps.startHousekeeping();
 logger.info(
   {
     url: config.appBaseUrl.href,
@@ -45,8 +53,10 @@ async function shutDown(signal: string): Promise<void> {
   try {
     await app.close();
     await stopEmailDelivery();
+    await stopHousekeeping();
     await deps.close();
     clearTimeout(forced);
+    logger.info('Latchkey stopped');
     process.exit(0);
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed');

@@ -23,12 +23,28 @@ export interface EmailDispatcherOptions {
   readonly now?: () => Date;
   /** In [0, 1); picks each retry delay within its bound (full jitter). */
   readonly random?: () => number;
+  /**
+   * How long stop() lets sends in flight finish before aborting them; an aborted email is queued again at
+   * once, for another dispatcher (or this one after a restart). Keeps a shutdown bounded when SMTP stalls.
+   */
+  readonly stopGraceMilliseconds?: number;
+  /** Told the outcome of every send (for metrics); must not throw. Carries no address, link or body. */
+  readonly onEvent?: (event: EmailDispatchEvent) => void;
+}
+
+/** One send's outcome: `retry` is a temporary failure that will be tried again. */
+export interface EmailDispatchEvent {
+  readonly outcome: 'sent' | 'retry' | 'abandoned';
+  readonly template: string;
 }
 
 export interface EmailDispatcher {
   /** A transaction just queued mail: claim now rather than at the next poll. */
   wake(): void;
-  /** Stops claiming, waits for the sends in flight, then resolves. Does not close the transport. */
+  /**
+   * Stops claiming, waits for the sends in flight (aborting those still running after the grace period),
+   * then resolves. Does not close the transport.
+   */
   stop(): Promise<void>;
 }
 
@@ -38,7 +54,9 @@ const defaultLeaseSeconds = 120;
 const defaultRetryWindowSeconds = 48 * 60 * 60;
 const defaultRetryBaseMilliseconds = 5_000;
 const defaultRetryMaxMilliseconds = 30 * 60 * 1000;
-const claimFailureMaxBackoffMilliseconds = 30_000;
+// Short enough that mail flows again within seconds of the database coming back.
+const claimFailureMaxBackoffMilliseconds = 10_000;
+const defaultStopGraceMilliseconds = 5_000;
 const lastErrorMaxLength = 500;
 
 /**
@@ -57,9 +75,12 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
   const retryMaxMilliseconds = options.retryMaxMilliseconds ?? defaultRetryMaxMilliseconds;
   const now = options.now ?? ((): Date => new Date());
   const random = options.random ?? Math.random;
+  const stopGraceMilliseconds = options.stopGraceMilliseconds ?? defaultStopGraceMilliseconds;
   const { queue, transport, logger } = options;
 
   let stopping = false;
+  // One controller per send in flight, so stop() can cut sends that outlast the grace period.
+  const sendsInFlight = new Set<AbortController>();
   // Set by wake() while a batch runs, so mail queued during a claim is not left waiting for the next poll.
   let wakeRequested = false;
   let interruptSleep: (() => void) | null = null;
@@ -96,22 +117,42 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
       await recordOutcome(entry, () =>
         queue.markEmailAbandoned(entry.id, `render failed: ${describeError(error)}`),
       );
+      report('abandoned', entry);
       return;
     }
 
+    const controller = new AbortController();
+    sendsInFlight.add(controller);
     try {
-      await transport.send({
-        from: options.from,
-        to: entry.message.to,
-        messageId: entry.messageId,
-        ...rendered,
-      });
+      await transport.send(
+        { from: options.from, to: entry.message.to, messageId: entry.messageId, ...rendered },
+        { signal: controller.signal },
+      );
     } catch (error) {
+      if (controller.signal.aborted) {
+        // Cut short by stop(): not the message's fault, so no backoff; it is due again at once.
+        logger.warn(logContext, 'email send interrupted by shutdown, queued again');
+        await recordOutcome(entry, () =>
+          queue.scheduleEmailRetry(entry.id, now(), 'send interrupted by a dispatcher shutdown'),
+        );
+        return;
+      }
       await handleSendFailure(entry, error, logContext);
       return;
+    } finally {
+      sendsInFlight.delete(controller);
     }
     logger.info(logContext, 'email sent');
     await recordOutcome(entry, () => queue.markEmailSent(entry.id, now()));
+    report('sent', entry);
+  }
+
+  function report(outcome: EmailDispatchEvent['outcome'], entry: OutboxEntry): void {
+    try {
+      options.onEvent?.({ outcome, template: entry.message.template });
+    } catch (error) {
+      logger.error({ err: error }, 'email dispatch observer failed');
+    }
   }
 
   async function handleSendFailure(entry: OutboxEntry, error: unknown, logContext: object): Promise<void> {
@@ -120,12 +161,14 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
     if (classifySendFailure(error) === 'permanent') {
       logger.warn(failure, 'email abandoned: the server refused it permanently');
       await recordOutcome(entry, () => queue.markEmailAbandoned(entry.id, lastError));
+      report('abandoned', entry);
       return;
     }
     const attemptAt = now();
     if (attemptAt.getTime() - entry.createdAt.getTime() >= retryWindowMilliseconds) {
       logger.warn(failure, 'email abandoned: still failing at the end of its retry window');
       await recordOutcome(entry, () => queue.markEmailAbandoned(entry.id, lastError));
+      report('abandoned', entry);
       return;
     }
     const delayMilliseconds = computeRetryDelayMilliseconds(entry.attempts);
@@ -133,6 +176,7 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
     await recordOutcome(entry, () =>
       queue.scheduleEmailRetry(entry.id, new Date(attemptAt.getTime() + delayMilliseconds), lastError),
     );
+    report('retry', entry);
   }
 
   /** Exponential backoff with full jitter, so a recovering server is not hit by every retry at once. */
@@ -192,7 +236,10 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
       if (stopped === null) {
         stopping = true;
         interruptSleep?.();
-        stopped = loopFinished;
+        const abortTimer = setTimeout(() => {
+          for (const controller of sendsInFlight) controller.abort();
+        }, stopGraceMilliseconds);
+        stopped = loopFinished.finally(() => clearTimeout(abortTimer));
       }
       return stopped;
     },

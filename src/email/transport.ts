@@ -11,8 +11,11 @@ export interface OutgoingEmail {
 
 /** Where rendered emails leave the process: SMTP in production, the console in development. */
 export interface EmailTransport {
-  /** Resolves once the server accepted the message; rejects with the reason it did not (see classifySendFailure). */
-  send(email: OutgoingEmail): Promise<void>;
+  /**
+   * Resolves once the server accepted the message; rejects with the reason it did not (see
+   * classifySendFailure), or when `signal` aborts first.
+   */
+  send(email: OutgoingEmail, options?: { readonly signal?: AbortSignal }): Promise<void>;
   /** Checks that the server is reachable and accepts our credentials; for readiness probes and start-up. */
   verify(): Promise<void>;
   close(): Promise<void>;

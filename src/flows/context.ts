@@ -1,4 +1,6 @@
+import type { AttemptBudgets } from './attempt-budgets.ts';
 import type { Clock, SessionStore, TokenStore, Transactor, UserStore } from './ports.ts';
+import type { PasswordPolicy } from '../security/password-policy.ts';
 
 /** Where emailed links point: always built from APP_BASE_URL, never from a request's Host header. */
 export interface LinkBuilder {
@@ -18,6 +20,9 @@ export interface AccountContext {
   readonly clock: Clock;
   readonly links: LinkBuilder;
   readonly sessionLifetimeSeconds: number;
+  /** The rules every new password (registration, reset) must pass. */
+  readonly passwordPolicy: PasswordPolicy;
+  readonly budgets: AttemptBudgets;
 }
 
 export const emailVerificationTokenLifetimeSeconds = 24 * 60 * 60;

@@ -1,3 +1,4 @@
+import { mayEmailRecipient } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { emailVerificationTokenLifetimeSeconds, secondsFrom } from './context.ts';
 import { FlowError } from './errors.ts';
@@ -52,8 +53,12 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
   });
 }
 
-/** Always the same answer; an unverified account gets a fresh link, anything else gets nothing. */
+/**
+ * Always the same answer; an unverified account gets a fresh link (committed before the answer), anything else
+ * gets nothing. The HTTP layer answers no sooner than a fixed time, so the extra work is not visible.
+ */
 export async function resendEmailVerification(context: AccountContext, emailKey: string): Promise<void> {
+  if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || user.isVerified || user.passwordHash === null) return;
   await context.transactor.runInTransaction((stores) =>

@@ -3,6 +3,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'password_too_short'
   | 'password_too_long'
+  | 'password_too_common'
+  | 'password_contains_email'
   | 'invalid_credentials'
   | 'email_not_verified'
   | 'account_disabled'

@@ -1,3 +1,4 @@
+import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { secondsFrom } from './context.ts';
 import { createEmailVerificationRequest } from './email-verification.ts';
@@ -21,6 +22,14 @@ export async function logIn(
   password: string,
 ): Promise<LoginResult> {
   const invalid = new FlowError('invalid_credentials', 'Incorrect email or password');
+  // Spent before anything is looked up, for addresses with and without an account alike.
+  const accountKey = budgetKey(`login:${email.key}`);
+  const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
+  if (!attempt.allowed) {
+    throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
+      retryAfterSeconds: attempt.retryAfterSeconds,
+    });
+  }
   const user = await context.users.findUserByEmailKey(email.key);
   if (user === null || user.passwordHash === null) {
     await verifyAgainstDummyHash(password);
@@ -28,11 +37,16 @@ export async function logIn(
   }
   const check = await verifyPassword(user.passwordHash, password);
   if (!check.valid) throw invalid;
+  // The right password: this attempt does not count. Earlier failures stay counted, so a success in between
+  // never buys an attacker a fresh budget.
+  await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
   if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
   if (!user.isVerified) {
-    await context.transactor.runInTransaction((stores) =>
-      createEmailVerificationRequest(context, stores, user),
-    );
+    if (await mayEmailRecipient(context, user.emailKey)) {
+      await context.transactor.runInTransaction((stores) =>
+        createEmailVerificationRequest(context, stores, user),
+      );
+    }
     throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
   }
   if (check.needsRehash) {

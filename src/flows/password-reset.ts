@@ -1,3 +1,4 @@
+import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { passwordResetTokenLifetimeSeconds, secondsFrom } from './context.ts';
 import { FlowError } from './errors.ts';
@@ -25,8 +26,12 @@ export async function createPasswordResetLink(
   return context.links.resetPasswordUrl(token);
 }
 
-/** Always the same answer; a known address gets a reset link by email. */
+/**
+ * Always the same answer; a known address gets a reset link by email, committed before the answer so a crash
+ * cannot lose it. The HTTP layer answers no sooner than a fixed time, so the extra work is not visible.
+ */
 export async function requestPasswordReset(context: AccountContext, emailKey: string): Promise<void> {
+  if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || !user.isActive) return;
   await context.transactor.runInTransaction(async (stores) => {
@@ -45,20 +50,31 @@ export async function checkPasswordResetToken(context: AccountContext, token: st
 
 /**
  * Sets the new password, proves the mailbox (the address becomes verified), ends every session of the user
- * and tells the owner by email. A pre-registration squatter's password is gone after this.
+ * and tells the owner by email. A pre-registration squatter's password is gone after this. Returns the
+ * account's id.
  */
 export async function resetPassword(
   context: AccountContext,
   token: string,
   newPassword: string,
-): Promise<void> {
+): Promise<string> {
   const invalid = new FlowError('invalid_token', 'Invalid or expired reset token');
   if (!isWellFormedToken(token)) throw invalid;
-  assertAcceptablePassword(newPassword);
+  // Length and the common-password list first; the address rule needs the account the token belongs to.
+  assertAcceptablePassword(context.passwordPolicy, newPassword, '');
   const tokenHash = hashToken(token);
+  const attempt = await spendAttempt(context.budgets.resetAttemptsPerToken, budgetKey(`reset:${tokenHash}`));
+  if (!attempt.allowed) {
+    throw new FlowError('rate_limited', 'Too many attempts with this link, try again later', {
+      retryAfterSeconds: attempt.retryAfterSeconds,
+    });
+  }
   // A cheap look first, so a bad token never costs a password hash.
   const pending = await context.tokens.findValidToken(tokenHash, 'password_reset', context.clock.now());
   if (pending === null) throw invalid;
+  const owner = await context.users.findUserById(pending.userId);
+  if (owner === null) throw invalid;
+  assertAcceptablePassword(context.passwordPolicy, newPassword, owner.emailKey);
   const passwordHash = await hashPassword(newPassword);
   // Sessions are ended before the password changes too: if the session store is down, the reset fails as a
   // whole (503) instead of changing the password while the old sessions live on.
@@ -81,4 +97,5 @@ export async function resetPassword(
   });
   // And after: a login with the old password between the two is ended as well.
   await context.sessions.deleteUserSessions(userId);
+  return userId;
 }

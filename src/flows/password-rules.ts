@@ -1,20 +1,11 @@
 import { FlowError } from './errors.ts';
-import { normalizePassword, passwordMaximumLength, passwordMinimumLength } from '../security/passwords.ts';
+import { findPasswordProblem, type PasswordPolicy } from '../security/password-policy.ts';
 
-/** Length is counted in code points after NFKC; nothing is ever truncated. */
-export function assertAcceptablePassword(password: string): void {
-  // NFKC can expand a string, never by this much: a huge input is refused before normalizing it.
-  if (password.length > passwordMaximumLength * 18) {
-    throw new FlowError('password_too_long', `Password must be at most ${passwordMaximumLength} characters`);
-  }
-  const length = [...normalizePassword(password)].length;
-  if (length < passwordMinimumLength) {
-    throw new FlowError(
-      'password_too_short',
-      `Password must be at least ${passwordMinimumLength} characters`,
-    );
-  }
-  if (length > passwordMaximumLength) {
-    throw new FlowError('password_too_long', `Password must be at most ${passwordMaximumLength} characters`);
-  }
+/**
+ * Refuses a new password (registration, reset) with the code of the rule it breaks. `emailKey` is the
+ * account's address: the one being registered, or the one the reset token belongs to.
+ */
+export function assertAcceptablePassword(policy: PasswordPolicy, password: string, emailKey: string): void {
+  const problem = findPasswordProblem(policy, password, emailKey);
+  if (problem !== null) throw new FlowError(problem.rule, problem.message);
 }

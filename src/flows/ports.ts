@@ -86,9 +86,15 @@ export interface RateLimitDecision {
   readonly retryAfterSeconds: number;
 }
 
-/** A fixed budget of `points` per `durationSeconds` for each key, shared by every instance that shares the store. */
+/**
+ * A fixed budget of `points` per `durationSeconds` for each key, shared by every instance that shares the store.
+ * A store that cannot be reached throws DependencyUnavailableError: an outage never counts as "allowed".
+ */
 export interface RateLimiter {
+  /** Spends one point atomically; refused once the window's points are spent. */
   consume(key: string): Promise<RateLimitDecision>;
+  /** Gives back one point spent by `consume` (a successful login does not count against its account). */
+  refund(key: string): Promise<void>;
 }
 
 export interface Clock {
@@ -99,4 +105,26 @@ export interface Clock {
 export interface HealthCheck {
   readonly name: string;
   check(): Promise<void>;
+}
+
+/** Rows no flow can use any more, and how many of each a clean-up deleted. */
+export interface DeletedRecordCounts {
+  readonly tokens: number;
+  readonly sessions: number;
+  readonly emails: number;
+}
+
+/**
+ * Deletes what has outlived its use, so no table grows without bound. Safe from several processes at once:
+ * each delete is idempotent, and one process's batch simply finds the other's rows gone.
+ */
+export interface ExpiredRecordsStore {
+  deleteExpiredRecords(cutoffs: {
+    /** Tokens that expired, or were consumed, before this. */
+    readonly tokensBefore: Date;
+    /** Sessions that expired before this (sessions kept in the database only). */
+    readonly sessionsBefore: Date;
+    /** Sent or abandoned emails finished before this; queued mail is never deleted. */
+    readonly finishedEmailsBefore: Date;
+  }): Promise<DeletedRecordCounts>;
 }

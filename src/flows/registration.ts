@@ -1,4 +1,5 @@
 import type { AccountContext } from './context.ts';
+import { mayEmailRecipient } from './attempt-budgets.ts';
 import { createEmailVerificationRequest } from './email-verification.ts';
 import { createPasswordResetLink } from './password-reset.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
@@ -16,26 +17,29 @@ export async function registerAccount(
   email: EmailAddress,
   password: string,
 ): Promise<void> {
-  assertAcceptablePassword(password);
+  assertAcceptablePassword(context.passwordPolicy, password, email.key);
+  // Spent before the lookup, for taken and free addresses alike: the budget says nothing about the account.
+  const mayEmail = await mayEmailRecipient(context, email.key);
   const existing = await context.users.findUserByEmailKey(email.key);
-  if (existing !== null) return answerExistingRegistration(context, existing, password);
+  if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail);
 
   const passwordHash = await hashPassword(password);
   const created = await context.transactor.runInTransaction(async (stores) => {
     const user = await stores.users.insertUser({ email: email.address, emailKey: email.key, passwordHash });
-    if (user !== null) await createEmailVerificationRequest(context, stores, user);
+    if (user !== null && mayEmail) await createEmailVerificationRequest(context, stores, user);
     return user;
   });
   if (created !== null) return;
   // Lost a race with a concurrent registration of the same address: it exists now.
   const winner = await context.users.findUserByEmailKey(email.key);
-  if (winner !== null) await answerExistingRegistration(context, winner, password);
+  if (winner !== null) await answerExistingRegistration(context, winner, password, mayEmail);
 }
 
 async function answerExistingRegistration(
   context: AccountContext,
   user: User,
   password: string,
+  mayEmail: boolean,
 ): Promise<void> {
   const check =
     user.passwordHash === null
@@ -44,7 +48,7 @@ async function answerExistingRegistration(
   await context.transactor.runInTransaction(async (stores) => {
     if (!user.isVerified && check.valid) {
       // The same person again (a double submit, a lost email): send a fresh link.
-      await createEmailVerificationRequest(context, stores, user);
+      if (mayEmail) await createEmailVerificationRequest(context, stores, user);
       return;
     }
     if (!user.isVerified) {
@@ -54,6 +58,7 @@ async function answerExistingRegistration(
       await stores.users.setUserPasswordHash(user.id, null);
       await stores.tokens.invalidateUserTokens(user.id, 'email_verification', context.clock.now());
     }
+    if (!mayEmail) return;
     const resetUrl = await createPasswordResetLink(context, stores, user);
     await stores.outbox.enqueueEmail({
       template: 'already_registered',

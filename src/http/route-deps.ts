@@ -1,8 +1,16 @@
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
+import type { MetricsDeps } from './plugins/metrics.ts';
 
-export type RateLimitedRoute =
-  'register' | 'verify_email' | 'resend_verification' | 'login' | 'request_password_reset' | 'reset_password';
+export const rateLimitedRoutes = [
+  'register',
+  'verify_email',
+  'resend_verification',
+  'login',
+  'request_password_reset',
+  'reset_password',
+] as const;
+export type RateLimitedRoute = (typeof rateLimitedRoutes)[number];
 
 /** What the HTTP layer is given; it never picks adapters itself. */
 export interface HttpDeps {
@@ -11,7 +19,11 @@ export interface HttpDeps {
   readonly clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>>;
   readonly healthChecks: readonly HealthCheck[];
   readonly appBaseUrl: URL;
+  readonly corsOrigins: readonly string[];
+  readonly corsAllowCredentials: boolean;
   /** Secure cookies unless the service is plainly local http. */
   readonly secureCookies: boolean;
   readonly version: string;
+  /** Set: Prometheus metrics at /metrics. */
+  readonly metrics?: MetricsDeps;
 }

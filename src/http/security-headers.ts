@@ -1,4 +1,4 @@
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -9,8 +9,9 @@ export async function registerSecurityHeaders(
   app: FastifyInstance,
   options: { https: boolean },
 ): Promise<void> {
-  await app.register(helmet, {
-    global: true,
+  // Built once: @fastify/helmet rebuilds the middleware, CSP parsing included, on every request
+  // (about a tenth of the CPU of a session check; docs/performance.md).
+  const applySecurityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -31,6 +32,9 @@ export async function registerSecurityHeaders(
     hsts: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    applySecurityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
+  );
   // Auth answers carry tokens and account data: no cache, shared or private, may keep them.
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/assets/') && !request.url.startsWith('/docs/static/')) {

@@ -1,6 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import bcrypt from 'bcrypt';
 import { createHmac } from 'node:crypto';
+import { runHashJob } from './hash-scheduler.ts';
 
 /** OWASP's argon2id minimum: m=19 MiB, t=2, p=1. Hashing runs on the libuv pool, never the event loop. */
 // @node-rs/argon2 exports Algorithm as a const enum, which type stripping cannot inline: 2 is Argon2id.
@@ -13,16 +14,13 @@ const argon2idOptions = {
 } as const;
 const currentParameters = `$argon2id$v=19$m=${argon2idOptions.memoryCost},t=${argon2idOptions.timeCost},p=${argon2idOptions.parallelism}$`;
 
-export const passwordMinimumLength = 8;
-export const passwordMaximumLength = 128;
-
 /** NFKC so that the same password typed on different keyboards or systems is the same password. */
 export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
 export async function hashPassword(password: string): Promise<string> {
-  return hash(normalizePassword(password), argon2idOptions);
+  return runHashJob(() => hash(normalizePassword(password), argon2idOptions));
 }
 
 export interface PasswordCheck {
@@ -39,13 +37,13 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
   const normalized = normalizePassword(password);
   try {
     if (passwordHash.startsWith('$argon2')) {
-      const valid = await verify(passwordHash, normalized);
+      const valid = await runHashJob(() => verify(passwordHash, normalized));
       return { valid, needsRehash: valid && !passwordHash.startsWith(currentParameters) };
     }
     if (/^\$2[aby]\$/.test(passwordHash)) {
       // bcrypt only reads 72 bytes: a longer password would match its own prefix, so refuse it here.
       if (Buffer.byteLength(password) > 72) return { valid: false, needsRehash: false };
-      const valid = await bcrypt.compare(password, passwordHash);
+      const valid = await runHashJob(() => bcrypt.compare(password, passwordHash));
       return { valid, needsRehash: valid };
     }
     const bcryptSha256 =
@@ -57,7 +55,7 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
       const key = createHmac('sha256', salt ?? '')
         .update(password)
         .digest('base64');
-      const valid = await bcrypt.compare(key, `$${variant}$${rounds}$${salt}${digest}`);
+      const valid = await runHashJob(() => bcrypt.compare(key, `$${variant}$${rounds}$${salt}${digest}`));
       return { valid, needsRehash: valid };
     }
   } catch {
@@ -74,5 +72,6 @@ let dummyHash: Promise<string> | undefined;
  */
 export async function verifyAgainstDummyHash(password: string): Promise<void> {
   dummyHash ??= hashPassword('latchkey-dummy-password-for-timing');
-  await verify(await dummyHash, normalizePassword(password));
+  const stored = await dummyHash;
+  await runHashJob(() => verify(stored, normalizePassword(password)));
 }

@@ -71,7 +71,7 @@ if (redisUrl === undefined) {
       }
     });
 
-    test('the set forgets deleted sessions at the next login, so it does not grow without bound', async () => {
+    test('the index forgets expired sessions at the next login, so it does not grow without bound', async () => {
       const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
       const redis = createRedisClient({ url: redisUrl, keyPrefix });
       const inspector = new Redis(redisUrl);
@@ -79,14 +79,42 @@ if (redisUrl === undefined) {
         const store = new RedisSessionStore(redis);
         const userId = crypto.randomUUID();
         for (let i = 0; i < 5; i++) {
-          const session = buildSession(userId);
-          await store.createSession(session);
-          await store.deleteSession(session.tokenHash);
+          await store.createSession({ ...buildSession(userId), expiresAt: new Date(Date.now() + 1_000) });
         }
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
         const live = buildSession(userId);
         await store.createSession(live);
 
-        assert.deepEqual(await inspector.smembers(`${keyPrefix}user-sessions:${userId}`), [live.tokenHash]);
+        assert.deepEqual(await inspector.zrange(`${keyPrefix}user-sessions:${userId}`, '0', '-1'), [
+          live.tokenHash,
+        ]);
+      } finally {
+        await redis.quit();
+        await inspector.quit();
+        await deleteRedisKeys(redisUrl, keyPrefix);
+      }
+    });
+
+    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', async () => {
+      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
+      const redis = createRedisClient({ url: redisUrl, keyPrefix });
+      const inspector = new Redis(redisUrl);
+      try {
+        const store = new RedisSessionStore(redis);
+        const userId = crypto.randomUUID();
+        const earlier = buildSession(userId);
+        await inspector.set(`${keyPrefix}session:${earlier.tokenHash}`, '{}', 'EX', 3600);
+        await inspector.sadd(`${keyPrefix}user-sessions:${userId}`, earlier.tokenHash, 'gone');
+        const live = buildSession(userId);
+        await store.createSession(live);
+
+        assert.deepEqual(
+          (await inspector.zrange(`${keyPrefix}user-sessions:${userId}`, '0', '-1')).sort(),
+          [earlier.tokenHash, live.tokenHash].sort(),
+        );
+        await store.deleteUserSessions(userId);
+        assert.equal(await inspector.exists(`${keyPrefix}session:${earlier.tokenHash}`), 0);
+        assert.equal(await store.findSession(live.tokenHash, new Date()), null);
       } finally {
         await redis.quit();
         await inspector.quit();

@@ -61,10 +61,13 @@ describe('HTTP contract: error shape, limits, headers, docs', () => {
     }
   });
 
-  test('passwords shorter than 8 or longer than 128 characters are refused with a named rule', async () => {
-    const short = await client.post('/register', { json: { email: 'short@example.com', password: 'abc' } });
-    assert.equal(short.status, 422);
-    assert.equal(short.json.code, 'password_too_short');
+  test('passwords shorter than 15 or longer than 128 characters are refused with a named rule', async () => {
+    for (const password of ['abc', 'fourteen chars']) {
+      const short = await client.post('/register', { json: { email: 'short@example.com', password } });
+      assert.equal(short.status, 422);
+      assert.equal(short.json.code, 'password_too_short');
+      assert.equal(short.json.detail, 'Password must be at least 15 characters');
+    }
     const long = await client.post('/register', {
       json: { email: 'long@example.com', password: 'x'.repeat(129) },
     });

@@ -367,3 +367,75 @@ async function startSilentServer(): Promise<{
       }),
   };
 }
+
+describe('email dispatcher: shutdown and observation', () => {
+  test('stop() aborts a send still running after the grace period, and the email is due again at once', async () => {
+    const queue = new MemoryOutboxQueue();
+    let sendSignal: AbortSignal | undefined;
+    const stalled: EmailTransport = {
+      send: (_email, options) =>
+        new Promise<void>((_resolve, reject) => {
+          sendSignal = options?.signal;
+          options?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+        }),
+      verify: async () => {},
+      close: async () => {},
+    };
+    const record = queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-stalled'));
+    const { logger, lines } = captureLogs();
+    const dispatcher = startDispatcher({ queue, transport: stalled, logger, stopGraceMilliseconds: 100 });
+    await waitFor(() => sendSignal !== undefined);
+
+    const stopStartedAt = Date.now();
+    await dispatcher.stop();
+    const stopMilliseconds = Date.now() - stopStartedAt;
+
+    assert.ok(stopMilliseconds >= 90 && stopMilliseconds < 1_000, `stop() took ${stopMilliseconds} ms`);
+    assert.equal(record.status, 'queued');
+    assert.ok(record.nextAttemptAt.getTime() <= Date.now(), 'no backoff: another dispatcher may take it now');
+    assert.ok(lines.some((line) => line.includes('interrupted by shutdown')));
+  });
+
+  test('reports every outcome (sent, retry, abandoned) without the address or the link', async () => {
+    const capture = await startCapture();
+    capture.rejectRecipient('ghost@example.com', 550, 'No such user');
+    const queue = new MemoryOutboxQueue();
+    queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-events-1'));
+    queue.enqueueEmail(buildVerifyEmail('ghost@example.com', 'token-events-2'));
+    const events: unknown[] = [];
+    const { logger } = captureLogs();
+    startDispatcher({
+      queue,
+      transport: createTransport(capture.port),
+      logger,
+      onEvent: (event) => events.push(event),
+    });
+    await waitFor(() => events.length === 2);
+    assert.deepEqual(
+      events.map((event) => JSON.stringify(event)).sort(),
+      [
+        JSON.stringify({ outcome: 'abandoned', template: 'verify_email' }),
+        JSON.stringify({ outcome: 'sent', template: 'verify_email' }),
+      ].sort(),
+    );
+
+    const failing: EmailTransport = {
+      send: async () => {
+        throw Object.assign(new Error('try later'), { responseCode: 451 });
+      },
+      verify: async () => {},
+      close: async () => {},
+    };
+    const retryQueue = new MemoryOutboxQueue();
+    retryQueue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-events-3'));
+    const retries: unknown[] = [];
+    startDispatcher({
+      queue: retryQueue,
+      transport: failing,
+      logger,
+      onEvent: (event) => retries.push(event),
+    });
+    await waitFor(() => retries.length === 1);
+    assert.deepEqual(retries[0], { outcome: 'retry', template: 'verify_email' });
+  });
+});

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +10,7 @@ import { createDeps, type Deps } from '../../src/deps.ts';
 import { createLogger } from '../../src/logger.ts';
 import { testDatabaseUrl, testRedisUrl, uniqueRunId } from './backends.ts';
 import { createThrowawayDatabase } from './database.ts';
+import { findFreePort } from './ports.ts';
 import { deleteRedisKeys } from './redis.ts';
 import { startSmtpCapture } from './smtp-capture.ts';
 
@@ -38,17 +38,7 @@ export function availableBackends(): Backend[] {
   return backends;
 }
 
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { findFreePort };
 
 /**
  * Starts the whole service in this process on a free port, with a real SMTP server capturing its mail, on

@@ -1,5 +1,5 @@
 import { simpleParser, type AddressObject } from 'mailparser';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 /** One email as a test reads it. */
@@ -25,6 +25,13 @@ export interface SmtpCapture {
   ): Promise<CapturedEmail>;
   /** The next RCPT TO for that address (case-insensitive) is answered with that code and message. */
   rejectRecipient(address: string, code: number, message: string): void;
+  /**
+   * Holds every received message this long before accepting it (250), as a slow server would. A message
+   * whose client disconnects meanwhile is not accepted and not captured: its sender never got a 250.
+   */
+  holdAcceptance(milliseconds: number): void;
+  /** How many times each Message-ID was accepted. */
+  countByMessageId(): Map<string, number>;
   /** Closes at once, cutting open (pooled) client connections, as a crashed server would. */
   stop(): Promise<void>;
   /** Listens again on the same port after stop(). */
@@ -38,6 +45,8 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
   const messages: CapturedEmail[] = [];
   const waiters = new Set<() => void>();
   const rejections = new Map<string, { code: number; message: string }>();
+  const closedSessions = new Set<string>();
+  let acceptanceDelayMilliseconds = 0;
   let server: SMTPServer | null = null;
   let sockets = new Set<Socket>();
   let port = 0;
@@ -47,6 +56,9 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       disabledCommands: ['STARTTLS'],
       authOptional: true,
       logger: false,
+      onClose(session) {
+        closedSessions.add(session.id);
+      },
       onRcptTo(address, _session, callback) {
         const key = address.address.toLowerCase();
         const rejection = rejections.get(key);
@@ -55,9 +67,16 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         const error = Object.assign(new Error(rejection.message), { responseCode: rejection.code });
         return callback(error);
       },
-      onData(stream, _session, callback) {
+      onData(stream, session, callback) {
         simpleParser(stream)
-          .then((parsed) => {
+          .then(async (parsed) => {
+            if (acceptanceDelayMilliseconds > 0) {
+              await new Promise((resolve) => setTimeout(resolve, acceptanceDelayMilliseconds));
+              if (closedSessions.has(session.id)) {
+                callback(new Error('client gone before acceptance'));
+                return;
+              }
+            }
             const text = parsed.text ?? '';
             messages.push({
               to: readFirstAddress(parsed.to),
@@ -139,6 +158,14 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     rejectRecipient(address: string, code: number, message: string): void {
       rejections.set(address.toLowerCase(), { code, message });
     },
+    holdAcceptance(milliseconds: number): void {
+      acceptanceDelayMilliseconds = milliseconds;
+    },
+    countByMessageId(): Map<string, number> {
+      const counts = new Map<string, number>();
+      for (const email of messages) counts.set(email.messageId, (counts.get(email.messageId) ?? 0) + 1);
+      return counts;
+    },
     stop,
     async restart(): Promise<void> {
       await stop();
@@ -150,4 +177,35 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
 function readFirstAddress(field: AddressObject | AddressObject[] | undefined): string {
   const first = Array.isArray(field) ? field[0] : field;
   return first?.value[0]?.address ?? '';
+}
+
+/**
+ * A server that accepts TCP connections and never says a word (no greeting, no reply): the worst SMTP
+ * server, the one a client can only leave by its own timeouts.
+ */
+export async function startSilentSmtpServer(): Promise<{
+  readonly port: number;
+  connectionCount(): number;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createNetServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    port: address.port,
+    connectionCount: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

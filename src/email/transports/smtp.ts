@@ -53,7 +53,8 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
   const sendTimeoutMilliseconds = options.sendTimeoutMilliseconds ?? defaultSendTimeoutMilliseconds;
 
   return {
-    async send(email: OutgoingEmail): Promise<void> {
+    async send(email: OutgoingEmail, sendOptions: { readonly signal?: AbortSignal } = {}): Promise<void> {
+      const timeout = AbortSignal.timeout(sendTimeoutMilliseconds);
       await mailer.sendMail({
         from: email.from,
         to: email.to,
@@ -61,7 +62,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
         text: email.text,
         html: email.html,
         messageId: email.messageId,
-        signal: AbortSignal.timeout(sendTimeoutMilliseconds),
+        signal: sendOptions.signal === undefined ? timeout : AbortSignal.any([timeout, sendOptions.signal]),
       });
     },
     async verify(): Promise<void> {

@@ -1,7 +1,8 @@
-import { passwordMaximumLength, passwordMinimumLength } from '../../security/passwords.ts';
+import { passwordMaximumLength } from '../../security/password-policy.ts';
 import { escapeHtml, renderMessagePage, renderPage } from './layout.ts';
 
-export function renderResetPasswordPage(token: string, usable: boolean): string {
+/** `minimumLength` is the deployment's PASSWORD_MIN_LENGTH: the browser's hint and check follow it. */
+export function renderResetPasswordPage(token: string, usable: boolean, minimumLength: number): string {
   if (!usable) {
     return renderPage(
       'Link not valid',
@@ -14,8 +15,8 @@ export function renderResetPasswordPage(token: string, usable: boolean): string 
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="new_password">New password</label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" required
- minlength="${passwordMinimumLength}" maxlength="${passwordMaximumLength}">
-<p class="hint">At least ${passwordMinimumLength} characters. Every device signed in to your account will be signed out.</p>
+ minlength="${minimumLength}" maxlength="${passwordMaximumLength}">
+<p class="hint">At least ${minimumLength} characters; a long phrase is easy to remember. Common passwords and your email address are refused. Every device signed in to your account will be signed out.</p>
 <button type="submit">Set new password</button>
 </form>`,
   );

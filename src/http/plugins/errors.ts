@@ -5,6 +5,8 @@ const statusByCode: Record<ErrorCode, number> = {
   invalid_request: 422,
   password_too_short: 422,
   password_too_long: 422,
+  password_too_common: 422,
+  password_contains_email: 422,
   invalid_credentials: 401,
   email_not_verified: 403,
   account_disabled: 403,
@@ -29,7 +31,7 @@ function isDependencyOutage(error: unknown): boolean {
   }
   if (name === 'MaxRetriesPerRequestError') return true;
   if (typeof message === 'string') {
-    return /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Command timed out|Stream isn't writeable/i.test(
+    return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection is closed|Command timed out|Stream isn't writeable/i.test(
       message,
     );
   }

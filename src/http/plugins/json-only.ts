@@ -5,10 +5,13 @@ import { sendError } from './errors.ts';
  * For API-only routes: a cross-site HTML form can post form bodies without any CORS preflight, so taking
  * only JSON on /login and /register stops a third-party page from logging a browser into an account.
  */
-export async function requireJsonBody(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function requireJsonBody(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/json')) return;
-  await sendError(reply, 415, {
+  return sendError(reply, 415, {
     detail: 'Send the body as application/json',
     code: 'unsupported_media_type',
   });

@@ -8,6 +8,7 @@ import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts'
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
+import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
 import {
   EmailField,
   ErrorResponse,
@@ -62,16 +63,14 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       preHandler: limitByClientIp(deps.clientIpLimiters.login, 'login'),
     },
     async (request, reply) => {
-      let result;
-      try {
-        result = await logIn(deps.account, readEmailAddress(request.body.email), request.body.password);
-      } catch (error) {
-        if (error instanceof FlowError) {
-          request.log.info({ ip: request.ip, outcome: error.code }, 'login refused');
-        }
-        throw error;
-      }
-      request.log.info({ ip: request.ip, userId: result.user.id, outcome: 'success' }, 'login');
+      // Every outcome is logged, a lockout included; a 503 is the error handler's to log.
+      const result = await withSecurityLog(
+        request,
+        'login',
+        { emailKey: submittedEmailKey(request) },
+        () => logIn(deps.account, readEmailAddress(request.body.email), request.body.password),
+        (session) => ({ userId: session.user.id }),
+      );
       reply.setCookie(sessionCookieName, result.token, {
         path: '/',
         httpOnly: true,

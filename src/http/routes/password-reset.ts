@@ -9,7 +9,9 @@ import {
   renderResetRequestedPage,
 } from '../pages/reset-password.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
+import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
+import { withSecurityLog } from '../security-log.ts';
 import {
   EmailField,
   ErrorResponse,
@@ -37,8 +39,10 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       preHandler: limitByClientIp(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
     },
     async (request, reply) => {
-      const work = (): Promise<void> =>
-        requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
+      const work = async (): Promise<void> => {
+        await requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
+        await waitForUniformAnswerTime(reply);
+      };
       if (isFormPost(request)) return answerForm(reply, work, renderResetRequestedPage, 202);
       await work();
       return reply.status(202).send({ message: resetRequestedMessage });
@@ -61,7 +65,9 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       reply.type('text/html; charset=utf-8');
       if (token === undefined || token === '') return reply.send(renderRequestPasswordResetPage());
       const usable = await checkPasswordResetToken(deps.account, token);
-      return reply.status(usable ? 200 : 400).send(renderResetPasswordPage(token, usable));
+      return reply
+        .status(usable ? 200 : 400)
+        .send(renderResetPasswordPage(token, usable, deps.account.passwordPolicy.minimumLength));
     },
   );
 
@@ -78,8 +84,15 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       preHandler: limitByClientIp(deps.clientIpLimiters.reset_password, 'reset_password'),
     },
     async (request, reply) => {
-      const work = (): Promise<void> =>
-        resetPassword(deps.account, request.body.token, request.body.new_password);
+      const work = async (): Promise<void> => {
+        await withSecurityLog(
+          request,
+          'password_reset',
+          {},
+          () => resetPassword(deps.account, request.body.token, request.body.new_password),
+          (userId) => ({ userId }),
+        );
+      };
       if (isFormPost(request)) return answerForm(reply, work, renderPasswordResetDonePage);
       await work();
       return { message: 'Password reset successfully' };

@@ -4,6 +4,7 @@ import { registerAccount } from '../../flows/registration.ts';
 import { resendEmailVerification } from '../../flows/email-verification.ts';
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
+import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { EmailField, ErrorResponse, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
 
@@ -44,6 +45,7 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
     },
     async (request, reply) => {
       await resendEmailVerification(deps.account, readEmailAddress(request.body.email).key);
+      await waitForUniformAnswerTime(reply);
       return reply
         .status(202)
         .send({ message: 'If the address has an unverified account, a new verification link has been sent' });

@@ -38,10 +38,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
     });
-    pool.on('error', (error) => options.onPoolError?.(error));
+    watchPoolErrors(pool, options.onPoolError);
     return { kind: 'postgres', pool, db: drizzle({ client: pool }), close: () => pool.end() };
   }
   return openEmbeddedDatabase(options);
+}
+
+/**
+ * The pool reports errors of idle connections (to `onPoolError`), but a connection checked out for a
+ * transaction (or for the migrations) that the server drops emits 'error' on its client, where nobody listens:
+ * an unhandled 'error' event, and a database restart kills the process. So every client gets a listener for
+ * its whole life. It has nothing to do: the statement in progress (or the next one) fails and is answered
+ * 503, and the pool discards the broken client when it is released.
+ */
+function watchPoolErrors(pool: pg.Pool, onPoolError: ((error: Error) => void) | undefined): void {
+  pool.on('error', (error) => onPoolError?.(error));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
 }
 
 async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database> {
@@ -84,7 +98,7 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
     connectionTimeoutMillis: 30_000,
     idleTimeoutMillis: 0,
   });
-  pool.on('error', (error) => options.onPoolError?.(error));
+  watchPoolErrors(pool, options.onPoolError);
   let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',

@@ -115,3 +115,16 @@ export class PostgresOutboxQueue implements OutboxQueue {
       .where(eq(emailOutbox.id, id));
   }
 }
+
+/** How much mail waits (queued or leased) and how long the oldest has waited, by the database's clock. */
+export async function readOutboxStats(db: Db): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  // Both filters match the partial index email_outbox_due_idx, so this stays cheap however long the table is.
+  const result = await db.execute<{ depth: string | number; oldest_age_seconds: string | number | null }>(sql`
+    select count(*) as depth, extract(epoch from now() - min(created_at)) as oldest_age_seconds
+    from email_outbox where status in ('queued', 'processing')`);
+  const row = result.rows[0];
+  return {
+    depth: Number(row?.depth ?? 0),
+    oldestAgeSeconds: Math.max(0, Number(row?.oldest_age_seconds ?? 0)),
+  };
+}

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { DependencyUnavailableError } from '../../flows/errors.ts';
-import type { RateLimitDecision, RateLimiter } from '../../flows/ports.ts';
+import type { RateLimiter } from '../../flows/ports.ts';
+import { adaptFlexibleRateLimiter } from '../flexible-rate-limiter.ts';
+import { withinRedisDeadline } from './client.ts';
 
 /**
  * A budget kept in Redis, so every service instance sharing that Redis spends one budget: each check is one
@@ -20,18 +22,13 @@ export function createRedisRateLimiter(
     points: options.points,
     duration: options.durationSeconds,
   });
+  const adapted = adaptFlexibleRateLimiter(
+    limiter,
+    (error) => new DependencyUnavailableError('redis', error),
+  );
+  // Bounded here too (see withinRedisDeadline): a queued check must not outlast the command timeout.
   return {
-    async consume(key: string): Promise<RateLimitDecision> {
-      try {
-        await limiter.consume(key);
-        return { allowed: true, retryAfterSeconds: 0 };
-      } catch (rejection) {
-        // rate-limiter-flexible rejects with a RateLimiterRes when the budget is spent, with an Error when Redis fails.
-        if (rejection instanceof RateLimiterRes) {
-          return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
-        }
-        throw new DependencyUnavailableError('redis', rejection);
-      }
-    },
+    consume: (key) => withinRedisDeadline(() => adapted.consume(key)),
+    refund: (key) => withinRedisDeadline(() => adapted.refund(key)),
   };
 }

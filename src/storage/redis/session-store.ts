@@ -2,12 +2,16 @@ import type { Redis } from 'ioredis';
 import { DependencyUnavailableError } from '../../flows/errors.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
+import { withinRedisDeadline } from './client.ts';
 
 /*
  * Layout (every key also carries the client's keyPrefix):
  *   session:<tokenHash>        the session as JSON, expiring with the session itself
- *   user-sessions:<userId>     set of that user's token hashes, living as long as the user's longest session
- * The set exists only so that deleteUserSessions can find every session of a user without a SCAN.
+ *   user-sessions:<userId>     sorted set of that user's token hashes, scored by expiry (epoch ms), living as long
+ *                              as the user's longest session
+ * The index exists only so that deleteUserSessions can find every session of a user without a SCAN. Scoring by
+ * expiry lets a login drop the expired members in O(log n): the earlier plain set was pruned by checking every
+ * member, which made each login of a user with a thousand live sessions cost Redis a millisecond or more.
  */
 
 const sessionKeyPrefix = 'session:';
@@ -18,27 +22,43 @@ const userSessionsKeyPrefix = 'user-sessions:';
 
 /**
  * KEYS: session key, user-sessions key. ARGV: session JSON, lifetime in seconds, prefixed session key prefix,
- * token hash. Atomic so that a concurrent deleteUserSessions sees either both the session and its set member or
- * neither: a session can never outlive its user's revocation. Members whose session is gone are pruned here,
- * so the set of a user who keeps logging in does not grow without bound.
+ * token hash, expiry (epoch ms), now (epoch ms). Atomic so that a concurrent deleteUserSessions sees either both
+ * the session and its index member or neither: a session can never outlive its user's revocation. Expired
+ * members are dropped here, so the index of a user who keeps logging in holds at most one lifetime of logins.
+ * An index left as a plain set by an earlier version is converted first, its live sessions kept.
  */
 const createSessionLua = `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-for _, tokenHash in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', ARGV[3] .. tokenHash) == 0 then
-    redis.call('SREM', KEYS[2], tokenHash)
+if redis.call('TYPE', KEYS[2]).ok == 'set' then
+  local members = redis.call('SMEMBERS', KEYS[2])
+  redis.call('DEL', KEYS[2])
+  for _, tokenHash in ipairs(members) do
+    local remaining = redis.call('PTTL', ARGV[3] .. tokenHash)
+    if remaining > 0 then
+      redis.call('ZADD', KEYS[2], tonumber(ARGV[6]) + remaining, tokenHash)
+    end
   end
 end
-redis.call('SADD', KEYS[2], ARGV[4])
-if redis.call('TTL', KEYS[2]) < tonumber(ARGV[2]) then
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], last[2])
 return 1
 `;
 
-/** KEYS: user-sessions key. ARGV: prefixed session key prefix. Atomic: no session of the user survives. */
+/**
+ * KEYS: user-sessions key. ARGV: prefixed session key prefix. Atomic: no session of the user survives, whether
+ * the index is a sorted set or still the plain set of an earlier version.
+ */
 const deleteUserSessionsLua = `
-for _, tokenHash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+local kind = redis.call('TYPE', KEYS[1]).ok
+local members = {}
+if kind == 'zset' then
+  members = redis.call('ZRANGE', KEYS[1], 0, -1)
+elseif kind == 'set' then
+  members = redis.call('SMEMBERS', KEYS[1])
+end
+for _, tokenHash in ipairs(members) do
   redis.call('DEL', ARGV[1] .. tokenHash)
 end
 redis.call('DEL', KEYS[1])
@@ -53,6 +73,8 @@ interface SessionScripts {
     lifetimeSeconds: number,
     prefixedSessionKeyPrefix: string,
     tokenHash: string,
+    expiresAtEpochMilliseconds: number,
+    nowEpochMilliseconds: number,
   ): Promise<unknown>;
   latchkeyDeleteUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<unknown>;
 }
@@ -80,7 +102,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async createSession(session: Session): Promise<void> {
-    const lifetimeSeconds = Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000);
+    const now = Date.now();
+    const lifetimeSeconds = Math.ceil((session.expiresAt.getTime() - now) / 1000);
     // Already expired: storing it could only let it be found.
     if (lifetimeSeconds <= 0) return;
     const stored: StoredSession = {
@@ -99,6 +122,8 @@ export class RedisSessionStore implements SessionStore {
         lifetimeSeconds,
         this.#prefixedSessionKeyPrefix,
         session.tokenHash,
+        session.expiresAt.getTime(),
+        now,
       ),
     );
   }
@@ -112,7 +137,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    // The set member stays behind; it is harmless and pruned at the user's next createSession.
+    // The index member stays behind until its expiry; it is harmless and dropped at a later createSession.
     await callRedis(() => this.#redis.del(sessionKey(tokenHash)));
   }
 
@@ -133,7 +158,7 @@ function userSessionsKey(userId: string): string {
 
 async function callRedis<T>(command: () => Promise<T>): Promise<T> {
   try {
-    return await command();
+    return await withinRedisDeadline(command);
   } catch (error) {
     throw new DependencyUnavailableError('redis', error);
   }

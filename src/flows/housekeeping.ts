@@ -1,0 +1,71 @@
+import type { Clock, DeletedRecordCounts, ExpiredRecordsStore } from './ports.ts';
+
+/** A used or expired link is kept a day, so "why did my link not work" can still be answered. */
+export const expiredTokenRetentionSeconds = 24 * 60 * 60;
+/** Sent and abandoned mail is kept a week (payload already cleared): delivery questions, abandoned mail. */
+export const finishedEmailRetentionSeconds = 7 * 24 * 60 * 60;
+
+/** One clean-up pass: everything past its retention goes. */
+export async function deleteExpiredRecords(
+  store: ExpiredRecordsStore,
+  clock: Clock,
+): Promise<DeletedRecordCounts> {
+  const now = clock.now().getTime();
+  return store.deleteExpiredRecords({
+    tokensBefore: new Date(now - expiredTokenRetentionSeconds * 1000),
+    sessionsBefore: new Date(now),
+    finishedEmailsBefore: new Date(now - finishedEmailRetentionSeconds * 1000),
+  });
+}
+
+export interface HousekeepingOptions {
+  readonly store: ExpiredRecordsStore;
+  readonly clock: Clock;
+  readonly intervalMilliseconds: number;
+  /**
+   * Before the first pass. Several instances started together should not all clean at the same moment, so
+   * the default is a random point within the first interval.
+   */
+  readonly firstRunAfterMilliseconds?: number;
+  readonly onPassFinished?: (deleted: DeletedRecordCounts) => void;
+  /** A failed pass (the database is down) is reported and retried at the next interval, never thrown. */
+  readonly onPassFailed?: (error: unknown) => void;
+}
+
+export interface Housekeeping {
+  /** Stops scheduling; waits for a pass in progress. */
+  stop(): Promise<void>;
+}
+
+/** Runs deleteExpiredRecords every interval, one pass at a time. */
+export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<void> = Promise.resolve();
+
+  function schedule(delayMilliseconds: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      pass = runPass().finally(() => schedule(options.intervalMilliseconds));
+    }, delayMilliseconds);
+    // A pending clean-up never keeps the process alive.
+    timer.unref();
+  }
+
+  async function runPass(): Promise<void> {
+    try {
+      options.onPassFinished?.(await deleteExpiredRecords(options.store, options.clock));
+    } catch (error) {
+      options.onPassFailed?.(error);
+    }
+  }
+
+  schedule(options.firstRunAfterMilliseconds ?? Math.floor(Math.random() * options.intervalMilliseconds));
+  return {
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../flows/ports.ts';
+import type { Db } from './database.ts';
+
+/** Rows per delete statement: short transactions, so a clean-up never holds many locks for long. */
+const deleteBatchSize = 1000;
+
+/**
+ * Deletes in batches by primary key. Several processes may run this at once: SKIP LOCKED makes each batch
+ * take rows no other clean-up is deleting, so none waits for another, and a row skipped in one pass goes in
+ * the next.
+ */
+export class PostgresExpiredRecordsStore implements ExpiredRecordsStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async deleteExpiredRecords(cutoffs: {
+    tokensBefore: Date;
+    sessionsBefore: Date;
+    finishedEmailsBefore: Date;
+  }): Promise<DeletedRecordCounts> {
+    const tokensBefore = cutoffs.tokensBefore.toISOString();
+    const sessionsBefore = cutoffs.sessionsBefore.toISOString();
+    const emailsBefore = cutoffs.finishedEmailsBefore.toISOString();
+    const tokens = await this.#deleteInBatches(
+      'user_tokens',
+      'token_hash',
+      sql`expires_at < ${tokensBefore} or consumed_at < ${tokensBefore}`,
+    );
+    const sessions = await this.#deleteInBatches(
+      'sessions',
+      'token_hash',
+      sql`expires_at < ${sessionsBefore}`,
+    );
+    // Only finished mail: queued or leased rows are promises not yet kept. An abandoned row has no
+    // sent_at; it was abandoned within the retry window after created_at.
+    const emails = await this.#deleteInBatches(
+      'email_outbox',
+      'id',
+      sql`status in ('sent', 'abandoned') and coalesce(sent_at, created_at) < ${emailsBefore}`,
+    );
+    return { tokens, sessions, emails };
+  }
+
+  async #deleteInBatches(table: string, key: string, condition: SQL): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result = await this.#db.execute(sql`
+        delete from ${sql.identifier(table)} where ${sql.identifier(key)} in (
+          select ${sql.identifier(key)} from ${sql.identifier(table)} where ${condition}
+          limit ${deleteBatchSize} for update skip locked)`);
+      const deleted = result.rowCount ?? 0;
+      total += deleted;
+      if (deleted < deleteBatchSize) return total;
+    }
+  }
+}

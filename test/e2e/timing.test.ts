@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { hashPassword } from '../../src/security/passwords.ts';
+import { createRandom } from '../support/fuzz.ts';
+import { availableBackends, startTestService, type TestService } from '../support/service.ts';
+import { mannWhitneyU, median } from '../support/statistics.ts';
+import type { TimedAnswer, TimedRequest } from '../support/timing-client.ts';
+
+/**
+ * Whether an address has an account must not show in how long the answer takes. Each flow is timed for a
+ * known and an unknown address, in random interleaved order after a warm-up; it passes when the medians are
+ * within max(5 ms, 10 %) of each other, or when a Mann-Whitney U test cannot tell the samples apart
+ * (p > 0.01). Rate limits are off (the test service's default), so no sample is throttled.
+ */
+const warmUpPerClass = 15;
+const samplesPerClass = { hashing: 150, cheap: 250 };
+const absoluteToleranceMilliseconds = 5;
+const relativeTolerance = 0.1;
+const significance = 0.01;
+
+const password = 'saffron cobalt meadow';
+const otherPassword = 'a different long passphrase';
+
+interface Probe {
+  readonly name: string;
+  readonly send: (index: number) => Promise<number>;
+}
+
+/** Times requests from a worker thread: the test's own event loop is shared with the service under test. */
+class TimingClient {
+  readonly #worker = new Worker(new URL('../support/timing-client.ts', import.meta.url));
+  readonly #waiting = new Map<number, (answer: TimedAnswer) => void>();
+  #nextId = 0;
+  constructor() {
+    this.#worker.on('message', (answer: TimedAnswer) => this.#waiting.get(answer.id)?.(answer));
+    // A worker that dies must fail the waiting sample, not leave the test waiting for ever.
+    this.#worker.on('error', (error) => this.#failAll(String(error)));
+    this.#worker.on('exit', (code) => this.#failAll(`timing worker exited with ${code}`));
+  }
+
+  #failAll(reason: string): void {
+    for (const [id, resolve] of this.#waiting)
+      resolve({ id, status: 0, elapsedMilliseconds: 0, error: reason });
+    this.#waiting.clear();
+  }
+
+  async timePost(url: string, body: unknown, expectedStatus: number): Promise<number> {
+    const id = (this.#nextId += 1);
+    const request: TimedRequest = { id, url, body: JSON.stringify(body) };
+    const answer = await new Promise<TimedAnswer>((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.#worker.postMessage(request);
+    });
+    this.#waiting.delete(id);
+    assert.equal(answer.error, undefined, `${url} failed: ${answer.error}`);
+    assert.equal(answer.status, expectedStatus, `${url} answered ${answer.status}`);
+    return answer.elapsedMilliseconds;
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
+/** Interleaves the two classes in a seeded random order, so drift (GC, the dispatcher, disk) hits both alike. */
+async function compare(
+  t: TestContext,
+  flow: string,
+  known: Probe,
+  unknown: Probe,
+  samples: number,
+): Promise<void> {
+  const random = createRandom(samples * 7919 + flow.length);
+  const knownTimes: number[] = [];
+  const unknownTimes: number[] = [];
+  const order = [
+    ...Array.from({ length: warmUpPerClass + samples }, () => true),
+    ...Array.from({ length: warmUpPerClass + samples }, () => false),
+  ];
+  for (let index = order.length - 1; index > 0; index -= 1) {
+    const other = random.integer(0, index);
+    [order[index], order[other]] = [order[other] ?? false, order[index] ?? false];
+  }
+  let knownSent = 0;
+  let unknownSent = 0;
+  for (const isKnown of order) {
+    if (isKnown) {
+      const elapsed = await known.send(knownSent);
+      knownSent += 1;
+      if (knownSent > warmUpPerClass) knownTimes.push(elapsed);
+    } else {
+      const elapsed = await unknown.send(unknownSent);
+      unknownSent += 1;
+      if (unknownSent > warmUpPerClass) unknownTimes.push(elapsed);
+    }
+  }
+  const knownMedian = median(knownTimes);
+  const unknownMedian = median(unknownTimes);
+  const difference = Math.abs(knownMedian - unknownMedian);
+  const tolerance = Math.max(
+    absoluteToleranceMilliseconds,
+    relativeTolerance * Math.max(knownMedian, unknownMedian),
+  );
+  const { p } = mannWhitneyU(knownTimes, unknownTimes);
+  const summary =
+    `${flow}: ${known.name} median ${knownMedian.toFixed(2)} ms, ${unknown.name} median ` +
+    `${unknownMedian.toFixed(2)} ms, difference ${difference.toFixed(2)} ms (tolerance ${tolerance.toFixed(2)}), ` +
+    `Mann-Whitney p = ${p.toPrecision(3)}, n = ${samples} + ${samples}`;
+  t.diagnostic(summary);
+  assert.ok(difference < tolerance || p > significance, summary);
+}
+
+for (const backend of availableBackends()) {
+  describe(`response time does not tell whether an address has an account (${backend})`, () => {
+    let service: TestService;
+    let client: TimingClient;
+    const verified = `timing.verified@example.com`;
+    const unverified = `timing.unverified@example.com`;
+    before(async () => {
+      service = await startTestService(backend);
+      client = new TimingClient();
+      const hash = await hashPassword(password);
+      await service.query(
+        `insert into users (email, email_key, password_hash, is_verified) values ($1, $1, $3, true), ($2, $2, $3, false)`,
+        [verified, unverified, hash],
+      );
+    });
+    after(async () => {
+      await client?.close();
+      await service?.close();
+    });
+
+    test('login: unknown address vs known address with a wrong password', async (t) => {
+      await compare(
+        t,
+        'login',
+        {
+          name: 'wrong password',
+          send: () =>
+            client.timePost(`${service.baseUrl}/login`, { email: verified, password: otherPassword }, 401),
+        },
+        {
+          name: 'unknown address',
+          send: (index) =>
+            client.timePost(
+              `${service.baseUrl}/login`,
+              { email: `ghost.${index}@example.com`, password: otherPassword },
+              401,
+            ),
+        },
+        samplesPerClass.hashing,
+      );
+    });
+
+    test('register: a new address vs a taken one', async (t) => {
+      await compare(
+        t,
+        'register',
+        {
+          name: 'taken address',
+          send: () =>
+            client.timePost(`${service.baseUrl}/register`, { email: verified, password: otherPassword }, 200),
+        },
+        {
+          name: 'new address',
+          send: (index) =>
+            client.timePost(
+              `${service.baseUrl}/register`,
+              { email: `new.${index}@example.com`, password: otherPassword },
+              200,
+            ),
+        },
+        samplesPerClass.hashing,
+      );
+    });
+
+    test('request-password-reset: known vs unknown address', async (t) => {
+      await compare(
+        t,
+        'request-password-reset',
+        {
+          name: 'known address',
+          send: () => client.timePost(`${service.baseUrl}/request-password-reset`, { email: verified }, 202),
+        },
+        {
+          name: 'unknown address',
+          send: (index) =>
+            client.timePost(
+              `${service.baseUrl}/request-password-reset`,
+              { email: `ghost.${index}@example.com` },
+              202,
+            ),
+        },
+        samplesPerClass.cheap,
+      );
+    });
+
+    test('resend-verification: known unverified vs unknown address', async (t) => {
+      await compare(
+        t,
+        'resend-verification',
+        {
+          name: 'unverified account',
+          send: () => client.timePost(`${service.baseUrl}/resend-verification`, { email: unverified }, 202),
+        },
+        {
+          name: 'unknown address',
+          send: (index) =>
+            client.timePost(
+              `${service.baseUrl}/resend-verification`,
+              { email: `ghost.${index}@example.com` },
+              202,
+            ),
+        },
+        samplesPerClass.cheap,
+      );
+    });
+  });
+}

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { HttpClient } from './http-client.ts';
+import type { SmtpCapture } from './smtp-capture.ts';
+import { uniqueRunId } from './backends.ts';
+
+/** A password every policy in force accepts: long, random, unrelated to the address. */
+export function generatePassword(): string {
+  return `horse-${randomBytes(12).toString('base64url')}-staple`;
+}
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}-${uniqueRunId()}@example.com`;
+}
+
+/** The `token` query parameter of the first link in the newest email to `to` that matches `path`. */
+export async function readEmailedToken(
+  smtp: SmtpCapture,
+  to: string,
+  path: '/verify-email' | '/reset-password',
+  timeoutMilliseconds = 10_000,
+): Promise<string> {
+  const email = await smtp.waitForEmail(
+    (candidate) =>
+      candidate.to.toLowerCase() === to.toLowerCase() &&
+      candidate.links.some((link) => new URL(link).pathname === path && link.includes('token=')),
+    timeoutMilliseconds,
+  );
+  const link = email.links.find((candidate) => new URL(candidate).pathname === path);
+  const token = link === undefined ? null : new URL(link).searchParams.get('token');
+  if (token === null) throw new Error(`no ${path} token in the email to ${to}`);
+  return token;
+}
+
+/** Registers an address through `baseUrl`, confirms it with the emailed link, and returns its credentials. */
+export async function registerVerifiedAccount(
+  baseUrl: string,
+  smtp: SmtpCapture,
+  options: { verifyThrough?: string } = {},
+): Promise<{ email: string; password: string }> {
+  const email = uniqueEmail('account');
+  const password = generatePassword();
+  const client = new HttpClient(baseUrl);
+  const registered = await client.post('/register', { json: { email, password } });
+  if (registered.status !== 200)
+    throw new Error(`register answered ${registered.status}: ${registered.text}`);
+  const token = await readEmailedToken(smtp, email, '/verify-email');
+  const verifier = new HttpClient(options.verifyThrough ?? baseUrl);
+  const verified = await verifier.post('/verify-email', { json: { token } });
+  if (verified.status !== 200) throw new Error(`verify answered ${verified.status}: ${verified.text}`);
+  return { email, password };
+}
+
+/** Logs in and returns the session token. */
+export async function logIn(baseUrl: string, account: { email: string; password: string }): Promise<string> {
+  const answer = await new HttpClient(baseUrl).post('/login', { json: account });
+  if (answer.status !== 200) throw new Error(`login answered ${answer.status}: ${answer.text}`);
+  return answer.json.access_token as string;
+}
+
+/** Runs `tasks` with at most `concurrency` in flight; results in task order. */
+export async function runWithConcurrency<T>(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < count) {
+      const index = next++;
+      results[index] = await task(index);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return results;
+}
