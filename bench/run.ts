@@ -318,7 +318,7 @@ async function runOnce(
       rows,
       summary: {
         run,
-        ceilingHashesPerSecond: median(probes),
+        ceilingHashesPerSecond: Number(median(probes).toFixed(1)),
         ceilingProbes: probes,
         singleHashMilliseconds: ceiling.singleHashMilliseconds,
         idleRssMb,
@@ -662,7 +662,7 @@ function printTable(rows: readonly Row[], summaries: readonly RunSummary[], opti
   ];
   const summaryMedian = (pick: (summary: RunSummary) => number | null): number | null => {
     const values = summaries.map(pick).filter((value): value is number => value !== null);
-    return values.length === 0 ? null : median(values);
+    return values.length === 0 ? null : Number(median(values).toFixed(1));
   };
   lines.push(
     `argon2id ceiling: ${summaryMedian((s) => s.ceilingHashesPerSecond)} hashes/s on ${availableParallelism()} cores ` +
@@ -670,6 +670,8 @@ function printTable(rows: readonly Row[], summaries: readonly RunSummary[], opti
     `idle RSS: ${summaryMedian((s) => s.idleRssMb)?.toFixed(1)} MB; production start-up to first answer: ${summaryMedian((s) => s.startMilliseconds)} ms`,
     `embedded mode, warm data folder, start-up to first answer: ${summaryMedian((s) => s.embeddedWarmStartMilliseconds) ?? 'not measured'} ms`,
     `registration mail still in the outbox when the register scenario ended, delivered within: ${summaryMedian((s) => s.mailBacklogSeconds) ?? '?'} s`,
+    'share of the ceiling: rps over the mean of the argon2id probes taken just before and just after the scenario',
+    'other processes: cores used meanwhile by everything but the service and the bench (PostgreSQL, Redis, other jobs)',
   );
   for (const row of medians) if (row.note !== undefined) lines.push(`${row.scenario}: ${row.note}`);
   process.stdout.write(`${lines.join('\n')}\n`);
