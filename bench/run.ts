@@ -44,6 +44,8 @@ interface Options {
   workers: string | undefined;
   /** NODE_OPTIONS for the service, e.g. V8 heap flags to compare. */
   nodeOptions: string | undefined;
+  /** Extra settings for the service (`--env KEY=VALUE`, repeatable), to compare a setting against the default. */
+  extraEnv: Record<string, string>;
   scenarios: ScenarioName[];
   jsonPath: string | undefined;
   lock: boolean;
@@ -117,6 +119,7 @@ function parseOptions(args: string[]): Options {
     connections: 50,
     workers: undefined,
     nodeOptions: undefined,
+    extraEnv: {},
     scenarios: [...scenarioNames],
     jsonPath: undefined,
     lock: true,
@@ -134,7 +137,12 @@ function parseOptions(args: string[]): Options {
     else if (name === '--connections') parsed.connections = Number(value());
     else if (name === '--workers') parsed.workers = value();
     else if (name === '--node-options') parsed.nodeOptions = value();
-    else if (name === '--json') parsed.jsonPath = value();
+    else if (name === '--env') {
+      const setting = value();
+      const equals = setting.indexOf('=');
+      if (equals < 1) throw new Error(`--env takes KEY=VALUE, got ${setting}`);
+      parsed.extraEnv[setting.slice(0, equals)] = setting.slice(equals + 1);
+    } else if (name === '--json') parsed.jsonPath = value();
     else if (name === '--no-lock') parsed.lock = false;
     else if (name === '--no-embedded-start') parsed.embeddedStart = false;
     else if (name === '--scenarios') {
@@ -260,6 +268,7 @@ async function runOnce(
     env.APP_BASE_URL = `http://127.0.0.1:${port}`;
     if (options.workers !== undefined) env.WORKERS = options.workers;
     if (options.nodeOptions !== undefined) env.NODE_OPTIONS = options.nodeOptions;
+    Object.assign(env, options.extraEnv);
     service = await startService(env, join(tmpdir(), `latchkey-bench-${run}.log`));
     say(`service up in ${Math.round(service.startMilliseconds)} ms (pid ${service.pid})`);
     await waitUntilIdle(service.pid);

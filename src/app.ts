@@ -19,6 +19,7 @@ import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
+import { deferredChildLogger } from './http/request-logger.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 
 export interface AppOptions {
@@ -37,6 +38,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
     bodyLimit: bodyLimitBytes,
     // Per-request lines would double the log volume under load; security events are logged by the routes.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: deferredChildLogger,
     return503OnClosing: true,
     requestTimeout: requestTimeoutMilliseconds,
     http: {

@@ -1,4 +1,5 @@
 // Process entry: configuration, dependencies, HTTP, the mail dispatcher, and a graceful stop on SIGTERM.
+import './thread-pool.ts';
 import { buildApp } from './app.ts';
 import { isWorkerSupervisor, superviseWorkers } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';

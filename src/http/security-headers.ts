@@ -1,4 +1,5 @@
 import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -10,7 +11,8 @@ export async function registerSecurityHeaders(
   options: { https: boolean },
 ): Promise<void> {
   // Built once: @fastify/helmet rebuilds the middleware, CSP parsing included, on every request
-  // (about a tenth of the CPU of a session check; docs/performance.md).
+  // (about a tenth of the CPU of a session check; docs/performance.md), and the middleware itself sets each
+  // header through a chain of callbacks.
   const applySecurityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -32,13 +34,36 @@ export async function registerSecurityHeaders(
     hsts: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
-  app.addHook('onRequest', (request, reply, done) =>
-    applySecurityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
-  );
+  // Helmet's headers here depend on nothing of the request: computed once, then copied onto every answer.
+  const headers = captureHeaders(applySecurityHeaders);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
   // Auth answers carry tokens and account data: no cache, shared or private, may keep them.
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/assets/') && !request.url.startsWith('/docs/static/')) {
       reply.header('cache-control', 'no-store');
     }
   });
+}
+
+/** Runs the middleware once against a stand-in response and keeps the headers it sets. */
+function captureHeaders(middleware: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let finished = false;
+  middleware({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined) throw error;
+    finished = true;
+  });
+  if (!finished) throw new Error('helmet did not finish synchronously');
+  return headers;
 }

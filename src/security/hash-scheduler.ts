@@ -2,18 +2,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 
 /*
- * Password hashes are the one CPU-heavy thing the service does, and they run on libuv's thread pool. Two rules
- * keep them from hurting everything else:
+ * Password hashes are the one CPU-heavy thing the service does, and they run on libuv's thread pool (one thread
+ * per core, src/thread-pool.ts). Two rules keep them from hurting everything else:
  *
- * 1. At most one hash per core is in flight; the rest wait in a FIFO here, in JavaScript. More would not finish
- *    sooner (argon2id is bound by CPU and memory bandwidth), would hold 19 MiB each, and would occupy the pool
- *    threads that DNS look-ups and file reads also need.
+ * 1. At most one hash per core plus one are in flight; the rest wait in a FIFO here, in JavaScript. The extra
+ *    one waits in libuv's own queue, so a pool thread that finishes a hash starts the next immediately: handing
+ *    it over through the event loop left the thread idle for as long as the loop was busy with other requests,
+ *    which cost a tenth of the login rate under load (docs/performance.md). More would not finish sooner
+ *    (argon2id is bound by CPU and memory bandwidth), would hold 19 MiB each, and would keep DNS look-ups and
+ *    file reads waiting behind them on the pool.
  * 2. On Linux the pool threads run at a lower priority (nice 10): when a request for a session check, a query
  *    result or a template is ready, the event loop gets the core first, and the hashes take whatever is left.
  *    Under a login storm that keeps "who am I" fast, and costs the storm nothing while cores are idle.
  */
 
-const hashesInFlightLimit = Math.max(1, availableParallelism());
+const hashesInFlightLimit = Math.max(1, availableParallelism()) + 1;
 const poolThreadNiceness = 10;
 
 let inFlight = 0;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const tokenBytes = 32;
 
@@ -9,7 +9,8 @@ export function generateToken(): string {
 
 /** What storage keeps instead of a token: its SHA-256, hex. A leaked table yields no usable token. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot: no Hash object per call (a session check hashes its token on every request).
+  return hash('sha256', token, 'hex');
 }
 
 /** Well-formed tokens only: anything else is refused before any lookup. */

@@ -35,6 +35,31 @@ describe('password policy (NIST 800-63B-4)', () => {
     }
   });
 
+  test('every entry of a list is found and nothing else is, whatever the order, case or repeats', () => {
+    const entries = [
+      'zebra crossing!',
+      'Ａｂｃｄｅｆｇｈ',
+      'aaaaaaaa',
+      'mmmmmmmmmm',
+      'zebra crossing!',
+      'ÄÖÜäöüßé',
+      'short',
+    ];
+    const list = createCommonPasswordList(entries);
+    assert.equal(list.size, 5, 'repeats kept once, entries under 8 characters dropped');
+    for (const entry of ['ZEBRA CROSSING!', 'abcdefgh', 'AAAAAAAA', 'mmmmmmmmmm', 'äöüäöüßé']) {
+      assert.ok(list.has(entry), entry);
+    }
+    for (const other of ['', 'aaaaaaa', 'aaaaaaaaa', 'mmmmmmmmm', 'zebra crossing', '~~~~~~~~', 'short']) {
+      assert.equal(list.has(other), false, other);
+    }
+    assert.equal(createCommonPasswordList([]).has('anything at all'), false);
+    // The shipped list, both ends of its order included.
+    for (const entry of ['00000000', 'zzzzzzzz', 'iloveyou', 'password1'])
+      assert.ok(shipped.has(entry), entry);
+    assert.equal(shipped.has('a phrase nobody has ever used before 4812'), false);
+  });
+
   test('the minimum is the configured one, counted in code points after NFKC', () => {
     assert.equal(ruleOf('fourteen chars'), 'password_too_short');
     assert.equal(ruleOf('fifteen chars!!'), null);
