@@ -14,8 +14,19 @@ const userColumns = {
   createdAt: users.createdAt,
 };
 
+/** Built once per store and prepared once per connection by the server: every login and registration runs it. */
+function prepareFindByEmailKey(db: Db) {
+  return db
+    .select(userColumns)
+    .from(users)
+    .where(eq(users.emailKey, sql.placeholder('emailKey')))
+    .limit(1)
+    .prepare('latchkey_find_user_by_email_key');
+}
+
 export class PostgresUserStore implements UserStore {
   readonly #db: Db;
+  #findByEmailKey: ReturnType<typeof prepareFindByEmailKey> | undefined;
   constructor(db: Db) {
     this.#db = db;
   }
@@ -30,7 +41,8 @@ export class PostgresUserStore implements UserStore {
   }
 
   async findUserByEmailKey(emailKey: string): Promise<User | null> {
-    const rows = await this.#db.select(userColumns).from(users).where(eq(users.emailKey, emailKey)).limit(1);
+    this.#findByEmailKey ??= prepareFindByEmailKey(this.#db);
+    const rows = await this.#findByEmailKey.execute({ emailKey });
     return rows[0] ?? null;
   }
 
