@@ -303,6 +303,9 @@ async function runOnce(
       const usage = startCpuAccounting(service.pid);
       const measured = await runScenario(scenario, prepared, options, suffix);
       const otherCpuCores = usage.stop();
+      // Timed from the end of the scenario, while the service finishes sending (deferred mail included).
+      const mailDelivered =
+        scenario === 'register' ? waitForMail(mail, mailBefore + (measured[0]?.ok ?? 0)) : undefined;
       lastProbe = undefined;
       let scenarioCeiling: number | undefined;
       if (before !== undefined) {
@@ -319,9 +322,7 @@ async function runOnce(
             scenarioCeiling !== undefined && row.scenario === scenario ? row.rps / scenarioCeiling : null,
         });
       }
-      if (scenario === 'register') {
-        mailBacklogSeconds = await waitForMail(mail, mailBefore + (measured[0]?.ok ?? 0));
-      }
+      if (mailDelivered !== undefined) mailBacklogSeconds = await mailDelivered;
     }
     return {
       rows,

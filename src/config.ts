@@ -55,6 +55,8 @@ export interface Config {
   /** Run the outbox dispatcher inside the API process. */
   readonly emailDispatcherEnabled: boolean;
   readonly emailDispatchPollMilliseconds: number;
+  /** While every core hashes passwords and more wait, mail from this process waits up to this long; 0: never. */
+  readonly emailMaxDeferSeconds: number;
   /** Cap of the growing delay between two attempts at one email. */
   readonly emailRetryMaxDelaySeconds: number;
   /** How often expired tokens, sessions and old sent mail are deleted; 0: never, in this process. */
@@ -313,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     logLevel,
     emailDispatcherEnabled: flag('EMAIL_DISPATCHER', true),
     emailDispatchPollMilliseconds: integer('EMAIL_DISPATCH_POLL_MS', 1000, 50, 60_000),
+    emailMaxDeferSeconds: integer('EMAIL_MAX_DEFER_SECONDS', 10, 0, 300),
     emailRetryMaxDelaySeconds: integer('EMAIL_RETRY_MAX_DELAY_SECONDS', 30 * 60, 1, 24 * 60 * 60),
     cleanupIntervalSeconds: integer('CLEANUP_INTERVAL_SECONDS', 10 * 60, 0, 24 * 60 * 60),
     metricsEnabled: flag('METRICS_ENABLED', true),

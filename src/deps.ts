@@ -12,6 +12,7 @@ import type { AccountContext } from './flows/context.ts';
 import type { HealthCheck, RateLimiter } from './flows/ports.ts';
 import { rateLimitedRoutes, type HttpDeps, type RateLimitedRoute } from './http/route-deps.ts';
 import { loadCommonPasswords } from './security/common-passwords.ts';
+import { waitingHashJobs } from './security/hash-scheduler.ts';
 import { budgetNamesStartingWith, type RateLimitLayer } from './security/rate-limit-budgets.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { createMemoryRateLimiter } from './storage/memory/rate-limiter.ts';
@@ -161,6 +162,9 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
         // a crashed dispatcher's mail is taken over when its lease runs out.
         leaseSeconds: 2 * (config.smtp?.sendTimeoutSeconds ?? 60),
         retryMaxMilliseconds: config.emailRetryMaxDelaySeconds * 1000,
+        // Under a login or registration storm the answers come first, and the mail a few seconds later.
+        deferWhile: () => waitingHashJobs() > 0,
+        maxDeferMilliseconds: config.emailMaxDeferSeconds * 1000,
         onEvent: (event) => {
           for (const listener of deliveryListeners) listener(event);
         },

@@ -28,6 +28,16 @@ export interface EmailDispatcherOptions {
    * once, for another dispatcher (or this one after a restart). Keeps a shutdown bounded when SMTP stalls.
    */
   readonly stopGraceMilliseconds?: number;
+  /**
+   * True while the process has no CPU to spare (in the API process: every core is hashing a password and more
+   * hashes wait). Mail then waits, up to maxDeferMilliseconds, so that the requests get the cores first.
+   */
+  readonly deferWhile?: () => boolean;
+  /**
+   * The longest mail is held back by deferWhile (0: never). Once reached, everything due is sent before the
+   * dispatcher defers again, so under a storm that never ends mail is late by about this much, never more.
+   */
+  readonly maxDeferMilliseconds?: number;
   /** Told the outcome of every send (for metrics); must not throw. Carries no address, link or body. */
   readonly onEvent?: (event: EmailDispatchEvent) => void;
 }
@@ -58,6 +68,8 @@ const defaultRetryMaxMilliseconds = 30 * 60 * 1000;
 const claimFailureMaxBackoffMilliseconds = 10_000;
 const defaultStopGraceMilliseconds = 5_000;
 const lastErrorMaxLength = 500;
+// How often a deferring dispatcher looks again whether the cores are free.
+const deferCheckMilliseconds = 100;
 
 /**
  * Drains the outbox: claims due entries, renders and sends them, records the outcome. Delivery is at least
@@ -76,6 +88,7 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
   const now = options.now ?? ((): Date => new Date());
   const random = options.random ?? Math.random;
   const stopGraceMilliseconds = options.stopGraceMilliseconds ?? defaultStopGraceMilliseconds;
+  const maxDeferMilliseconds = options.maxDeferMilliseconds ?? 0;
   const { queue, transport, logger } = options;
 
   let stopping = false;
@@ -198,7 +211,20 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
 
   async function runLoop(): Promise<void> {
     let consecutiveClaimFailures = 0;
+    // When the current deferral began; a deferral that reaches its bound drains the outbox before the next.
+    let deferringSince: number | undefined;
+    let draining = false;
     while (!stopping) {
+      if (!draining && maxDeferMilliseconds > 0 && options.deferWhile?.() === true) {
+        deferringSince ??= Date.now();
+        if (Date.now() - deferringSince < maxDeferMilliseconds) {
+          // Not cut short by wake(): new mail is exactly what waits here.
+          await sleep(deferCheckMilliseconds, false);
+          continue;
+        }
+        draining = true;
+      }
+      deferringSince = undefined;
       wakeRequested = false;
       let entries: OutboxEntry[];
       try {
@@ -217,7 +243,11 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
       }
       await Promise.allSettled(entries.map(deliverEntry));
       // A full batch suggests more is due: claim again at once.
-      if (entries.length < batchSize) await sleep(options.pollIntervalMilliseconds, true);
+      if (entries.length < batchSize) {
+        // Everything due has gone out: a new deferral may begin.
+        draining = false;
+        await sleep(options.pollIntervalMilliseconds, true);
+      }
     }
   }
 

@@ -23,6 +23,11 @@ let inFlight = 0;
 const waiting: (() => void)[] = [];
 let poolThreadsLowered = false;
 
+/** Hashes waiting for a slot: more than zero means every core is hashing and more work is queued. */
+export function waitingHashJobs(): number {
+  return waiting.length;
+}
+
 /** Runs `job` (one password hash or verification on the libuv pool) once a slot is free. */
 export async function runHashJob<T>(job: () => Promise<T>): Promise<T> {
   if (inFlight >= hashesInFlightLimit) {

@@ -237,6 +237,48 @@ describe('email dispatcher', () => {
     assert.ok(Date.now() - stopStartedAt < 500, 'stop() cuts the sleep short');
   });
 
+  test('while the cores are busy, mail waits at most maxDeferMilliseconds, then everything due goes out', async () => {
+    const capture = await startCapture();
+    const queue = new MemoryOutboxQueue();
+    // More than one claim's worth (10), so the drain has to go on past the first batch.
+    for (let i = 0; i < 15; i++) queue.enqueueEmail(buildVerifyEmail(`user${i}@example.com`, `token-${i}`));
+    const { logger } = captureLogs();
+    const startedAt = Date.now();
+    const dispatcher = startDispatcher({
+      queue,
+      transport: createTransport(capture.port),
+      logger,
+      deferWhile: () => true,
+      maxDeferMilliseconds: 600,
+    });
+    dispatcher.wake();
+    await delay(300);
+    assert.equal(capture.messages.length, 0, 'nothing leaves while the cores are busy, wake() or not');
+    // Still busy: the bound alone releases the mail, all of it.
+    await waitFor(() => capture.messages.length === 15);
+    assert.ok(Date.now() - startedAt >= 600);
+    assert.equal(new Set(capture.messages.map((message) => message.to)).size, 15);
+  });
+
+  test('deferred mail leaves as soon as the cores are free, long before the bound', async () => {
+    const capture = await startCapture();
+    const queue = new MemoryOutboxQueue();
+    queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-busy'));
+    const { logger } = captureLogs();
+    let busy = true;
+    startDispatcher({
+      queue,
+      transport: createTransport(capture.port),
+      logger,
+      deferWhile: () => busy,
+      maxDeferMilliseconds: 60_000,
+    });
+    await delay(300);
+    assert.equal(capture.messages.length, 0);
+    busy = false;
+    await capture.waitForEmail((email) => email.to === 'ada@example.com', 5_000);
+  });
+
   test('keeps running through outbox claim failures, backing off, then delivers', async () => {
     const capture = await startCapture();
     const queue = new MemoryOutboxQueue();
