@@ -21,7 +21,8 @@ export async function logIn(
   email: EmailAddress,
   password: string,
 ): Promise<LoginResult> {
-  const invalid = new FlowError('invalid_credentials', 'Incorrect email or password');
+  // Built only on failure: an Error captures a stack trace, which a successful login has no use for.
+  const invalid = (): FlowError => new FlowError('invalid_credentials', 'Incorrect email or password');
   // Spent before anything is looked up, for addresses with and without an account alike.
   const accountKey = budgetKey(`login:${email.key}`);
   const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
@@ -33,10 +34,10 @@ export async function logIn(
   const user = await context.users.findUserByEmailKey(email.key);
   if (user === null || user.passwordHash === null) {
     await verifyAgainstDummyHash(password);
-    throw invalid;
+    throw invalid();
   }
   const check = await verifyPassword(user.passwordHash, password);
-  if (!check.valid) throw invalid;
+  if (!check.valid) throw invalid();
   // The right password: this attempt does not count. Earlier failures stay counted, so a success in between
   // never buys an attacker a fresh budget.
   await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
