@@ -41,6 +41,9 @@ export interface Deps {
 }
 
 export async function createDeps(config: Config, logger: Logger): Promise<Deps> {
+  // Read while the database starts (the embedded one starts in a worker thread): half a second of start-up.
+  const commonPasswords = loadCommonPasswords();
+  commonPasswords.catch(() => {}); // awaited below; a failure surfaces there
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -87,7 +90,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     sessionLifetimeSeconds: config.accessTokenExpireMinutes * 60,
     passwordPolicy: {
       minimumLength: config.passwordMinimumLength,
-      commonPasswords: await loadCommonPasswords(),
+      commonPasswords: await commonPasswords,
     },
     budgets: {
       loginAttemptsPerAccount: buildLimiters('account', 'account.login'),

@@ -2,28 +2,30 @@ import { mayEmailRecipient } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { emailVerificationTokenLifetimeSeconds, secondsFrom } from './context.ts';
 import { FlowError } from './errors.ts';
-import type { TransactionStores } from './ports.ts';
+import type { TokenEmail } from './ports.ts';
 import type { User } from './model.ts';
 import { generateToken, hashToken, isWellFormedToken } from '../security/tokens.ts';
 
-/** Inside the caller's transaction: a fresh verification token and the email that carries it. */
-export async function createEmailVerificationRequest(
+/** A fresh verification token for `address` and the email carrying its link; nothing is stored yet. */
+export function prepareVerificationEmail(context: AccountContext, address: string): TokenEmail {
+  const token = generateToken();
+  return {
+    token: {
+      tokenHash: hashToken(token),
+      purpose: 'email_verification',
+      expiresAt: secondsFrom(context.clock.now(), emailVerificationTokenLifetimeSeconds),
+    },
+    email: { template: 'verify_email', to: address, params: { url: context.links.verifyEmailUrl(token) } },
+  };
+}
+
+/** Sends `user` a fresh verification link; earlier links keep working until they expire. */
+export async function sendVerificationEmail(
   context: AccountContext,
-  stores: TransactionStores,
   user: Pick<User, 'id' | 'email'>,
 ): Promise<void> {
-  const token = generateToken();
-  const now = context.clock.now();
-  await stores.tokens.createToken({
-    tokenHash: hashToken(token),
-    purpose: 'email_verification',
-    userId: user.id,
-    expiresAt: secondsFrom(now, emailVerificationTokenLifetimeSeconds),
-  });
-  await stores.outbox.enqueueEmail({
-    template: 'verify_email',
-    to: user.email,
-    params: { url: context.links.verifyEmailUrl(token) },
+  await context.transactor.issueTokenWithEmail(user.id, prepareVerificationEmail(context, user.email), {
+    replacePrevious: false,
   });
 }
 
@@ -61,7 +63,5 @@ export async function resendEmailVerification(context: AccountContext, emailKey:
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || user.isVerified || user.passwordHash === null) return;
-  await context.transactor.runInTransaction((stores) =>
-    createEmailVerificationRequest(context, stores, user),
-  );
+  await sendVerificationEmail(context, user);
 }

@@ -1,7 +1,7 @@
 import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { secondsFrom } from './context.ts';
-import { createEmailVerificationRequest } from './email-verification.ts';
+import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { Session, User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
@@ -44,9 +44,7 @@ export async function logIn(
   if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
   if (!user.isVerified) {
     if (await mayEmailRecipient(context, user.emailKey)) {
-      await context.transactor.runInTransaction((stores) =>
-        createEmailVerificationRequest(context, stores, user),
-      );
+      await sendVerificationEmail(context, user);
     }
     throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
   }

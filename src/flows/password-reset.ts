@@ -2,28 +2,33 @@ import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts
 import type { AccountContext } from './context.ts';
 import { passwordResetTokenLifetimeSeconds, secondsFrom } from './context.ts';
 import { FlowError } from './errors.ts';
-import type { TransactionStores } from './ports.ts';
-import type { User } from './model.ts';
+import type { TokenEmail, TransactionStores } from './ports.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { generateToken, hashToken, isWellFormedToken } from '../security/tokens.ts';
 
-/** Inside the caller's transaction: a new reset token (older ones stop working); returns the link. */
-export async function createPasswordResetLink(
+/**
+ * A fresh reset token and the email carrying its link (a reset request's, or the answer to a registration of
+ * a taken address); nothing is stored yet. Issue it with `replacePrevious`: older reset links stop working.
+ */
+export function prepareResetEmail(
   context: AccountContext,
-  stores: TransactionStores,
-  user: Pick<User, 'id'>,
-): Promise<string> {
+  address: string,
+  template: 'password_reset' | 'already_registered',
+): TokenEmail {
   const token = generateToken();
-  const now = context.clock.now();
-  await stores.tokens.invalidateUserTokens(user.id, 'password_reset', now);
-  await stores.tokens.createToken({
-    tokenHash: hashToken(token),
-    purpose: 'password_reset',
-    userId: user.id,
-    expiresAt: secondsFrom(now, passwordResetTokenLifetimeSeconds),
-  });
-  return context.links.resetPasswordUrl(token);
+  const url = context.links.resetPasswordUrl(token);
+  return {
+    token: {
+      tokenHash: hashToken(token),
+      purpose: 'password_reset',
+      expiresAt: secondsFrom(context.clock.now(), passwordResetTokenLifetimeSeconds),
+    },
+    email:
+      template === 'password_reset'
+        ? { template, to: address, params: { url } }
+        : { template, to: address, params: { resetUrl: url } },
+  };
 }
 
 /**
@@ -34,10 +39,13 @@ export async function requestPasswordReset(context: AccountContext, emailKey: st
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || !user.isActive) return;
-  await context.transactor.runInTransaction(async (stores) => {
-    const url = await createPasswordResetLink(context, stores, user);
-    await stores.outbox.enqueueEmail({ template: 'password_reset', to: user.email, params: { url } });
-  });
+  await context.transactor.issueTokenWithEmail(
+    user.id,
+    prepareResetEmail(context, user.email, 'password_reset'),
+    {
+      replacePrevious: true,
+    },
+  );
 }
 
 /** Whether a reset link is still usable, for the form page; changes nothing. */

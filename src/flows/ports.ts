@@ -48,9 +48,36 @@ export interface TransactionStores {
   readonly outbox: EmailOutbox;
 }
 
-/** Runs `work` in one database transaction: either every write (and every queued email) lands, or none. */
+/** An emailed single-use token about to be issued (only its hash is stored) and the email carrying its link. */
+export interface TokenEmail {
+  readonly token: { readonly tokenHash: string; readonly purpose: TokenPurpose; readonly expiresAt: Date };
+  readonly email: EmailMessage;
+}
+
+/**
+ * Runs `work` in one database transaction: either every write (and every queued email) lands, or none. The
+ * two busiest writes, a token with its email and a new account with its first one, have one-statement forms:
+ * all or nothing too, without a transaction's round trips.
+ */
 export interface Transactor {
   runInTransaction<T>(work: (stores: TransactionStores) => Promise<T>): Promise<T>;
+  /**
+   * Creates the user together with a token for it and the email carrying it. Returns null and writes nothing
+   * when the address key is taken, as insertUser does.
+   */
+  insertUserWithTokenEmail(
+    input: { email: string; emailKey: string; passwordHash: string },
+    tokenEmail: TokenEmail,
+  ): Promise<User | null>;
+  /**
+   * Issues a token to an existing user and queues the email carrying it. With `replacePrevious`, the user's
+   * other unused tokens of that purpose stop working in the same statement.
+   */
+  issueTokenWithEmail(
+    userId: string,
+    tokenEmail: TokenEmail,
+    options: { readonly replacePrevious: boolean },
+  ): Promise<void>;
 }
 
 /** Login sessions (PostgreSQL or Redis). Keyed by the SHA-256 of the session token. */

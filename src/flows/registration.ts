@@ -1,7 +1,9 @@
 import type { AccountContext } from './context.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
-import { createEmailVerificationRequest } from './email-verification.ts';
-import { createPasswordResetLink } from './password-reset.ts';
+import { prepareVerificationEmail, sendVerificationEmail } from './email-verification.ts';
+import { prepareResetEmail } from './password-reset.ts';
+import type { TokenEmail } from './ports.ts';
+import { issueTokenWithEmailInTransaction } from './token-emails.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import type { User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
@@ -24,11 +26,15 @@ export async function registerAccount(
   if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail);
 
   const passwordHash = await hashPassword(password);
-  const created = await context.transactor.runInTransaction(async (stores) => {
-    const user = await stores.users.insertUser({ email: email.address, emailKey: email.key, passwordHash });
-    if (user !== null && mayEmail) await createEmailVerificationRequest(context, stores, user);
-    return user;
-  });
+  const account = { email: email.address, emailKey: email.key, passwordHash };
+  // One statement either way, as for a taken address below: the answer takes as long whether or not the address
+  // has an account (test/e2e/timing.test.ts).
+  const created = mayEmail
+    ? await context.transactor.insertUserWithTokenEmail(
+        account,
+        prepareVerificationEmail(context, email.address),
+      )
+    : await context.users.insertUser(account);
   if (created !== null) return;
   // Lost a race with a concurrent registration of the same address: it exists now.
   const winner = await context.users.findUserByEmailKey(email.key);
@@ -45,25 +51,27 @@ async function answerExistingRegistration(
     user.passwordHash === null
       ? (await verifyAgainstDummyHash(password), { valid: false })
       : await verifyPassword(user.passwordHash, password);
+  if (!user.isVerified && check.valid) {
+    // The same person again (a double submit, a lost email): send a fresh link.
+    if (mayEmail) await sendVerificationEmail(context, user);
+    return;
+  }
+  const resetEmail = (): TokenEmail => prepareResetEmail(context, user.email, 'already_registered');
+  if (user.isVerified) {
+    if (mayEmail) {
+      await context.transactor.issueTokenWithEmail(user.id, resetEmail(), { replacePrevious: true });
+    }
+    return;
+  }
+  // Two different passwords for one unverified address: one of them belongs to someone who does not own the
+  // mailbox. Neither may survive: the password is cleared and pending verification links die, so only the reset
+  // link sent to the mailbox can set a password.
   await context.transactor.runInTransaction(async (stores) => {
-    if (!user.isVerified && check.valid) {
-      // The same person again (a double submit, a lost email): send a fresh link.
-      if (mayEmail) await createEmailVerificationRequest(context, stores, user);
-      return;
+    const now = context.clock.now();
+    await stores.users.setUserPasswordHash(user.id, null);
+    await stores.tokens.invalidateUserTokens(user.id, 'email_verification', now);
+    if (mayEmail) {
+      await issueTokenWithEmailInTransaction(stores, user.id, resetEmail(), { replacePrevious: true, now });
     }
-    if (!user.isVerified) {
-      // Two different passwords for one unverified address: one of them belongs to someone who does not own
-      // the mailbox. Neither may survive: the password is cleared and pending verification links die, so only
-      // the reset link sent to the mailbox can set a password.
-      await stores.users.setUserPasswordHash(user.id, null);
-      await stores.tokens.invalidateUserTokens(user.id, 'email_verification', context.clock.now());
-    }
-    if (!mayEmail) return;
-    const resetUrl = await createPasswordResetLink(context, stores, user);
-    await stores.outbox.enqueueEmail({
-      template: 'already_registered',
-      to: user.email,
-      params: { resetUrl },
-    });
   });
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { EmailMessage } from '../../src/flows/model.ts';
-import type { OutboxEntry, OutboxQueue, Transactor } from '../../src/flows/ports.ts';
-import { generateToken } from '../../src/security/tokens.ts';
+import type { OutboxEntry, OutboxQueue, TokenEmail, Transactor } from '../../src/flows/ports.ts';
+import { generateToken, hashToken } from '../../src/security/tokens.ts';
 
 /** One outbox entry as stored, for the rules about what a copy of the table would reveal. */
 export interface StoredOutboxEntry {
@@ -310,6 +310,141 @@ export function describeEmailOutboxContract(
       assert.equal(abandoned[0]?.payload, null);
       for (const entry of entries) await queue.markEmailSent(entry.id, new Date());
       assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
+    });
+
+    /** A transactor that counts how often it says mail was committed. */
+    function createCountingTransactor(): { transactor: Transactor; calls: () => number } {
+      let calls = 0;
+      const counting = underTest.createTransactor({
+        secretKey,
+        messageIdDomain,
+        onEmailCommitted: () => (calls += 1),
+      });
+      return { transactor: counting, calls: () => calls };
+    }
+
+    function buildTokenEmail(
+      to: string,
+      purpose: 'email_verification' | 'password_reset' = 'email_verification',
+    ): {
+      token: string;
+      tokenEmail: TokenEmail;
+    } {
+      const token = generateToken();
+      return {
+        token,
+        tokenEmail: {
+          token: { tokenHash: hashToken(token), purpose, expiresAt: secondsAfter(new Date(), 3600) },
+          email: {
+            template: 'verify_email',
+            to,
+            params: { url: `https://auth.example.test/verify-email?token=${token}` },
+          },
+        },
+      };
+    }
+
+    function consume(token: string, purpose: 'email_verification' | 'password_reset' = 'email_verification') {
+      return transactor.runInTransaction((stores) =>
+        stores.tokens.consumeToken(hashToken(token), purpose, new Date()),
+      );
+    }
+
+    test('insertUserWithTokenEmail creates the user, its usable token and its claimable email, and says so once', async () => {
+      const told = createCountingTransactor();
+      const toldTransactor = told.transactor;
+      const address = `User-${randomUUID()}@Example.test`;
+      const { token, tokenEmail } = buildTokenEmail(address);
+
+      const user = await toldTransactor.insertUserWithTokenEmail(
+        { email: address, emailKey: address.toLowerCase(), passwordHash: 'hash-1' },
+        tokenEmail,
+      );
+
+      assert.ok(user);
+      assert.equal(told.calls(), 1);
+      const found = await transactor.runInTransaction((stores) =>
+        stores.users.findUserByEmailKey(address.toLowerCase()),
+      );
+      assert.deepEqual(user, found, 'returned exactly as stored');
+      assert.equal(user.email, address);
+      assert.equal(user.passwordHash, 'hash-1');
+      assert.equal(user.isVerified, false);
+      assert.equal(user.isActive, true);
+      assert.deepEqual(await consume(token), { userId: user.id });
+      const entry = await claimOne(claimTime());
+      assert.deepEqual(entry.message, tokenEmail.email);
+      assert.match(entry.messageId, messageIdPattern);
+      const stored = await findStoredEntry(entry.id);
+      assert.ok(!stored.storedText.includes(token), 'the link is sealed here too');
+    });
+
+    test('insertUserWithTokenEmail on a taken address returns null and writes no token and no email', async () => {
+      const told = createCountingTransactor();
+      const toldTransactor = told.transactor;
+      const emailKey = `taken-${randomUUID()}@example.test`;
+      const first = await toldTransactor.insertUserWithTokenEmail(
+        { email: emailKey, emailKey, passwordHash: 'hash-first' },
+        buildTokenEmail(emailKey).tokenEmail,
+      );
+      assert.ok(first);
+      await queue.markEmailSent((await claimOne(claimTime())).id, new Date());
+      const { token, tokenEmail } = buildTokenEmail(emailKey);
+
+      const second = await toldTransactor.insertUserWithTokenEmail(
+        { email: emailKey, emailKey, passwordHash: 'hash-second' },
+        tokenEmail,
+      );
+
+      assert.equal(second, null);
+      assert.equal(told.calls(), 1, 'told for the first only');
+      assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
+      assert.equal((await underTest.listStoredEntries()).length, 1);
+      assert.equal(await consume(token), null);
+      const kept = await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(emailKey));
+      assert.equal(kept?.passwordHash, 'hash-first');
+    });
+
+    test('30 concurrent insertUserWithTokenEmail of one address give one user and one email, and none throws', async () => {
+      const emailKey = `race-${randomUUID()}@example.test`;
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          transactor.insertUserWithTokenEmail(
+            { email: emailKey, emailKey, passwordHash: `hash-${i}` },
+            buildTokenEmail(emailKey).tokenEmail,
+          ),
+        ),
+      );
+      assert.equal(results.filter((user) => user !== null).length, 1);
+      assert.equal((await queue.claimDueEmails(50, farFuture, leaseSeconds)).length, 1);
+    });
+
+    test('issueTokenWithEmail adds a usable token and a claimable email; replacePrevious ends the older ones', async () => {
+      const told = createCountingTransactor();
+      const toldTransactor = told.transactor;
+      const emailKey = `issue-${randomUUID()}@example.test`;
+      const user = await transactor.runInTransaction((stores) =>
+        stores.users.insertUser({ email: emailKey, emailKey, passwordHash: 'hash' }),
+      );
+      assert.ok(user);
+      const first = buildTokenEmail(emailKey, 'password_reset');
+      const kept = buildTokenEmail(emailKey, 'email_verification');
+      await toldTransactor.issueTokenWithEmail(user.id, first.tokenEmail, { replacePrevious: false });
+      await toldTransactor.issueTokenWithEmail(user.id, kept.tokenEmail, { replacePrevious: false });
+      const second = buildTokenEmail(emailKey, 'password_reset');
+
+      await toldTransactor.issueTokenWithEmail(user.id, second.tokenEmail, { replacePrevious: true });
+
+      assert.equal(told.calls(), 3);
+      assert.equal((await queue.claimDueEmails(10, claimTime(), leaseSeconds)).length, 3);
+      assert.equal(await consume(first.token, 'password_reset'), null, 'the older reset token was replaced');
+      assert.deepEqual(await consume(second.token, 'password_reset'), { userId: user.id });
+      assert.deepEqual(await consume(kept.token), { userId: user.id }, 'another purpose is left alone');
+      const unreplaced = buildTokenEmail(emailKey, 'password_reset');
+      const alongside = buildTokenEmail(emailKey, 'password_reset');
+      await transactor.issueTokenWithEmail(user.id, unreplaced.tokenEmail, { replacePrevious: false });
+      await transactor.issueTokenWithEmail(user.id, alongside.tokenEmail, { replacePrevious: false });
+      assert.deepEqual(await consume(unreplaced.token, 'password_reset'), { userId: user.id });
     });
 
     test('onEmailCommitted is told once after a commit that queued mail, when the mail is already claimable', async () => {

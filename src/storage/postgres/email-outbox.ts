@@ -21,21 +21,36 @@ export class PostgresEmailOutbox implements EmailOutbox {
   }
 
   async enqueueEmail(message: EmailMessage): Promise<void> {
-    const id = randomUUID();
     await this.#db.insert(emailOutbox).values({
-      id,
-      // Stable across retries, so a receiving server that got a message twice can tell.
-      messageId: `<${id}@${this.#messageIdDomain}>`,
-      recipient: message.to,
-      template: message.template,
-      payload: this.#box.seal(JSON.stringify(message)),
-      // Whole milliseconds, as claims compare with a JavaScript Date: the woken dispatcher's claim right after
-      // the commit must find the entry due, not later by microseconds a Date cannot hold.
-      nextAttemptAt: sql`date_trunc('milliseconds', now())`,
+      ...newOutboxRow(message, { box: this.#box, messageIdDomain: this.#messageIdDomain }),
+      nextAttemptAt: dueNow,
     });
     this.#onEnqueued();
   }
 }
+
+/** The columns of a new outbox entry that the writer provides; status, attempts and dates take their defaults. */
+export function newOutboxRow(
+  message: EmailMessage,
+  options: { box: SecretBox; messageIdDomain: string },
+): { id: string; messageId: string; recipient: string; template: string; payload: string } {
+  const id = randomUUID();
+  return {
+    id,
+    // Stable across retries, so a receiving server that got a message twice can tell.
+    messageId: `<${id}@${options.messageIdDomain}>`,
+    recipient: message.to,
+    template: message.template,
+    payload: options.box.seal(JSON.stringify(message)),
+  };
+}
+
+/**
+ * A new entry's first attempt: now, in whole milliseconds, as claims compare with a JavaScript Date: the woken
+ * dispatcher's claim right after the commit must find the entry due, not later by microseconds a Date cannot
+ * hold.
+ */
+export const dueNow = sql`date_trunc('milliseconds', now())`;
 
 /** The dispatcher's view of the outbox: leases with FOR UPDATE SKIP LOCKED, so dispatchers never share a row. */
 export class PostgresOutboxQueue implements OutboxQueue {

@@ -1,7 +1,10 @@
-import type { Transactor, TransactionStores } from '../../flows/ports.ts';
+import { sql, type SQL } from 'drizzle-orm';
+import type { User } from '../../flows/model.ts';
+import type { TokenEmail, Transactor, TransactionStores } from '../../flows/ports.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Db } from './database.ts';
-import { PostgresEmailOutbox } from './email-outbox.ts';
+import { dueNow, newOutboxRow, PostgresEmailOutbox } from './email-outbox.ts';
+import { emailOutbox, users, userTokens } from './schema.ts';
 import { PostgresTokenStore } from './token-store.ts';
 import { PostgresUserStore } from './user-store.ts';
 
@@ -38,4 +41,85 @@ export class PostgresTransactor implements Transactor {
     if (queuedEmail) this.#options.onEmailCommitted?.();
     return result;
   }
+
+  async insertUserWithTokenEmail(
+    input: { email: string; emailKey: string; passwordHash: string },
+    tokenEmail: TokenEmail,
+  ): Promise<User | null> {
+    // One statement is atomic by itself. The token and the email are inserted from the new user's row, so a
+    // taken address (no row) inserts neither; the token's foreign key is checked at the end of the statement,
+    // when the user exists.
+    const result = await this.#db.execute<NewUserRow>(sql`
+      with new_user as (
+        insert into ${users} (email, email_key, password_hash)
+        values (${input.email}, ${input.emailKey}, ${input.passwordHash})
+        on conflict (email_key) do nothing
+        returning id, email, email_key, password_hash, is_active, is_verified, created_at
+      ), new_token as (
+        ${this.#insertToken(sql`(select id from new_user)`, tokenEmail)}
+      ), new_email as (
+        ${this.#insertEmail(tokenEmail, sql`from new_user`)}
+      )
+      select id, email, email_key, password_hash, is_active, is_verified, created_at from new_user`);
+    const row = result.rows[0];
+    if (row === undefined) return null;
+    this.#options.onEmailCommitted?.();
+    return {
+      id: row.id,
+      email: row.email,
+      emailKey: row.email_key,
+      passwordHash: row.password_hash,
+      isActive: row.is_active,
+      isVerified: row.is_verified,
+      createdAt: new Date(row.created_at),
+    };
+  }
+
+  async issueTokenWithEmail(
+    userId: string,
+    tokenEmail: TokenEmail,
+    options: { readonly replacePrevious: boolean },
+  ): Promise<void> {
+    // The update reads the table as it was before the statement, so it never touches the token inserted beside it.
+    const replaced = options.replacePrevious
+      ? sql`replaced as (
+          update ${userTokens} set consumed_at = now()
+          where user_id = ${userId}::uuid and purpose = ${tokenEmail.token.purpose} and consumed_at is null
+        ),`
+      : sql``;
+    await this.#db.execute(sql`
+      with ${replaced} new_token as (
+        ${this.#insertToken(sql`${userId}::uuid`, tokenEmail)}
+      )
+      ${this.#insertEmail(tokenEmail, sql``)}`);
+    this.#options.onEmailCommitted?.();
+  }
+
+  /** Inserts the token for the user that `userId` yields (none when it yields no row). */
+  #insertToken(userId: SQL, { token }: TokenEmail): SQL {
+    return sql`insert into ${userTokens} (token_hash, purpose, user_id, expires_at)
+      select ${token.tokenHash}, ${token.purpose}, user_id, ${token.expiresAt.toISOString()}::timestamptz
+      from (select ${userId} as user_id) as owner where user_id is not null`;
+  }
+
+  /** Queues the sealed email, once per row of `source` (`from new_user`), or once when `source` is empty. */
+  #insertEmail({ email }: TokenEmail, source: SQL): SQL {
+    const row = newOutboxRow(email, {
+      box: this.#options.box,
+      messageIdDomain: this.#options.messageIdDomain,
+    });
+    return sql`insert into ${emailOutbox} (id, message_id, recipient, template, payload, next_attempt_at)
+      select ${row.id}::uuid, ${row.messageId}, ${row.recipient}, ${row.template}, ${row.payload}, ${dueNow}
+      ${source}`;
+  }
+}
+
+interface NewUserRow extends Record<string, unknown> {
+  id: string;
+  email: string;
+  email_key: string;
+  password_hash: string | null;
+  is_active: boolean;
+  is_verified: boolean;
+  created_at: string | Date;
 }
