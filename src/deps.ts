@@ -17,6 +17,7 @@ import { budgetNamesStartingWith, type RateLimitLayer } from './security/rate-li
 import { createSecretBox } from './security/secret-box.ts';
 import { createMemoryRateLimiter } from './storage/memory/rate-limiter.ts';
 import { openDatabase, type Database } from './storage/postgres/database.ts';
+import type { EmbeddedServer } from './storage/postgres/embedded-server.ts';
 import { PostgresOutboxQueue, readOutboxStats } from './storage/postgres/email-outbox.ts';
 import { PostgresExpiredRecordsStore } from './storage/postgres/housekeeping.ts';
 import { migrateDatabase } from './storage/postgres/migrate.ts';
@@ -40,7 +41,11 @@ export interface Deps {
   close(): Promise<void>;
 }
 
-export async function createDeps(config: Config, logger: Logger): Promise<Deps> {
+export async function createDeps(
+  config: Config,
+  logger: Logger,
+  options: { readonly embeddedServer?: EmbeddedServer | undefined } = {},
+): Promise<Deps> {
   // Read while the database starts (the embedded one starts in a worker thread): half a second of start-up.
   const commonPasswords = loadCommonPasswords();
   commonPasswords.catch(() => {}); // awaited below; a failure surfaces there
@@ -49,6 +54,7 @@ export async function createDeps(config: Config, logger: Logger): Promise<Deps> 
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
+    ...(options.embeddedServer === undefined ? {} : { embeddedServer: options.embeddedServer }),
   });
   let redis: Redis | undefined;
   try {

@@ -1,10 +1,9 @@
 // Process entry: configuration, dependencies, HTTP, the mail dispatcher, and a graceful stop on SIGTERM.
 import './thread-pool.ts';
-import { buildApp } from './app.ts';
 import { isWorkerSupervisor, superviseWorkers } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createDeps } from './deps.ts';
 import { createLogger } from './logger.ts';
+import { startEmbeddedServer } from './storage/postgres/embedded-server.ts';
 
 const shutdownTimeoutMilliseconds = 15_000;
 
@@ -26,7 +25,11 @@ if (isWorkerSupervisor(config.clusterWorkers)) {
   process.once('SIGINT', () => supervisor.stop('SIGINT'));
   process.exit(await supervisor.exited);
 }
-const deps = await createDeps(config, logger);
+// Embedded mode: PGlite starts in its worker thread, on another core, while the rest of the service loads: the
+// heavy modules are imported only now (about half of the start-up, docs/performance.md).
+const embeddedServer = config.databaseUrl === undefined ? startEmbeddedServer(config.dataDir) : undefined;
+const [{ createDeps }, { buildApp }] = await Promise.all([import('./deps.ts'), import('./app.ts')]);
+const deps = await createDeps(config, logger, { embeddedServer });
 const app = await buildApp(deps.http, { logger, trustProxy: config.trustProxy });
 await app.listen({ host: config.host, port: config.port });
 const stopEmailDelivery = config.emailDispatcherEnabled ? deps.startEmailDelivery() : async () => {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'drizzle-orm';
+import { sql } from '../../src/storage/postgres/drizzle.ts';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/storage/postgres/database.ts';
 import { testDatabaseUrl } from '../support/backends.ts';

@@ -1,10 +1,8 @@
-import { drizzle, type NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import { drizzle } from './drizzle.ts';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.ts';
 
 /** A drizzle handle: the pool, or one transaction on it. */
 export type Db = PgDatabase<NodePgQueryResultHKT>;
@@ -23,12 +21,9 @@ export interface DatabaseOptions {
   readonly poolSize: number;
   /** Called for errors of idle pooled connections (a restarted server); without a handler they crash the process. */
   readonly onPoolError?: (error: Error) => void;
+  /** Embedded mode: a server the caller already started (see embedded-server.ts); else one is started here. */
+  readonly embeddedServer?: EmbeddedServer;
 }
-
-const pgliteSocketPort = 5432;
-const pgliteStartTimeoutMilliseconds = 60_000;
-/** The pool's one connection, plus one for `npm run migrate` or a second look while the service runs. */
-const embeddedConnectionLimit = 3;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) {
@@ -59,36 +54,16 @@ function watchPoolErrors(pool: pg.Pool, onPoolError: ((error: Error) => void) | 
 }
 
 async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database> {
-  const pgliteDir = join(options.dataDir, 'pglite');
-  mkdirSync(pgliteDir, { recursive: true, mode: 0o700 });
-  // A Unix socket in a private folder: no TCP port, so no other local user can reach the embedded database.
-  const socketDir = mkdtempSync(join(tmpdir(), 'latchkey-pglite-'));
-  const socketPath = join(socketDir, `.s.PGSQL.${pgliteSocketPort}`);
-  const worker = new Worker(new URL('./pglite-worker.ts', import.meta.url), {
-    workerData: { dataDir: pgliteDir, socketPath, maxConnections: embeddedConnectionLimit },
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('embedded database did not start in time')),
-      pgliteStartTimeoutMilliseconds,
-    );
-    worker.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    worker.on('message', (message: { type: string; message?: string }) => {
-      if (message.type === 'ready') {
-        clearTimeout(timer);
-        resolve();
-      } else if (message.type === 'failed') {
-        clearTimeout(timer);
-        reject(new Error(`embedded database failed to start: ${message.message ?? 'unknown error'}`));
-      }
-    });
-  });
+  const server = options.embeddedServer ?? startEmbeddedServer(options.dataDir);
+  try {
+    await server.ready;
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   const pool = new pg.Pool({
-    host: socketDir,
-    port: pgliteSocketPort,
+    host: server.socketDir,
+    port: server.port,
     user: 'postgres',
     database: 'postgres',
     // One connection: PGlite runs one statement at a time anyway, and pglite-socket queues protocol messages
@@ -107,18 +82,7 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
     close: () =>
       (closing ??= (async () => {
         await pool.end();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 10_000);
-          worker.on('message', (message: { type: string }) => {
-            if (message.type === 'closed') {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          worker.postMessage('close');
-        });
-        await worker.terminate();
-        if (existsSync(socketDir)) rmSync(socketDir, { recursive: true, force: true });
+        await server.stop();
       })()),
   };
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from './drizzle.ts';
 import { randomUUID } from 'node:crypto';
 import type { EmailMessage } from '../../flows/model.ts';
 import type { EmailOutbox, OutboxEntry, OutboxQueue } from '../../flows/ports.ts';

@@ -1,4 +1,5 @@
-import { sql, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { sql } from './drizzle.ts';
 import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
 

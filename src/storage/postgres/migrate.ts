@@ -1,5 +1,4 @@
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle, migrate } from './drizzle.ts';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 

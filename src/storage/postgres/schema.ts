@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, sql, text, timestamp, uniqueIndex, uuid } from './drizzle.ts';
 
 export const users = pgTable(
   'users',

@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt } from './drizzle.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';

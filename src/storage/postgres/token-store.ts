@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull } from './drizzle.ts';
 import type { TokenPurpose } from '../../flows/model.ts';
 import type { TokenStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';

@@ -1,4 +1,5 @@
-import { sql, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { TokenEmail, Transactor, TransactionStores } from '../../flows/ports.ts';
 import type { SecretBox } from '../../security/secret-box.ts';

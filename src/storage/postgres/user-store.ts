@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
