@@ -67,6 +67,11 @@ interface Row {
   ceilingShare: number | null;
   /** Cores used meanwhile by every other process of the machine (PostgreSQL and Redis included): the noise. */
   otherCpuCores: number;
+  /**
+   * CPU time of the service's whole process tree (every thread: event loop, hash pool, GC) per answered
+   * request: what one request costs the service itself, apart from the load generator, PostgreSQL and Redis.
+   */
+  serviceCpuMicrosecondsPerRequest: number;
   note?: string;
 }
 
@@ -302,7 +307,9 @@ async function runOnce(
       const before = hashBoundScenario ? (lastProbe ?? probeCeiling()) : undefined;
       const usage = startCpuAccounting(service.pid);
       const measured = await runScenario(scenario, prepared, options, suffix);
-      const otherCpuCores = usage.stop();
+      const { otherCpuCores, serviceCpuSeconds } = usage.stop();
+      const answered = measured.reduce((sum, row) => sum + row.ok + row.non2xx, 0);
+      const serviceCpuMicrosecondsPerRequest = Math.round((serviceCpuSeconds * 1e6) / Math.max(1, answered));
       // Timed from the end of the scenario, while the service finishes sending (deferred mail included).
       const mailDelivered =
         scenario === 'register' ? waitForMail(mail, mailBefore + (measured[0]?.ok ?? 0)) : undefined;
@@ -318,6 +325,7 @@ async function runOnce(
           ...row,
           run,
           otherCpuCores,
+          serviceCpuMicrosecondsPerRequest,
           ceilingShare:
             scenarioCeiling !== undefined && row.scenario === scenario ? row.rps / scenarioCeiling : null,
         });
@@ -463,7 +471,9 @@ async function checkFlow(url: string, mail: MailSink, tag: string): Promise<void
   await old.arrayBuffer();
 }
 
-type Measured = Omit<Row, 'run' | 'ceilingShare' | 'otherCpuCores'> & { ok: number };
+type Measured = Omit<Row, 'run' | 'ceilingShare' | 'otherCpuCores' | 'serviceCpuMicrosecondsPerRequest'> & {
+  ok: number;
+};
 
 /** Busy CPU ticks of the whole machine (user, nice, system, irq, softirq, steal) from /proc/stat. */
 function machineBusyTicks(): number {
@@ -471,20 +481,28 @@ function machineBusyTicks(): number {
   return [1, 2, 3, 6, 7, 8].reduce((sum, index) => sum + (fields[index] ?? 0), 0);
 }
 
-/** Measures how many cores the processes other than the service and the bench used until `stop()`. */
-function startCpuAccounting(servicePid: number): { stop(): number } {
+/**
+ * Measures until `stop()` how many cores the processes other than the service and the bench used, and the CPU
+ * time of the service itself.
+ */
+function startCpuAccounting(servicePid: number): {
+  stop(): { otherCpuCores: number; serviceCpuSeconds: number };
+} {
   const started = performance.now();
   const machine = machineBusyTicks();
   const service = cpuTicks(processTree(servicePid));
   const bench = process.cpuUsage();
   return {
-    stop(): number {
+    stop() {
       const seconds = (performance.now() - started) / 1000;
       const benchUsage = process.cpuUsage(bench);
       const benchTicks = (benchUsage.user + benchUsage.system) / 10_000;
-      const otherTicks =
-        machineBusyTicks() - machine - (cpuTicks(processTree(servicePid)) - service) - benchTicks;
-      return Number(Math.max(0, otherTicks / 100 / seconds).toFixed(2));
+      const serviceTicks = cpuTicks(processTree(servicePid)) - service;
+      const otherTicks = machineBusyTicks() - machine - serviceTicks - benchTicks;
+      return {
+        otherCpuCores: Number(Math.max(0, otherTicks / 100 / seconds).toFixed(2)),
+        serviceCpuSeconds: serviceTicks / 100,
+      };
     },
   };
 }
@@ -649,6 +667,7 @@ function medianRows(rows: readonly Row[]): MedianRow[] {
       non2xx: of((row) => row.non2xx),
       peakRssMb: of((row) => row.peakRssMb),
       otherCpuCores: of((row) => row.otherCpuCores),
+      serviceCpuMicrosecondsPerRequest: of((row) => row.serviceCpuMicrosecondsPerRequest),
       ceilingShare: shares.length > 0 ? median(shares) : null,
       ...(first.note === undefined ? {} : { note: first.note }),
     };
@@ -661,12 +680,13 @@ function printTable(rows: readonly Row[], summaries: readonly RunSummary[], opti
     '',
     `Latchkey, medians of ${options.runs} run(s), ${options.durationSeconds} s each, rate limits off`,
     '',
-    '| scenario | conns | rps | p50 ms | p99 ms | errors | non-2xx | peak RSS MB | share of argon2id ceiling | other processes, cores |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | conns | rps | p50 ms | p99 ms | errors | non-2xx | peak RSS MB | share of argon2id ceiling | service CPU µs/request | other processes, cores |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...medians.map(
       (row) =>
         `| ${row.scenario} | ${row.connections} | ${row.rps} | ${row.p50Ms} | ${row.p99Ms} | ${row.errors} | ` +
-        `${row.non2xx} | ${row.peakRssMb} | ${row.ceilingShare === null ? '' : `${(row.ceilingShare * 100).toFixed(0)} %`} | ${row.otherCpuCores} |`,
+        `${row.non2xx} | ${row.peakRssMb} | ${row.ceilingShare === null ? '' : `${(row.ceilingShare * 100).toFixed(0)} %`} | ` +
+        `${row.serviceCpuMicrosecondsPerRequest} | ${row.otherCpuCores} |`,
     ),
     '',
   ];
@@ -681,6 +701,7 @@ function printTable(rows: readonly Row[], summaries: readonly RunSummary[], opti
     `embedded mode, warm data folder, start-up to first answer: ${summaryMedian((s) => s.embeddedWarmStartMilliseconds) ?? 'not measured'} ms`,
     `registration mail still in the outbox when the register scenario ended, delivered within: ${summaryMedian((s) => s.mailBacklogSeconds) ?? '?'} s`,
     'share of the ceiling: rps over the mean of the argon2id probes taken just before and just after the scenario',
+    'service CPU: of the whole service (event loop, hash threads, GC) over the requests answered, both rows of a storm together',
     'other processes: cores used meanwhile by everything but the service and the bench (PostgreSQL, Redis, other jobs)',
   );
   for (const row of medians) if (row.note !== undefined) lines.push(`${row.scenario}: ${row.note}`);
