@@ -28,6 +28,7 @@ import {
 } from './service.ts';
 
 const scenarioNames = [
+  'whoami-floor',
   'whoami-bearer',
   'whoami-cookie',
   'login',
@@ -302,12 +303,29 @@ async function runOnce(
     for (const scenario of options.scenarios) {
       await waitUntilIdle(service.pid);
       say(`run ${run}: ${scenario}`);
+      // The floor scenario loads the floor server (on the service's Redis records), not the service.
+      const floor =
+        scenario === 'whoami-floor'
+          ? await startService(
+              { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: redisKeyPrefix },
+              join(tmpdir(), `latchkey-bench-floor-${run}.log`),
+              'bench/floor-server.ts',
+            )
+          : undefined;
+      const target = floor ?? service;
       const mailBefore = mail.count;
       const hashBoundScenario = scenario === 'login' || scenario === 'register';
       const before = hashBoundScenario ? (lastProbe ?? probeCeiling()) : undefined;
-      const usage = startCpuAccounting(service.pid);
-      const measured = await runScenario(scenario, prepared, options, suffix);
-      const { otherCpuCores, serviceCpuSeconds } = usage.stop();
+      let measured: Measured[];
+      let cpu: { otherCpuCores: number; serviceCpuSeconds: number };
+      try {
+        const usage = startCpuAccounting(target.pid);
+        measured = await runScenario(scenario, { ...prepared, service: target }, options, suffix);
+        cpu = usage.stop();
+      } finally {
+        await floor?.stop();
+      }
+      const { otherCpuCores, serviceCpuSeconds } = cpu;
       const answered = measured.reduce((sum, row) => sum + row.ok + row.non2xx, 0);
       const serviceCpuMicrosecondsPerRequest = Math.round((serviceCpuSeconds * 1e6) / Math.max(1, answered));
       // Timed from the end of the scenario, while the service finishes sending (deferred mail included).
@@ -531,12 +549,16 @@ async function runScenario(
   const memory = sampleResidentMemory(prepared.service.pid);
   let results: { name: string; result: autocannon.Result; connections: number; note?: string }[];
   switch (scenario) {
+    case 'whoami-floor':
     case 'whoami-bearer':
       results = [
         {
           name: scenario,
           connections: options.connections,
           result: await autocannon({ ...base, headers: bearer, url: `${url}/me` }),
+          ...(scenario === 'whoami-floor' && {
+            note: 'GET /me on bench/floor-server.ts (fastify + ioredis alone, same session record): the bound of this machine',
+          }),
         },
       ];
       break;
@@ -705,5 +727,12 @@ function printTable(rows: readonly Row[], summaries: readonly RunSummary[], opti
     'other processes: cores used meanwhile by everything but the service and the bench (PostgreSQL, Redis, other jobs)',
   );
   for (const row of medians) if (row.note !== undefined) lines.push(`${row.scenario}: ${row.note}`);
+  const floor = medians.find((row) => row.scenario === 'whoami-floor');
+  if (floor !== undefined) {
+    const shares = medians
+      .filter((row) => row.scenario === 'whoami-bearer' || row.scenario === 'whoami-cookie')
+      .map((row) => `${row.scenario} ${((row.rps / floor.rps) * 100).toFixed(0)} %`);
+    if (shares.length > 0) lines.push(`who-am-I as a share of the floor's rps: ${shares.join(', ')}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -46,13 +46,22 @@ export function readStartFlags(): string[] {
   return (match[1] ?? '').split(/\s+/).filter(Boolean);
 }
 
-/** Spawns the service (as `npm start` does) with exactly `env` plus PATH and HOME; waits for its first answer. */
-export async function startService(env: Record<string, string>, logPath: string): Promise<RunningService> {
+/**
+ * Spawns the service (as `npm start` does) with exactly `env` plus PATH and HOME; waits for its first answer.
+ * `script` runs another entry point of the repository the same way (the bench's floor server), without the
+ * service's node flags.
+ */
+export async function startService(
+  env: Record<string, string>,
+  logPath: string,
+  script = 'src/main.ts',
+): Promise<RunningService> {
   const port = env.PORT ?? String(await findFreePort());
   const url = `http://127.0.0.1:${port}`;
   const log = createWriteStream(logPath, { flags: 'a' });
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...readStartFlags(), 'src/main.ts'], {
+  const nodeFlags = script === 'src/main.ts' ? readStartFlags() : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, script], {
     cwd: repositoryRoot,
     env: {
       PATH: process.env.PATH ?? '',
