@@ -14,6 +14,9 @@ const argon2idOptions = {
 } as const;
 const currentParameters = `$argon2id$v=19$m=${argon2idOptions.memoryCost},t=${argon2idOptions.timeCost},p=${argon2idOptions.parallelism}$`;
 
+/** bcrypt reads at most this many bytes of a password. */
+const bcryptPasswordBytes = 72;
+
 /** NFKC so that the same password typed on different keyboards or systems is the same password. */
 export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
@@ -41,9 +44,12 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
       return { valid, needsRehash: valid && !passwordHash.startsWith(currentParameters) };
     }
     if (/^\$2[aby]\$/.test(passwordHash)) {
-      // bcrypt only reads 72 bytes: a longer password would match its own prefix, so refuse it here.
-      if (Buffer.byteLength(password) > 72) return { valid: false, needsRehash: false };
-      const valid = await runHashJob(() => bcrypt.compare(password, passwordHash));
+      // passlib hashed only the first 72 bytes of the UTF-8 password and ignored the rest, so a tutorial
+      // user whose password is longer still types the whole of it. The cut is in bytes, not characters:
+      // it may split a character, as passlib's did. On success the rehash covers the whole password, and
+      // from then on a password that merely shares those 72 bytes no longer matches.
+      const bcryptInput = Buffer.from(password, 'utf8').subarray(0, bcryptPasswordBytes);
+      const valid = await runHashJob(() => bcrypt.compare(bcryptInput, passwordHash));
       return { valid, needsRehash: valid };
     }
     const bcryptSha256 =

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import bcrypt from 'bcrypt';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../../src/security/passwords.ts';
+import {
+  tutorialLongPassword,
+  tutorialLongPasswordBcrypt,
+  tutorialLongPasswordSharingFirst72Bytes,
+} from '../support/tutorial-password-hashes.ts';
 
 // Made by passlib 1.7.4 (the tutorial's CryptContext(schemes=["bcrypt"])) for the password "testpassword123".
 const tutorialBcrypt = '$2b$12$UT/.TGTdO/OyOs00GYigoun4mwLOqHXN0yQi6cz0kcFLi6GvnK/TK';
@@ -43,11 +47,41 @@ describe('password hashing', () => {
     }
   });
 
-  test('bcrypt would accept a 73-byte password by its 72-byte prefix; Latchkey refuses it', async () => {
-    const prefix = 'y'.repeat(72);
-    const hash = await bcrypt.hash(prefix, 4);
-    assert.equal((await verifyPassword(hash, prefix)).valid, true);
-    assert.equal((await verifyPassword(hash, `${prefix}z`)).valid, false);
+  test("a tutorial password over 72 bytes verifies against passlib's hash of its first 72 bytes and asks for a rehash", async () => {
+    assert.deepEqual(await verifyPassword(tutorialLongPasswordBcrypt, tutorialLongPassword), {
+      valid: true,
+      needsRehash: true,
+    });
+    // The cut is in bytes: "è" (C3 A8) shares its first byte with "é" (C3 A9), the last one passlib hashed.
+    assert.equal(
+      (await verifyPassword(tutorialLongPasswordBcrypt, tutorialLongPassword.replace('café', 'cafè'))).valid,
+      true,
+    );
+    // Changing any of the first 72 bytes fails, down to the first byte of the "é" that the limit splits.
+    const bytes = Buffer.from(tutorialLongPassword, 'utf8');
+    for (const changed of [
+      tutorialLongPassword.replace('the tutorial', 'The tutorial'),
+      tutorialLongPassword.replace('café', 'cafe'),
+      bytes.subarray(0, 71).toString('utf8'),
+      // Cutting characters instead of bytes turns the split "é" into U+FFFD, which is not what passlib hashed.
+      bytes.subarray(0, 72).toString('utf8'),
+    ]) {
+      assert.equal((await verifyPassword(tutorialLongPasswordBcrypt, changed)).valid, false, changed);
+    }
+  });
+
+  test('after the rehash only the whole password works, not another one sharing its first 72 bytes', async () => {
+    // As with passlib, the legacy hash cannot tell them apart.
+    assert.equal(
+      (await verifyPassword(tutorialLongPasswordBcrypt, tutorialLongPasswordSharingFirst72Bytes)).valid,
+      true,
+    );
+    const rehashed = await hashPassword(tutorialLongPassword);
+    assert.deepEqual(await verifyPassword(rehashed, tutorialLongPassword), {
+      valid: true,
+      needsRehash: false,
+    });
+    assert.equal((await verifyPassword(rehashed, tutorialLongPasswordSharingFirst72Bytes)).valid, false);
   });
 
   test('an argon2id hash with weaker parameters asks for a rehash', async () => {
