@@ -173,7 +173,7 @@ testOnThrowawayStack(
           databaseUrl: stalledUrl,
           redisKeyPrefix: 'stalled:',
           smtpPort: silent.port,
-          env: {},
+          withoutStackEnv: true,
         });
 
         const answers = await runWithConcurrency(20, 4, (index) =>
