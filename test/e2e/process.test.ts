@@ -46,34 +46,28 @@ describe('the service as a process (npm start, embedded mode)', () => {
     assert.equal(secondExit.code, 0);
   });
 
-  test('production refuses a placeholder secret and lists every problem at once', async () => {
-    const service = await start(
-      {
-        NODE_ENV: 'production',
-        SECRET_KEY: 'your-secret-key-change-this-in-production',
-        PORT: 'not-a-port',
-        DATA_DIR: dataDir,
-      },
-      false,
-    );
+  /** Starts in production with `env`, expects exit code 1, and returns what it printed. */
+  async function startRefusedInProduction(env: Record<string, string>): Promise<string> {
+    const service = await start({ NODE_ENV: 'production', DATA_DIR: dataDir, ...env }, false);
     assert.equal((await service.exited).code, 1);
-    const output = service.output();
+    return service.output();
+  }
+
+  test('production refuses a placeholder secret and lists every problem at once', async () => {
+    const output = await startRefusedInProduction({
+      SECRET_KEY: 'your-secret-key-change-this-in-production',
+      PORT: 'not-a-port',
+    });
     assert.match(output, /SECRET_KEY is a published placeholder/);
     assert.match(output, /PORT must be an integer/);
     assert.match(output, /APP_BASE_URL is required in production/);
   });
 
   test('production refuses a short secret', async () => {
-    const service = await start(
-      {
-        NODE_ENV: 'production',
-        SECRET_KEY: 'too-short',
-        APP_BASE_URL: 'https://auth.example.com',
-        DATA_DIR: dataDir,
-      },
-      false,
-    );
-    assert.equal((await service.exited).code, 1);
-    assert.match(service.output(), /SECRET_KEY must be at least 32 bytes/);
+    const output = await startRefusedInProduction({
+      SECRET_KEY: 'too-short',
+      APP_BASE_URL: 'https://auth.example.com',
+    });
+    assert.match(output, /SECRET_KEY must be at least 32 bytes/);
   });
 });

@@ -1,91 +1,65 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { testDatabaseUrl, uniqueRunId } from '../support/backends.ts';
-import { createThrowawayDatabase } from '../support/database.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, uniqueEmail } from '../support/journeys.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
+import { testOnSharedServers } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
 
-describe(
+testOnSharedServers(
   'graceful shutdown on SIGTERM (a real process)',
-  { skip: testDatabaseUrl() === undefined ? 'needs TEST_DATABASE_URL' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const processes: LatchkeyProcess[] = [];
-    let smtp: SmtpCapture;
-    let databaseUrl: string;
+  { name: 'shutdown', redis: false },
+  async (t, stack) => {
+    await t.test(
+      'stops accepting, finishes the request in flight, stops the dispatcher, closes its pools and exits 0',
+      async (t) => {
+        const service = await stack.startInstance('api');
+        const client = new HttpClient(service.baseUrl);
+        const email = uniqueEmail('in-flight');
 
-    before(async () => {
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      const database = await createThrowawayDatabase();
-      cleanups.push(() => database.drop());
-      databaseUrl = database.url;
-    });
-
-    after(async () => {
-      await stopAll(processes);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    test('stops accepting, finishes the request in flight, stops the dispatcher, closes its pools and exits 0', async () => {
-      const service = await startLatchkey({
-        env: buildLatchkeyEnv({
-          databaseUrl,
-          smtpPort: smtp.port,
-          secretKey: `shutdown-secret-${uniqueRunId()}-${uniqueRunId()}`,
-        }),
-      });
-      processes.push(service);
-      const client = new HttpClient(service.baseUrl);
-      const email = uniqueEmail('in-flight');
-
-      // Hold the request in flight: the users table accepts reads but no insert until the lock goes.
-      const locker = new pg.Client({ connectionString: databaseUrl });
-      await locker.connect();
-      cleanups.push(() => locker.end());
-      await locker.query('begin');
-      await locker.query('lock table users in share mode');
-      const inFlight = client.post('/register', { json: { email, password: generatePassword() } });
-      await waitUntil(
-        'the registration waits for the lock',
-        async () =>
-          (
-            await locker.query<{ waiting: string }>(
-              `select count(*) as waiting from pg_stat_activity
+        // Hold the request in flight: the users table accepts reads but no insert until the lock goes.
+        const locker = new pg.Client({ connectionString: stack.databaseUrl });
+        await locker.connect();
+        t.after(() => locker.end());
+        await locker.query('begin');
+        await locker.query('lock table users in share mode');
+        const inFlight = client.post('/register', { json: { email, password: generatePassword() } });
+        await waitUntil(
+          'the registration waits for the lock',
+          async () =>
+            (
+              await locker.query<{ waiting: string }>(
+                `select count(*) as waiting from pg_stat_activity
                where wait_event_type = 'Lock' and datname = current_database()`,
-            )
-          ).rows[0]?.waiting === '1',
-        { timeoutMilliseconds: 10_000 },
-      );
+              )
+            ).rows[0]?.waiting === '1',
+          { timeoutMilliseconds: 10_000 },
+        );
 
-      const signalledAt = Date.now();
-      service.child.kill('SIGTERM');
-      await service.waitForOutput(/"msg":"shutting down"/);
-      // New work is refused while the request in flight runs on: a new connection is not accepted.
-      await assert.rejects(
-        fetch(`${service.baseUrl}/health/live`, { signal: AbortSignal.timeout(2_000) }),
-        'a new connection was accepted during shutdown',
-      );
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(service.hasExited(), false, 'exited with a request in flight');
+        const signalledAt = Date.now();
+        service.child.kill('SIGTERM');
+        await service.waitForOutput(/"msg":"shutting down"/);
+        // New work is refused while the request in flight runs on: a new connection is not accepted.
+        await assert.rejects(
+          fetch(`${service.baseUrl}/health/live`, { signal: AbortSignal.timeout(2_000) }),
+          'a new connection was accepted during shutdown',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(service.hasExited(), false, 'exited with a request in flight');
 
-      await locker.query('commit');
-      const answer = await inFlight;
-      assert.equal(answer.status, 200, `the request in flight was answered ${answer.status}`);
-      const exit = await service.exited;
-      const stopMilliseconds = Date.now() - signalledAt;
-      assert.deepEqual(exit, { code: 0, signal: null }, service.output());
-      assert.ok(stopMilliseconds < 10_000, `took ${stopMilliseconds} ms`);
-      const messages = service.logRecords().map((record) => record.msg);
-      assert.ok(messages.includes('Latchkey stopped'), 'no clean stop logged');
-      assert.ok(!messages.includes('shutdown took too long; exiting'));
+        await locker.query('commit');
+        const answer = await inFlight;
+        assert.equal(answer.status, 200, `the request in flight was answered ${answer.status}`);
+        const exit = await service.exited;
+        const stopMilliseconds = Date.now() - signalledAt;
+        assert.deepEqual(exit, { code: 0, signal: null }, service.output());
+        assert.ok(stopMilliseconds < 10_000, `took ${stopMilliseconds} ms`);
+        const messages = service.logRecords().map((record) => record.msg);
+        assert.ok(messages.includes('Latchkey stopped'), 'no clean stop logged');
+        assert.ok(!messages.includes('shutdown took too long; exiting'));
 
-      const rows = await locker.query('select 1 from users where email = $1', [email]);
-      assert.equal(rows.rowCount, 1, 'the request answered 200 during shutdown is in the database');
-    });
+        const rows = await locker.query('select 1 from users where email = $1', [email]);
+        assert.equal(rows.rowCount, 1, 'the request answered 200 during shutdown is in the database');
+      },
+    );
   },
 );

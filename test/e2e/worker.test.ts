@@ -1,73 +1,40 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { testDatabaseUrl, uniqueRunId } from '../support/backends.ts';
-import { createThrowawayDatabase } from '../support/database.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, runWithConcurrency, uniqueEmail } from '../support/journeys.ts';
 import { findFreePort } from '../support/ports.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
+import { testOnSharedServers } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
 import pg from 'pg';
 
 const emailCount = 150;
 
-describe(
+testOnSharedServers(
   'email dispatch in worker processes (`npm run worker`)',
-  { skip: testDatabaseUrl() === undefined ? 'needs TEST_DATABASE_URL' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const processes: LatchkeyProcess[] = [];
-    let smtp: SmtpCapture;
-    let api: LatchkeyProcess;
-    let workers: LatchkeyProcess[];
-    let pool: pg.Pool;
-    let workerHealthPort: number;
-    let workerEnv: Record<string, string>;
+  { name: 'worker', redis: false, env: { EMAIL_DISPATCH_POLL_MS: '100' } },
+  async (t, stack) => {
+    const { smtp } = stack;
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+    stack.closeBeforeStack(() => pool.end());
+    const api = await stack.startInstance('api', { env: { EMAIL_DISPATCHER: 'false' } });
+    const workerHealthPort = await findFreePort();
+    const workers = await Promise.all(
+      [1, 2, 3].map((index) =>
+        stack.startInstance(`worker-${index}`, {
+          role: 'worker',
+          env: index === 1 ? { WORKER_HEALTH_PORT: String(workerHealthPort) } : {},
+        }),
+      ),
+    );
 
-    before(async () => {
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      const database = await createThrowawayDatabase();
-      cleanups.push(() => database.drop());
-      pool = new pg.Pool({ connectionString: database.url, max: 2 });
-      cleanups.push(() => pool.end());
-      const env = buildLatchkeyEnv({
-        databaseUrl: database.url,
-        smtpPort: smtp.port,
-        secretKey: `worker-secret-${uniqueRunId()}-${uniqueRunId()}`,
-        extra: { EMAIL_DISPATCH_POLL_MS: '100' },
-      });
-      workerEnv = env;
-      api = await startLatchkey({ env: { ...env, EMAIL_DISPATCHER: 'false' }, name: 'api' });
-      processes.push(api);
-      workerHealthPort = await findFreePort();
-      workers = await Promise.all(
-        [1, 2, 3].map((index) =>
-          startLatchkey({
-            role: 'worker',
-            name: `worker-${index}`,
-            env: index === 1 ? { ...env, WORKER_HEALTH_PORT: String(workerHealthPort) } : env,
-          }),
-        ),
-      );
-      processes.push(...workers);
-    });
-
-    after(async () => {
-      await stopAll(processes);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    test('`npm run worker` starts the worker entry point', () => {
+    await t.test('`npm run worker` starts the worker entry point', () => {
       const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
         scripts: Record<string, string>;
       };
       assert.equal(manifest.scripts.worker, 'node src/worker.ts');
     });
 
-    test('three dispatchers in three processes deliver every email, none twice', async () => {
+    await t.test('three dispatchers in three processes deliver every email, none twice', async () => {
       const client = new HttpClient(api.baseUrl);
       const addresses = Array.from({ length: emailCount }, () => uniqueEmail('worker'));
       const answers = await runWithConcurrency(emailCount, 10, (index) =>
@@ -117,20 +84,23 @@ describe(
       );
     });
 
-    test('a worker with WORKER_HEALTH_PORT answers health checks and serves its delivery metrics', async () => {
-      const base = `http://127.0.0.1:${workerHealthPort}`;
-      const client = new HttpClient(base);
-      assert.equal((await client.get('/health/live')).status, 200);
-      const ready = await client.get('/health/ready');
-      assert.equal(ready.status, 200);
-      assert.deepEqual(ready.json.checks, { database: 'ok' }, 'a worker does not use Redis');
-      const metrics = await client.get('/metrics');
-      assert.equal(metrics.status, 200);
-      assert.match(metrics.text, /^latchkey_email_deliveries_total\{outcome="sent"\} \d+$/m);
-      assert.match(metrics.text, /^latchkey_outbox_depth 0$/m);
-    });
+    await t.test(
+      'a worker with WORKER_HEALTH_PORT answers health checks and serves its delivery metrics',
+      async () => {
+        const base = `http://127.0.0.1:${workerHealthPort}`;
+        const client = new HttpClient(base);
+        assert.equal((await client.get('/health/live')).status, 200);
+        const ready = await client.get('/health/ready');
+        assert.equal(ready.status, 200);
+        assert.deepEqual(ready.json.checks, { database: 'ok' }, 'a worker does not use Redis');
+        const metrics = await client.get('/metrics');
+        assert.equal(metrics.status, 200);
+        assert.match(metrics.text, /^latchkey_email_deliveries_total\{outcome="sent"\} \d+$/m);
+        assert.match(metrics.text, /^latchkey_outbox_depth 0$/m);
+      },
+    );
 
-    test('a worker deletes expired rows on its schedule (CLEANUP_INTERVAL_SECONDS)', async () => {
+    await t.test('a worker deletes expired rows on its schedule (CLEANUP_INTERVAL_SECONDS)', async () => {
       const userId = (
         await pool.query<{ id: string }>(
           `insert into users (email, email_key, password_hash) values ($1, $1, 'x') returning id`,
@@ -148,12 +118,10 @@ describe(
          values ('<old@latchkey.test>', 'someone@example.com', 'verify_email', 'sent',
                  now() - interval '8 days', now() - interval '8 days', now() - interval '8 days')`,
       );
-      const cleaner = await startLatchkey({
+      const cleaner = await stack.startInstance('cleaner', {
         role: 'worker',
-        name: 'cleaner',
-        env: { ...workerEnv, CLEANUP_INTERVAL_SECONDS: '1' },
+        env: { CLEANUP_INTERVAL_SECONDS: '1' },
       });
-      processes.push(cleaner);
       await waitUntil(
         'the expired token and the week-old email are deleted',
         async () => {
@@ -169,7 +137,7 @@ describe(
       assert.ok(cleaner.logRecords().some((record) => record.msg === 'expired records deleted'));
     });
 
-    test('SIGTERM stops a worker cleanly: exit 0, dispatcher stopped, within seconds', async () => {
+    await t.test('SIGTERM stops a worker cleanly: exit 0, dispatcher stopped, within seconds', async () => {
       const worker = workers[2]!;
       const startedAt = Date.now();
       const exit = await worker.stop();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
 import { pino } from 'pino';
@@ -12,7 +11,7 @@ import {
 import type { EmailTransport, OutgoingEmail } from '../../src/email/transport.ts';
 import { createSmtpTransport } from '../../src/email/transports/smtp.ts';
 import { MemoryOutboxQueue } from '../support/memory-outbox-queue.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
+import { startSilentSmtpServer, startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
 
 const from = 'Latchkey <noreply@latchkey.test>';
 // Short enough that a test waiting on them takes well under a second.
@@ -192,7 +191,7 @@ describe('email dispatcher', () => {
   });
 
   test('a server that accepts the connection and never answers does not hold stop() beyond the timeouts', async () => {
-    const silentServer = await startSilentServer();
+    const silentServer = await startSilentSmtpServer();
     cleanups.push(() => silentServer.close());
     const queue = new MemoryOutboxQueue();
     const record = queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-silent'));
@@ -381,34 +380,6 @@ describe('email dispatcher', () => {
     assert.equal(record.status, 'sent');
   });
 });
-
-/** A TCP server that accepts connections and never says a word: no SMTP greeting, no reply. */
-async function startSilentServer(): Promise<{
-  port: number;
-  connectionCount(): number;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return {
-    port: address.port,
-    connectionCount: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('email dispatcher: shutdown and observation', () => {
   test('stop() aborts a send still running after the grace period, and the email is due again at once', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { classifySendFailure } from '../../src/email/transport.ts';
 import { createConsoleTransport } from '../../src/email/transports/console.ts';
 import { createSmtpTransport } from '../../src/email/transports/smtp.ts';
-import { startSmtpCapture } from '../support/smtp-capture.ts';
+import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
 
 const email = {
   from: 'Latchkey <noreply@latchkey.test>',
@@ -65,94 +65,75 @@ describe('console transport', () => {
   });
 });
 
+type SmtpTransportSettings = Parameters<typeof createSmtpTransport>[0];
+
+/** An SMTP capture and a transport to it (plain text, one connection unless `settings` say otherwise), both closed by t.after. */
+async function connectToCapture(
+  t: TestContext,
+  settings: Partial<SmtpTransportSettings> = {},
+): Promise<{ capture: SmtpCapture; transport: ReturnType<typeof createSmtpTransport> }> {
+  const capture = await startSmtpCapture();
+  const transport = createSmtpTransport({
+    host: '127.0.0.1',
+    port: capture.port,
+    security: 'none',
+    poolSize: 1,
+    ...settings,
+  });
+  t.after(async () => {
+    await transport.close();
+    await capture.stop();
+  });
+  return { capture, transport };
+}
+
 describe('SMTP transport', () => {
-  test('verifies the server and sends through the pool with the given Message-ID', async () => {
-    const capture = await startSmtpCapture();
-    const transport = createSmtpTransport({
-      host: '127.0.0.1',
-      port: capture.port,
-      security: 'none',
-      poolSize: 2,
-    });
-    try {
-      await transport.verify();
-      await Promise.all([1, 2, 3].map((n) => transport.send({ ...email, to: `user${n}@example.com` })));
-      assert.equal(capture.messages.length, 3);
-      for (const captured of capture.messages) {
-        assert.equal(captured.messageId, email.messageId);
-        assert.equal(captured.subject, email.subject);
-        assert.deepEqual(captured.links, ['https://auth.latchkey.test/verify-email?token=abc']);
-      }
-    } finally {
-      await transport.close();
-      await capture.stop();
+  test('verifies the server and sends through the pool with the given Message-ID', async (t) => {
+    const { capture, transport } = await connectToCapture(t, { poolSize: 2 });
+    await transport.verify();
+    await Promise.all([1, 2, 3].map((n) => transport.send({ ...email, to: `user${n}@example.com` })));
+    assert.equal(capture.messages.length, 3);
+    for (const captured of capture.messages) {
+      assert.equal(captured.messageId, email.messageId);
+      assert.equal(captured.subject, email.subject);
+      assert.deepEqual(captured.links, ['https://auth.latchkey.test/verify-email?token=abc']);
     }
   });
 
-  test('a refused recipient fails the send with a permanent error', async () => {
-    const capture = await startSmtpCapture();
+  test('a refused recipient fails the send with a permanent error', async (t) => {
+    const { capture, transport } = await connectToCapture(t);
     capture.rejectRecipient('ghost@example.org', 550, 'No such user here');
-    const transport = createSmtpTransport({
-      host: '127.0.0.1',
-      port: capture.port,
-      security: 'none',
-      poolSize: 1,
+    await assert.rejects(transport.send({ ...email, to: 'ghost@example.org' }), (error: unknown) => {
+      assert.equal(classifySendFailure(error), 'permanent');
+      return true;
     });
-    try {
-      await assert.rejects(transport.send({ ...email, to: 'ghost@example.org' }), (error: unknown) => {
-        assert.equal(classifySendFailure(error), 'permanent');
-        return true;
-      });
-      // The pooled connection survives the refusal.
-      await transport.send(email);
-      assert.equal(capture.messages.length, 1);
-    } finally {
-      await transport.close();
-      await capture.stop();
-    }
+    // The pooled connection survives the refusal.
+    await transport.send(email);
+    assert.equal(capture.messages.length, 1);
   });
 
-  test('starttls never falls back to plain text when the server offers no STARTTLS', async () => {
-    const capture = await startSmtpCapture();
-    const transport = createSmtpTransport({
-      host: '127.0.0.1',
-      port: capture.port,
+  test('starttls never falls back to plain text when the server offers no STARTTLS', async (t) => {
+    const { capture, transport } = await connectToCapture(t, {
       security: 'starttls',
       username: 'latchkey',
       password: 'secret',
-      poolSize: 1,
     });
-    try {
-      await assert.rejects(transport.send(email), (error: unknown) => {
-        // The server answers 500 to STARTTLS, yet it is a setup problem: the mail waits for the fix.
-        assert.equal(classifySendFailure(error), 'temporary');
-        return true;
-      });
-      assert.equal(capture.messages.length, 0);
-    } finally {
-      await transport.close();
-      await capture.stop();
-    }
+    await assert.rejects(transport.send(email), (error: unknown) => {
+      // The server answers 500 to STARTTLS, yet it is a setup problem: the mail waits for the fix.
+      assert.equal(classifySendFailure(error), 'temporary');
+      return true;
+    });
+    assert.equal(capture.messages.length, 0);
   });
 
-  test('an unreachable server fails verify() and send() with a temporary error', async () => {
-    const capture = await startSmtpCapture();
+  test('an unreachable server fails verify() and send() with a temporary error', async (t) => {
+    const { capture, transport } = await connectToCapture(t, { connectionTimeoutMilliseconds: 500 });
+    // The transport connects lazily: nothing listens on its port any more when it first does.
     await capture.stop();
-    const transport = createSmtpTransport({
-      host: '127.0.0.1',
-      port: capture.port,
-      security: 'none',
-      poolSize: 1,
-      connectionTimeoutMilliseconds: 500,
+    await assert.rejects(transport.verify());
+    await assert.rejects(transport.send(email), (error: unknown) => {
+      assert.equal(classifySendFailure(error), 'temporary');
+      return true;
     });
-    try {
-      await assert.rejects(transport.verify());
-      await assert.rejects(transport.send(email), (error: unknown) => {
-        assert.equal(classifySendFailure(error), 'temporary');
-        return true;
-      });
-    } finally {
-      await transport.close();
-    }
   });
 });

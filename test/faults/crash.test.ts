@@ -1,66 +1,30 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { isCi, uniqueRunId } from '../support/backends.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, uniqueEmail } from '../support/journeys.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
-import {
-  findPostgresBinaries,
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from '../support/throwaway-postgres.ts';
-import { redisServerAvailable, startThrowawayRedis } from '../support/throwaway-redis.ts';
+import type { LatchkeyProcess } from '../support/process.ts';
+import { testOnThrowawayStack } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const serversMissing = !redisServerAvailable() || findPostgresBinaries() === null;
 /** The lease of a dispatcher's email is twice the send timeout: a dead dispatcher's mail returns after it. */
 const sendTimeoutSeconds = 2;
 
-describe(
+testOnThrowawayStack(
   'kill -9 right after a 202 for a reset request (real processes, throwaway servers)',
-  { skip: serversMissing && !isCi ? 'needs redis-server and PostgreSQL server binaries' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const processes: LatchkeyProcess[] = [];
-    let postgres: ThrowawayPostgres;
-    let smtp: SmtpCapture;
-    let env: Record<string, string>;
-
-    before(async () => {
-      postgres = await startThrowawayPostgres();
-      cleanups.push(() => postgres.close());
-      const redis = await startThrowawayRedis();
-      cleanups.push(() => redis.close());
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      env = buildLatchkeyEnv({
-        databaseUrl: postgres.url,
-        redisUrl: redis.url,
-        smtpPort: smtp.port,
-        secretKey: `crash-${uniqueRunId()}-${uniqueRunId()}`,
-        extra: { SMTP_SEND_TIMEOUT_SECONDS: String(sendTimeoutSeconds) },
-      });
-    });
+  {
+    name: 'crash',
+    env: { SMTP_SEND_TIMEOUT_SECONDS: String(sendTimeoutSeconds) },
+  },
+  async (t, stack) => {
+    const { postgres, smtp } = stack;
 
     // Each rule starts with no instance running, whatever the previous one left.
-    beforeEach(async () => {
-      smtp?.holdAcceptance(0);
-      await stopAll(processes);
+    t.beforeEach(async () => {
+      smtp.holdAcceptance(0);
+      await stack.stopInstances();
     });
 
-    after(async () => {
-      await stopAll(processes);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
-    async function start(name: string, port?: number): Promise<LatchkeyProcess> {
-      const started = await startLatchkey({
-        name,
-        env: port === undefined ? env : { ...env, PORT: String(port) },
-      });
-      processes.push(started);
-      return started;
+    function start(name: string, port?: number): Promise<LatchkeyProcess> {
+      return stack.startInstance(name, port === undefined ? {} : { port });
     }
 
     async function registerAccount(through: LatchkeyProcess): Promise<string> {
@@ -85,12 +49,21 @@ describe(
       assert.equal(answer.status, 202);
     }
 
-    async function findResetEmailStatus(email: string): Promise<string | undefined> {
+    async function readResetEmailStatuses(email: string): Promise<string[]> {
       const rows = await postgres.query<{ status: string }>(
         `select status from email_outbox where recipient = $1 and template = 'password_reset'`,
         [email],
       );
-      return rows[0]?.status;
+      return rows.map((row) => row.status);
+    }
+
+    /** Until the reset email to `email` is leased to a dispatcher (its send in flight). */
+    async function waitUntilSending(email: string): Promise<void> {
+      await waitUntil(
+        `the reset email to ${email} is being sent`,
+        async () => (await readResetEmailStatuses(email))[0] === 'processing',
+        { timeoutMilliseconds: 10_000, intervalMilliseconds: 20 },
+      );
     }
 
     /** Returns when the email arrived. */
@@ -105,13 +78,7 @@ describe(
       const arrivedAt = Date.now();
       await waitUntil(
         'the outbox records it as sent',
-        async () =>
-          (
-            await postgres.query<{ status: string }>(
-              `select status from email_outbox where recipient = $1 and template = 'password_reset'`,
-              [email],
-            )
-          ).every((row) => row.status === 'sent'),
+        async () => (await readResetEmailStatuses(email)).every((status) => status === 'sent'),
         { timeoutMilliseconds: 10_000 },
       );
       // Longer than a lease: had the killed instance's lease been taken twice, a copy would show now.
@@ -123,7 +90,7 @@ describe(
     }
 
     // The reset's outbox row is committed before the 202 (decision 0007), so even this kill loses nothing.
-    test('killed at once after the 202: a surviving instance delivers the email, once', async (t) => {
+    await t.test('killed at once after the 202: a surviving instance delivers the email, once', async (t) => {
       const victim = await start('victim');
       const survivor = await start('survivor');
       const email = await registerAccount(survivor);
@@ -137,51 +104,43 @@ describe(
       await survivor.stop();
     });
 
-    test('killed with the email leased to it, mid-send: the survivor takes it over after the lease, once', async (t) => {
-      const victim = await start('victim');
-      const survivor = await start('survivor');
-      const email = await registerAccount(survivor);
-      // Only the victim dispatches until it dies: the survivor's dispatcher starts after the kill.
-      await survivor.stop();
+    await t.test(
+      'killed with the email leased to it, mid-send: the survivor takes it over after the lease, once',
+      async (t) => {
+        const victim = await start('victim');
+        const survivor = await start('survivor');
+        const email = await registerAccount(survivor);
+        // Only the victim dispatches until it dies: the survivor's dispatcher starts after the kill.
+        await survivor.stop();
 
-      await requestReset(victim, email);
-      await waitUntil(
-        'the victim is sending the email',
-        async () => (await findResetEmailStatus(email)) === 'processing',
-        {
-          timeoutMilliseconds: 10_000,
-          intervalMilliseconds: 20,
-        },
-      );
-      const killedAt = Date.now();
-      await victim.kill();
-      smtp.holdAcceptance(0);
-      await start('survivor-2');
-      const arrivedAt = await assertResetDeliveredOnce(email);
-      t.diagnostic(
-        `delivered ${arrivedAt - killedAt} ms after the kill (the lease is ${2 * sendTimeoutSeconds} s)`,
-      );
-    });
+        await requestReset(victim, email);
+        await waitUntilSending(email);
+        const killedAt = Date.now();
+        await victim.kill();
+        smtp.holdAcceptance(0);
+        await start('survivor-2');
+        const arrivedAt = await assertResetDeliveredOnce(email);
+        t.diagnostic(
+          `delivered ${arrivedAt - killedAt} ms after the kill (the lease is ${2 * sendTimeoutSeconds} s)`,
+        );
+      },
+    );
 
-    test('killed mid-send as the only instance: the restarted instance delivers the email, once', async (t) => {
-      const only = await start('only');
-      const email = await registerAccount(only);
+    await t.test(
+      'killed mid-send as the only instance: the restarted instance delivers the email, once',
+      async (t) => {
+        const only = await start('only');
+        const email = await registerAccount(only);
 
-      await requestReset(only, email);
-      await waitUntil(
-        'it is sending the email',
-        async () => (await findResetEmailStatus(email)) === 'processing',
-        {
-          timeoutMilliseconds: 10_000,
-          intervalMilliseconds: 20,
-        },
-      );
-      await only.kill();
-      smtp.holdAcceptance(0);
-      const restartedAt = Date.now();
-      await start('restarted', only.port);
-      const arrivedAt = await assertResetDeliveredOnce(email);
-      t.diagnostic(`delivered ${arrivedAt - restartedAt} ms after the restart`);
-    });
+        await requestReset(only, email);
+        await waitUntilSending(email);
+        await only.kill();
+        smtp.holdAcceptance(0);
+        const restartedAt = Date.now();
+        await start('restarted', only.port);
+        const arrivedAt = await assertResetDeliveredOnce(email);
+        t.diagnostic(`delivered ${arrivedAt - restartedAt} ms after the restart`);
+      },
+    );
   },
 );

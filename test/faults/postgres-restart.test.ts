@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { isCi, uniqueRunId } from '../support/backends.ts';
+import type { TestContext } from 'node:test';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, uniqueEmail } from '../support/journeys.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
-import {
-  findPostgresBinaries,
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from '../support/throwaway-postgres.ts';
-import { redisServerAvailable, startThrowawayRedis } from '../support/throwaway-redis.ts';
+import { testOnThrowawayStack } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const serversMissing = !redisServerAvailable() || findPostgresBinaries() === null;
 const recoveryMilliseconds = 15_000;
 
 interface Outcome {
@@ -22,38 +13,10 @@ interface Outcome {
   readonly milliseconds: number;
 }
 
-describe(
+testOnThrowawayStack(
   'PostgreSQL restarts under load (a throwaway cluster)',
-  { skip: serversMissing && !isCi ? 'needs redis-server and PostgreSQL server binaries' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    let postgres: ThrowawayPostgres;
-    let smtp: SmtpCapture;
-    let instances: LatchkeyProcess[] = [];
-
-    before(async () => {
-      postgres = await startThrowawayPostgres();
-      cleanups.push(() => postgres.close());
-      const redis = await startThrowawayRedis();
-      cleanups.push(() => redis.close());
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      const env = buildLatchkeyEnv({
-        databaseUrl: postgres.url,
-        redisUrl: redis.url,
-        smtpPort: smtp.port,
-        secretKey: `postgres-restart-${uniqueRunId()}-${uniqueRunId()}`,
-      });
-      instances = await Promise.all(
-        ['a', 'b'].map((name) => startLatchkey({ env, name: `instance-${name}` })),
-      );
-    });
-
-    after(async () => {
-      await stopAll(instances);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
-
+  { name: 'postgres-restart', instances: 2 },
+  async (t, { postgres, smtp, instances }) => {
     /** Registrations from four clients spread over the instances, until stop() is called. */
     function startLoad(): { stop(): Promise<Outcome[]> } {
       const outcomes: Outcome[] = [];
@@ -155,25 +118,26 @@ describe(
       assert.ok(slowest < 10_000, `a request took ${slowest} ms`);
     }
 
-    test('a restart (fast shutdown, sessions terminated): no crash, 503 meanwhile, full service within 15 s, nothing answered 200 lost', async (t) => {
-      const { outcomes, recoveryMilliseconds: recovered } = await restartAndMeasure('fast');
+    /** The restart in `mode` under load, and every guarantee that must hold across it. */
+    async function assertRestartSurvived(mode: 'fast' | 'immediate', t: TestContext): Promise<void> {
+      const { outcomes, recoveryMilliseconds: recovered } = await restartAndMeasure(mode);
       t.diagnostic(
         `${outcomes.length} registrations, ${outcomes.filter((o) => o.status === 503).length} answered 503; full service ${recovered} ms after PostgreSQL accepted connections`,
       );
       assert.ok(recovered <= recoveryMilliseconds, `full service after ${recovered} ms`);
       await assertEveryAcceptedRegistrationKept(outcomes);
-    });
+    }
 
-    test('a crash (immediate shutdown, recovery at start): the same', async (t) => {
-      const { outcomes, recoveryMilliseconds: recovered } = await restartAndMeasure('immediate');
-      t.diagnostic(
-        `${outcomes.length} registrations, ${outcomes.filter((o) => o.status === 503).length} answered 503; full service ${recovered} ms after PostgreSQL accepted connections`,
-      );
-      assert.ok(recovered <= recoveryMilliseconds, `full service after ${recovered} ms`);
-      await assertEveryAcceptedRegistrationKept(outcomes);
-    });
+    await t.test(
+      'a restart (fast shutdown, sessions terminated): no crash, 503 meanwhile, full service within 15 s, nothing answered 200 lost',
+      (t) => assertRestartSurvived('fast', t),
+    );
 
-    test('the outage was logged as lost connections and 503s, never as an unhandled error', () => {
+    await t.test('a crash (immediate shutdown, recovery at start): the same', (t) =>
+      assertRestartSurvived('immediate', t),
+    );
+
+    await t.test('the outage was logged as lost connections and 503s, never as an unhandled error', () => {
       for (const running of instances) {
         const records = running.logRecords();
         assert.deepEqual(

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { isCi, uniqueRunId } from '../support/backends.ts';
 import { HttpClient, type HttpAnswer } from '../support/http-client.ts';
 import { generatePassword, logIn, registerVerifiedAccount, uniqueEmail } from '../support/journeys.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
-import { findPostgresBinaries, startThrowawayPostgres } from '../support/throwaway-postgres.ts';
-import {
-  redisServerAvailable,
-  startThrowawayRedis,
-  type ThrowawayRedis,
-} from '../support/throwaway-redis.ts';
+import { testOnThrowawayStack } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
-
-const serversMissing = !redisServerAvailable() || findPostgresBinaries() === null;
 
 /** The longest a request may take while Redis is gone (the issue's bound). */
 const outageAnswerMilliseconds = 2_000;
@@ -25,45 +14,20 @@ interface TimedAnswer {
   readonly milliseconds: number;
 }
 
-describe(
+testOnThrowawayStack(
   'Redis down: fail closed and fast, recover alone (a throwaway redis-server)',
-  { skip: serversMissing && !isCi ? 'needs redis-server and PostgreSQL server binaries' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    let redis: ThrowawayRedis;
-    let smtp: SmtpCapture;
-    let service: LatchkeyProcess;
-    let client: HttpClient;
-    let session: string;
+  {
+    name: 'redis-outage',
+    // Limits on: with Redis gone they cannot be checked, and must refuse rather than allow.
+    env: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: '1' },
+  },
+  async (t, stack) => {
+    const { redis, smtp } = stack;
+    const service = await stack.startInstance('api');
+    const client = new HttpClient(service.baseUrl);
+    const account = await registerVerifiedAccount(service.baseUrl, smtp);
+    let session = await logIn(service.baseUrl, account);
     let addressCounter = 0;
-
-    before(async () => {
-      const postgres = await startThrowawayPostgres();
-      cleanups.push(() => postgres.close());
-      redis = await startThrowawayRedis();
-      cleanups.push(() => redis.close());
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      service = await startLatchkey({
-        name: 'api',
-        env: buildLatchkeyEnv({
-          databaseUrl: postgres.url,
-          redisUrl: redis.url,
-          smtpPort: smtp.port,
-          secretKey: `redis-outage-${uniqueRunId()}-${uniqueRunId()}`,
-          // Limits on: with Redis gone they cannot be checked, and must refuse rather than allow.
-          extra: { RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: '1' },
-        }),
-      });
-      client = new HttpClient(service.baseUrl);
-      const account = await registerVerifiedAccount(service.baseUrl, smtp);
-      session = await logIn(service.baseUrl, account);
-    });
-
-    after(async () => {
-      await stopAll([service].filter(Boolean));
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
 
     /** Each request from an address of its own, so the limits never refuse for being spent. */
     function clientAddress(): Record<string, string> {
@@ -141,55 +105,61 @@ describe(
       return recoveredAt - since;
     }
 
-    test('Redis stopped: 503 with Retry-After within 2 s, never 200 or 500; ready 503, live 200; back within 10 s', async (t) => {
-      assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 200);
-      await redis.stop('SIGKILL');
+    await t.test(
+      'Redis stopped: 503 with Retry-After within 2 s, never 200 or 500; ready 503, live 200; back within 10 s',
+      async (t) => {
+        assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 200);
+        await redis.stop('SIGKILL');
 
-      // Several rounds over a few seconds: right after the loss, and once reconnecting is under way.
-      const deadline = Date.now() + 4_000;
-      let rounds = 0;
-      while (Date.now() < deadline) {
-        assertFailsClosed(await probeRound());
-        rounds += 1;
-      }
-      assert.ok(rounds >= 2);
-      assert.equal(service.hasExited(), false, 'the process died with Redis');
+        // Several rounds over a few seconds: right after the loss, and once reconnecting is under way.
+        const deadline = Date.now() + 4_000;
+        let rounds = 0;
+        while (Date.now() < deadline) {
+          assertFailsClosed(await probeRound());
+          rounds += 1;
+        }
+        assert.ok(rounds >= 2);
+        assert.equal(service.hasExited(), false, 'the process died with Redis');
 
-      const restartedAt = Date.now();
-      await redis.start();
-      const recoveryTime = await measureRecovery(restartedAt);
-      t.diagnostic(`recovered ${recoveryTime} ms after Redis returned`);
-      assert.ok(recoveryTime <= recoveryMilliseconds, `recovered after ${recoveryTime} ms`);
-      // The new Redis is empty: the old session is gone, and is refused (never a 5xx).
-      assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 401);
-    });
+        const restartedAt = Date.now();
+        await redis.start();
+        const recoveryTime = await measureRecovery(restartedAt);
+        t.diagnostic(`recovered ${recoveryTime} ms after Redis returned`);
+        assert.ok(recoveryTime <= recoveryMilliseconds, `recovered after ${recoveryTime} ms`);
+        // The new Redis is empty: the old session is gone, and is refused (never a 5xx).
+        assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 401);
+      },
+    );
 
-    test('Redis hung (SIGSTOP: the port open, no answer): the same 503s within 2 s, never a hang', async (t) => {
-      const account = await registerVerifiedAccount(service.baseUrl, smtp);
-      session = await logIn(service.baseUrl, account);
-      redis.freeze();
-      try {
-        for (let round = 0; round < 3; round++) assertFailsClosed(await probeRound());
-        // A burst: requests queued behind each other in the Redis client must not wait for one another.
-        const burst = await Promise.all(
-          Array.from({ length: 60 }, () =>
-            timed('GET /me', () => client.get('/me', { bearer: session, cookies: false })),
-          ),
-        );
-        assertFailsClosed(burst);
-        assert.equal(service.hasExited(), false);
-      } finally {
-        redis.thaw();
-      }
-      const thawedAt = Date.now();
-      const recoveryTime = await measureRecovery(thawedAt);
-      t.diagnostic(`recovered ${recoveryTime} ms after Redis was thawed`);
-      assert.ok(recoveryTime <= recoveryMilliseconds, `recovered after ${recoveryTime} ms`);
-      // Redis kept its data: the session lives on.
-      assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 200);
-    });
+    await t.test(
+      'Redis hung (SIGSTOP: the port open, no answer): the same 503s within 2 s, never a hang',
+      async (t) => {
+        const account = await registerVerifiedAccount(service.baseUrl, smtp);
+        session = await logIn(service.baseUrl, account);
+        redis.freeze();
+        try {
+          for (let round = 0; round < 3; round++) assertFailsClosed(await probeRound());
+          // A burst: requests queued behind each other in the Redis client must not wait for one another.
+          const burst = await Promise.all(
+            Array.from({ length: 60 }, () =>
+              timed('GET /me', () => client.get('/me', { bearer: session, cookies: false })),
+            ),
+          );
+          assertFailsClosed(burst);
+          assert.equal(service.hasExited(), false);
+        } finally {
+          redis.thaw();
+        }
+        const thawedAt = Date.now();
+        const recoveryTime = await measureRecovery(thawedAt);
+        t.diagnostic(`recovered ${recoveryTime} ms after Redis was thawed`);
+        assert.ok(recoveryTime <= recoveryMilliseconds, `recovered after ${recoveryTime} ms`);
+        // Redis kept its data: the session lives on.
+        assert.equal((await client.get('/me', { bearer: session, cookies: false })).status, 200);
+      },
+    );
 
-    test('the process logged the outage as warnings, not as unhandled errors', () => {
+    await t.test('the process logged the outage as warnings, not as unhandled errors', () => {
       const records = service.logRecords();
       assert.ok(records.some((record) => record.msg === 'dependency unavailable'));
       const unhandled = records.filter((record) => record.msg === 'unhandled error');

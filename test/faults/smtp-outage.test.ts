@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { isCi, uniqueRunId } from '../support/backends.ts';
 import { HttpClient, type HttpAnswer } from '../support/http-client.ts';
 import { generatePassword, runWithConcurrency, uniqueEmail } from '../support/journeys.ts';
-import { buildLatchkeyEnv, startLatchkey, stopAll, type LatchkeyProcess } from '../support/process.ts';
-import { startSilentSmtpServer, startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.ts';
-import {
-  findPostgresBinaries,
-  startThrowawayPostgres,
-  type ThrowawayPostgres,
-} from '../support/throwaway-postgres.ts';
-import { redisServerAvailable, startThrowawayRedis } from '../support/throwaway-redis.ts';
+import type { LatchkeyProcess } from '../support/process.ts';
+import { startSilentSmtpServer } from '../support/smtp-capture.ts';
+import { testOnThrowawayStack } from '../support/throwaway-stack.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const serversMissing = !redisServerAvailable() || findPostgresBinaries() === null;
 /**
  * Long enough for dozens of failed attempts per email (retries are capped at a few seconds here; in
  * production at EMAIL_RETRY_MAX_DELAY_SECONDS, 30 min, within a 48 h window). Set
@@ -32,43 +24,15 @@ interface OutboxRow {
   readonly last_error: string | null;
 }
 
-describe(
+testOnThrowawayStack(
   'SMTP outages: answers as usual, every promised email once afterwards (throwaway servers)',
-  { skip: serversMissing && !isCi ? 'needs redis-server and PostgreSQL server binaries' : false },
-  () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const processes: LatchkeyProcess[] = [];
-    let postgres: ThrowawayPostgres;
-    let smtp: SmtpCapture;
-    let redisUrl: string;
-    let instances: LatchkeyProcess[];
-    const secretKey = `smtp-outage-${uniqueRunId()}-${uniqueRunId()}`;
-
-    before(async () => {
-      postgres = await startThrowawayPostgres();
-      cleanups.push(() => postgres.close());
-      const redis = await startThrowawayRedis();
-      cleanups.push(() => redis.close());
-      redisUrl = redis.url;
-      smtp = await startSmtpCapture();
-      cleanups.push(() => smtp.stop());
-      const env = buildLatchkeyEnv({
-        databaseUrl: postgres.url,
-        redisUrl,
-        smtpPort: smtp.port,
-        secretKey,
-        extra: { EMAIL_RETRY_MAX_DELAY_SECONDS: '3', SMTP_SEND_TIMEOUT_SECONDS: '5' },
-      });
-      instances = await Promise.all(
-        ['a', 'b'].map((name) => startLatchkey({ env, name: `instance-${name}` })),
-      );
-      processes.push(...instances);
-    });
-
-    after(async () => {
-      await stopAll(processes);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    });
+  {
+    name: 'smtp-outage',
+    instances: 2,
+    env: { EMAIL_RETRY_MAX_DELAY_SECONDS: '3', SMTP_SEND_TIMEOUT_SECONDS: '5' },
+  },
+  async (t, stack) => {
+    const { postgres, smtp, instances } = stack;
 
     async function timedPost(
       running: LatchkeyProcess,
@@ -86,165 +50,170 @@ describe(
       );
     }
 
-    test(`an outage of ${outageSeconds} s: same answers, then every email exactly once; a 550 blocks nobody else`, async (t) => {
-      // Before: three accounts whose mail goes out at once.
-      const earlyAccounts = Array.from({ length: 3 }, () => uniqueEmail('early'));
-      for (const [index, email] of earlyAccounts.entries()) {
-        const { answer } = await timedPost(instances[index % 2]!, '/register', {
-          email,
-          password: generatePassword(),
-        });
-        assert.equal(answer.status, 200);
-      }
-      await waitUntil('the early mail is delivered', () => smtp.messages.length === 3, {
-        timeoutMilliseconds: 10_000,
-      });
-
-      await smtp.stop();
-      const outageStartedAt = Date.now();
-
-      // During the outage: registrations and reset requests answer exactly as usual.
-      const outageAccounts = Array.from({ length: 20 }, () => uniqueEmail('outage'));
-      const refusedRecipient = outageAccounts[7]!;
-      const registrations = await runWithConcurrency(outageAccounts.length, 5, (index) =>
-        timedPost(instances[index % 2]!, '/register', {
-          email: outageAccounts[index],
-          password: generatePassword(),
-        }),
-      );
-      const resetTargets = [...earlyAccounts, outageAccounts[0]!, outageAccounts[1]!];
-      const resets = await runWithConcurrency(resetTargets.length, 5, (index) =>
-        timedPost(instances[index % 2]!, '/request-password-reset', { email: resetTargets[index] }),
-      );
-      for (const { answer, milliseconds } of registrations) {
-        assert.equal(answer.status, 200, answer.text);
-        assert.ok(milliseconds < usualAnswerMilliseconds, `a registration took ${milliseconds} ms`);
-      }
-      for (const { answer, milliseconds } of resets) {
-        assert.equal(answer.status, 202, answer.text);
-        assert.ok(milliseconds < usualAnswerMilliseconds, `a reset request took ${milliseconds} ms`);
-      }
-      // This one recipient's server says "no such user" once it is back.
-      smtp.rejectRecipient(refusedRecipient, 550, 'No such user here');
-
-      const promised = 3 + outageAccounts.length + resetTargets.length;
-      await waitUntil(
-        'every promised email is in the outbox',
-        async () => (await readOutbox()).length === promised,
-        {
+    await t.test(
+      `an outage of ${outageSeconds} s: same answers, then every email exactly once; a 550 blocks nobody else`,
+      async (t) => {
+        // Before: three accounts whose mail goes out at once.
+        const earlyAccounts = Array.from({ length: 3 }, () => uniqueEmail('early'));
+        for (const [index, email] of earlyAccounts.entries()) {
+          const { answer } = await timedPost(instances[index % 2]!, '/register', {
+            email,
+            password: generatePassword(),
+          });
+          assert.equal(answer.status, 200);
+        }
+        await waitUntil('the early mail is delivered', () => smtp.messages.length === 3, {
           timeoutMilliseconds: 10_000,
-        },
-      );
-      const remainingMilliseconds = outageSeconds * 1000 - (Date.now() - outageStartedAt);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, remainingMilliseconds)));
+        });
 
-      const duringOutage = await readOutbox();
-      const waiting = duringOutage.filter((row) => row.status === 'queued' || row.status === 'processing');
-      assert.equal(waiting.length, promised - 3, 'mail was lost or abandoned during the outage');
-      const mostAttempts = Math.max(...waiting.map((row) => row.attempts));
-      assert.ok(mostAttempts >= 5, `only ${mostAttempts} attempts during the outage`);
+        await smtp.stop();
+        const outageStartedAt = Date.now();
 
-      await smtp.restart();
-      const restartedAt = Date.now();
-      await waitUntil(
-        'every email is sent or abandoned',
-        async () => (await readOutbox()).every((row) => row.status === 'sent' || row.status === 'abandoned'),
-        { timeoutMilliseconds: 30_000, intervalMilliseconds: 200 },
-      );
-      t.diagnostic(
-        `outage ${outageSeconds} s, up to ${mostAttempts} attempts per email; all delivered ${Date.now() - restartedAt} ms after SMTP returned`,
-      );
-      // A few more dispatcher polls: nothing goes out a second time.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-
-      const outbox = await readOutbox();
-      const abandoned = outbox.filter((row) => row.status === 'abandoned');
-      assert.deepEqual(
-        abandoned.map((row) => row.recipient),
-        [refusedRecipient],
-        'only the refused recipient is abandoned',
-      );
-      assert.match(abandoned[0]?.last_error ?? '', /550/);
-      const sentIds = outbox.filter((row) => row.status === 'sent').map((row) => row.message_id);
-      assert.equal(sentIds.length, promised - 1);
-
-      const counts = smtp.countByMessageId();
-      const duplicates = [...counts].filter(([, count]) => count !== 1);
-      assert.deepEqual(duplicates, [], 'an email arrived more than once');
-      assert.deepEqual([...counts.keys()].sort(), [...sentIds].sort(), 'captured and sent differ');
-      assert.equal(
-        smtp.messages.some((email) => email.to === refusedRecipient),
-        false,
-      );
-      // Each promise kept: a verification email per registration, a reset link per reset request.
-      for (const email of outageAccounts.filter((address) => address !== refusedRecipient)) {
-        assert.ok(smtp.messages.some((message) => message.to === email && /verify-email/.test(message.text)));
-      }
-      for (const email of resetTargets) {
-        assert.ok(
-          smtp.messages.some(
-            (message) => message.to === email && /reset-password\?token=/.test(message.text),
-          ),
-          `no reset link reached ${email}`,
+        // During the outage: registrations and reset requests answer exactly as usual.
+        const outageAccounts = Array.from({ length: 20 }, () => uniqueEmail('outage'));
+        const refusedRecipient = outageAccounts[7]!;
+        const registrations = await runWithConcurrency(outageAccounts.length, 5, (index) =>
+          timedPost(instances[index % 2]!, '/register', {
+            email: outageAccounts[index],
+            password: generatePassword(),
+          }),
         );
-      }
-    });
+        const resetTargets = [...earlyAccounts, outageAccounts[0]!, outageAccounts[1]!];
+        const resets = await runWithConcurrency(resetTargets.length, 5, (index) =>
+          timedPost(instances[index % 2]!, '/request-password-reset', { email: resetTargets[index] }),
+        );
+        for (const { answer, milliseconds } of registrations) {
+          assert.equal(answer.status, 200, answer.text);
+          assert.ok(milliseconds < usualAnswerMilliseconds, `a registration took ${milliseconds} ms`);
+        }
+        for (const { answer, milliseconds } of resets) {
+          assert.equal(answer.status, 202, answer.text);
+          assert.ok(milliseconds < usualAnswerMilliseconds, `a reset request took ${milliseconds} ms`);
+        }
+        // This one recipient's server says "no such user" once it is back.
+        smtp.rejectRecipient(refusedRecipient, 550, 'No such user here');
 
-    test('a server that accepts the connection and then stalls slows no answer; SIGTERM still stops in bounded time', async (t) => {
-      const silent = await startSilentSmtpServer();
-      cleanups.push(() => silent.close());
-      // A database of its own, so that no other dispatcher takes this instance's mail.
-      await postgres.query('create database stalled');
-      const stalledUrl = postgres.urlOf('stalled');
-      const stalled = await startLatchkey({
-        name: 'stalled-smtp',
-        env: buildLatchkeyEnv({
+        const promised = 3 + outageAccounts.length + resetTargets.length;
+        await waitUntil(
+          'every promised email is in the outbox',
+          async () => (await readOutbox()).length === promised,
+          {
+            timeoutMilliseconds: 10_000,
+          },
+        );
+        const remainingMilliseconds = outageSeconds * 1000 - (Date.now() - outageStartedAt);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, remainingMilliseconds)));
+
+        const duringOutage = await readOutbox();
+        const waiting = duringOutage.filter((row) => row.status === 'queued' || row.status === 'processing');
+        assert.equal(waiting.length, promised - 3, 'mail was lost or abandoned during the outage');
+        const mostAttempts = Math.max(...waiting.map((row) => row.attempts));
+        assert.ok(mostAttempts >= 5, `only ${mostAttempts} attempts during the outage`);
+
+        await smtp.restart();
+        const restartedAt = Date.now();
+        await waitUntil(
+          'every email is sent or abandoned',
+          async () =>
+            (await readOutbox()).every((row) => row.status === 'sent' || row.status === 'abandoned'),
+          { timeoutMilliseconds: 30_000, intervalMilliseconds: 200 },
+        );
+        t.diagnostic(
+          `outage ${outageSeconds} s, up to ${mostAttempts} attempts per email; all delivered ${Date.now() - restartedAt} ms after SMTP returned`,
+        );
+        // A few more dispatcher polls: nothing goes out a second time.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+        const outbox = await readOutbox();
+        const abandoned = outbox.filter((row) => row.status === 'abandoned');
+        assert.deepEqual(
+          abandoned.map((row) => row.recipient),
+          [refusedRecipient],
+          'only the refused recipient is abandoned',
+        );
+        assert.match(abandoned[0]?.last_error ?? '', /550/);
+        const sentIds = outbox.filter((row) => row.status === 'sent').map((row) => row.message_id);
+        assert.equal(sentIds.length, promised - 1);
+
+        const counts = smtp.countByMessageId();
+        const duplicates = [...counts].filter(([, count]) => count !== 1);
+        assert.deepEqual(duplicates, [], 'an email arrived more than once');
+        assert.deepEqual([...counts.keys()].sort(), [...sentIds].sort(), 'captured and sent differ');
+        assert.equal(
+          smtp.messages.some((email) => email.to === refusedRecipient),
+          false,
+        );
+        // Each promise kept: a verification email per registration, a reset link per reset request.
+        for (const email of outageAccounts.filter((address) => address !== refusedRecipient)) {
+          assert.ok(
+            smtp.messages.some((message) => message.to === email && /verify-email/.test(message.text)),
+          );
+        }
+        for (const email of resetTargets) {
+          assert.ok(
+            smtp.messages.some(
+              (message) => message.to === email && /reset-password\?token=/.test(message.text),
+            ),
+            `no reset link reached ${email}`,
+          );
+        }
+      },
+    );
+
+    await t.test(
+      'a server that accepts the connection and then stalls slows no answer; SIGTERM still stops in bounded time',
+      async (t) => {
+        const silent = await startSilentSmtpServer();
+        t.after(() => silent.close());
+        // A database of its own, so that no other dispatcher takes this instance's mail.
+        await postgres.query('create database stalled');
+        const stalledUrl = postgres.urlOf('stalled');
+        // The service's own retry and send timeouts (not the outage test's) against a stalled server.
+        const stalled = await stack.startInstance('stalled-smtp', {
           databaseUrl: stalledUrl,
-          redisUrl,
           redisKeyPrefix: 'stalled:',
           smtpPort: silent.port,
-          secretKey,
-        }),
-      });
-      processes.push(stalled);
+          withoutStackEnv: true,
+        });
 
-      const answers = await runWithConcurrency(20, 4, (index) =>
-        timedPost(stalled, index % 4 === 3 ? '/request-password-reset' : '/register', {
-          email: uniqueEmail('stalled'),
-          ...(index % 4 === 3 ? {} : { password: generatePassword() }),
-        }),
-      );
-      const slowest = Math.max(...answers.map(({ milliseconds }) => milliseconds));
-      t.diagnostic(`slowest answer with a stalled SMTP server: ${slowest} ms`);
-      for (const { answer } of answers)
-        assert.ok(answer.status === 200 || answer.status === 202, answer.text);
-      assert.ok(slowest < usualAnswerMilliseconds, `an answer took ${slowest} ms`);
-      const ready = await new HttpClient(stalled.baseUrl).get('/health/ready');
-      assert.equal(ready.status, 200, 'SMTP is not part of readiness');
-      await waitUntil('the dispatcher is stuck on the silent server', () => silent.connectionCount() > 0, {
-        timeoutMilliseconds: 5_000,
-      });
+        const answers = await runWithConcurrency(20, 4, (index) =>
+          timedPost(stalled, index % 4 === 3 ? '/request-password-reset' : '/register', {
+            email: uniqueEmail('stalled'),
+            ...(index % 4 === 3 ? {} : { password: generatePassword() }),
+          }),
+        );
+        const slowest = Math.max(...answers.map(({ milliseconds }) => milliseconds));
+        t.diagnostic(`slowest answer with a stalled SMTP server: ${slowest} ms`);
+        for (const { answer } of answers)
+          assert.ok(answer.status === 200 || answer.status === 202, answer.text);
+        assert.ok(slowest < usualAnswerMilliseconds, `an answer took ${slowest} ms`);
+        const ready = await new HttpClient(stalled.baseUrl).get('/health/ready');
+        assert.equal(ready.status, 200, 'SMTP is not part of readiness');
+        await waitUntil('the dispatcher is stuck on the silent server', () => silent.connectionCount() > 0, {
+          timeoutMilliseconds: 5_000,
+        });
 
-      const signalledAt = Date.now();
-      const exit = await stalled.stop({ timeoutMilliseconds: 20_000 });
-      const stopMilliseconds = Date.now() - signalledAt;
-      t.diagnostic(`SIGTERM with sends stalled: exit ${exit.code} after ${stopMilliseconds} ms`);
-      assert.deepEqual({ code: exit.code, forced: exit.forced }, { code: 0, forced: false });
-      assert.ok(stopMilliseconds < 10_000, `stopping took ${stopMilliseconds} ms`);
-      assert.ok(stalled.output().includes('email send interrupted by shutdown, queued again'));
-      // Interrupted sends are due again at once, for any other dispatcher; nothing stays leased.
-      const rows = await postgres.query<{ status: string; due: boolean }>(
-        'select status, next_attempt_at <= now() as due from email_outbox',
-        [],
-        'stalled',
-      );
-      // One verification email per registration (the reset requests were for addresses without an account).
-      assert.equal(rows.length, answers.filter(({ answer }) => answer.status === 200).length);
-      assert.deepEqual(
-        rows.filter((row) => row.status !== 'queued' || !row.due),
-        [],
-        'an email was left leased or delayed by the shutdown',
-      );
-    });
+        const signalledAt = Date.now();
+        const exit = await stalled.stop({ timeoutMilliseconds: 20_000 });
+        const stopMilliseconds = Date.now() - signalledAt;
+        t.diagnostic(`SIGTERM with sends stalled: exit ${exit.code} after ${stopMilliseconds} ms`);
+        assert.deepEqual({ code: exit.code, forced: exit.forced }, { code: 0, forced: false });
+        assert.ok(stopMilliseconds < 10_000, `stopping took ${stopMilliseconds} ms`);
+        assert.ok(stalled.output().includes('email send interrupted by shutdown, queued again'));
+        // Interrupted sends are due again at once, for any other dispatcher; nothing stays leased.
+        const rows = await postgres.query<{ status: string; due: boolean }>(
+          'select status, next_attempt_at <= now() as due from email_outbox',
+          [],
+          'stalled',
+        );
+        // One verification email per registration (the reset requests were for addresses without an account).
+        assert.equal(rows.length, answers.filter(({ answer }) => answer.status === 200).length);
+        assert.deepEqual(
+          rows.filter((row) => row.status !== 'queued' || !row.due),
+          [],
+          'an email was left leased or delayed by the shutdown',
+        );
+      },
+    );
   },
 );

@@ -13,11 +13,16 @@ export function availableDatabaseKinds(): DatabaseKind[] {
   return testDatabaseUrl() === undefined ? ['pglite'] : ['pglite', 'postgres'];
 }
 
-/** A throwaway database on the real server, dropped by the returned function. */
-export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = testDatabaseUrl();
+/**
+ * A throwaway database on the real server (TEST_DATABASE_URL's unless `adminUrl` is given), dropped by the
+ * returned function.
+ */
+export async function createThrowawayDatabase(
+  options: { adminUrl?: string; namePrefix?: string } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = options.adminUrl ?? testDatabaseUrl();
   if (adminUrl === undefined) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `latchkey_test_${uniqueRunId()}`;
+  const name = `${options.namePrefix ?? 'latchkey_test'}_${uniqueRunId()}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -31,19 +31,27 @@ export async function readEmailedToken(
   return token;
 }
 
-/** Registers an address through `baseUrl`, confirms it with the emailed link, and returns its credentials. */
+/**
+ * Registers an address (a fresh one unless `email` is given) through `baseUrl`, confirms it with the emailed
+ * link, and returns its credentials.
+ */
 export async function registerVerifiedAccount(
   baseUrl: string,
   smtp: SmtpCapture,
-  options: { verifyThrough?: string } = {},
+  options: {
+    verifyThrough?: string;
+    email?: string;
+    password?: string;
+    emailTimeoutMilliseconds?: number;
+  } = {},
 ): Promise<{ email: string; password: string }> {
-  const email = uniqueEmail('account');
-  const password = generatePassword();
+  const email = options.email ?? uniqueEmail('account');
+  const password = options.password ?? generatePassword();
   const client = new HttpClient(baseUrl);
   const registered = await client.post('/register', { json: { email, password } });
   if (registered.status !== 200)
     throw new Error(`register answered ${registered.status}: ${registered.text}`);
-  const token = await readEmailedToken(smtp, email, '/verify-email');
+  const token = await readEmailedToken(smtp, email, '/verify-email', options.emailTimeoutMilliseconds);
   const verifier = new HttpClient(options.verifyThrough ?? baseUrl);
   const verified = await verifier.post('/verify-email', { json: { token } });
   if (verified.status !== 200) throw new Error(`verify answered ${verified.status}: ${verified.text}`);

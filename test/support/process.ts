@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, stopChild, waitForChildExit, type ChildExit } from './children.ts';
@@ -23,6 +24,8 @@ export interface LatchkeyProcess {
   readonly port: number | undefined;
   /** `http://127.0.0.1:<port>`. */
   readonly baseUrl: string;
+  /** performance.now() when it was spawned. */
+  readonly spawnedAt: number;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
   /** Its JSON log lines so far, parsed; other lines are skipped. */
@@ -48,6 +51,18 @@ export interface StartOptions {
   /** Wait until it is live (API: /health/live; worker: its start-up log line). Default true. */
   readonly waitUntilReady?: boolean;
   readonly startTimeoutMilliseconds?: number;
+  /** Another entry point than the role's (an absolute path), run the same way. */
+  readonly script?: string;
+  /** Flags for node before the script (those of `npm start`, say). */
+  readonly nodeFlags?: readonly string[];
+  /** The path whose 200 means live; default /health/live. */
+  readonly livenessPath?: string;
+  /** How often liveness is polled while starting; default 100 ms. */
+  readonly pollMilliseconds?: number;
+  /** Also append stdout and stderr to this file. */
+  readonly logPath?: string;
+  /** Keep stdout and stderr in memory for output() and logRecords(); default true. */
+  readonly keepOutput?: boolean;
 }
 
 /**
@@ -62,24 +77,35 @@ export async function startLatchkey(options: StartOptions): Promise<LatchkeyProc
   const portText = role === 'api' ? env.PORT : env.WORKER_HEALTH_PORT;
   const port = portText === undefined ? undefined : Number(portText);
   const name = options.name ?? `${role}${port === undefined ? '' : `:${port}`}`;
+  const livenessPath = options.livenessPath ?? '/health/live';
 
-  const child = spawnTracked(process.execPath, [scripts[role]], {
-    env,
-    cwd: tmpdir(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const spawnedAt = performance.now();
+  const child = spawnTracked(
+    process.execPath,
+    [...(options.nodeFlags ?? []), options.script ?? scripts[role]],
+    { env, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const log = options.logPath === undefined ? undefined : createWriteStream(options.logPath, { flags: 'a' });
+  const keepOutput = options.keepOutput !== false;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      if (keepOutput) output += chunk.toString();
+      log?.write(chunk);
+    });
+  }
+  if (log !== undefined) child.once('close', () => log.end());
   const exited = waitForChildExit(child);
   const hasExited = (): boolean => child.exitCode !== null || child.signalCode !== null;
-  const describe = (): string => `${name} (pid ${child.pid}) output:\n${output.slice(-8_000)}`;
+  const describe = (): string =>
+    `${name} (pid ${child.pid}) output:\n${keepOutput ? output.slice(-8_000) : `see ${options.logPath}`}`;
 
   const started: LatchkeyProcess = {
     name,
     child,
     port,
     baseUrl: `http://127.0.0.1:${port ?? 0}`,
+    spawnedAt,
     output: () => output,
     logRecords() {
       const records: Record<string, unknown>[] = [];
@@ -103,24 +129,28 @@ export async function startLatchkey(options: StartOptions): Promise<LatchkeyProc
       }
     },
     async waitUntilLive(timeoutMilliseconds = defaultStartTimeoutMilliseconds) {
-      await waitUntil(
-        `${name} answers /health/live`,
-        async () => {
-          if (hasExited()) throw new Error(`exited early with ${JSON.stringify(await exited)}`);
-          try {
-            const response = await fetch(`${started.baseUrl}/health/live`, {
-              signal: AbortSignal.timeout(1_000),
-            });
-            await response.arrayBuffer();
-            return response.ok;
-          } catch {
-            return false;
-          }
-        },
-        { timeoutMilliseconds, intervalMilliseconds: 100 },
-      ).catch((error: unknown) => {
+      try {
+        const outcome = await waitUntil(
+          `${name} answers ${livenessPath}`,
+          async () => {
+            // Not an exception: waitUntil would take it for one more failed try and poll on.
+            if (hasExited()) return 'exited';
+            try {
+              const response = await fetch(`${started.baseUrl}${livenessPath}`, {
+                signal: AbortSignal.timeout(1_000),
+              });
+              await response.arrayBuffer();
+              return response.ok ? 'live' : false;
+            } catch {
+              return false;
+            }
+          },
+          { timeoutMilliseconds, intervalMilliseconds: options.pollMilliseconds ?? 100 },
+        );
+        if (outcome === 'exited') throw new Error(`exited early with ${JSON.stringify(await exited)}`);
+      } catch (error) {
         throw new Error(`${(error as Error).message}\n${describe()}`, { cause: error });
-      });
+      }
     },
     hasExited,
     exited,

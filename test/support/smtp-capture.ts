@@ -14,10 +14,21 @@ export interface CapturedEmail {
   readonly links: string[];
 }
 
+export interface SmtpCaptureOptions {
+  /**
+   * Which messages to parse and keep, by their first envelope recipient (lower case); default all. The
+   * others are read to the end, accepted and counted, nothing more: a load of hundreds of messages a second
+   * then costs little besides the SMTP exchange itself.
+   */
+  readonly keep?: (recipient: string) => boolean;
+}
+
 export interface SmtpCapture {
   readonly port: number;
-  /** Every accepted email, in the order the server accepted them. */
+  /** Every accepted email that was kept, in the order the server accepted them. */
   readonly messages: CapturedEmail[];
+  /** How many messages were accepted, kept or not. */
+  readonly acceptedCount: number;
   /** Resolves with the first email (already captured or still to come) that matches; rejects after the timeout. */
   waitForEmail(
     predicate: (email: CapturedEmail) => boolean,
@@ -41,8 +52,9 @@ export interface SmtpCapture {
 const defaultWaitMilliseconds = 5_000;
 
 /** An SMTP server on 127.0.0.1 (no TLS, AUTH optional) that captures what it receives. */
-export async function startSmtpCapture(): Promise<SmtpCapture> {
+export async function startSmtpCapture(options: SmtpCaptureOptions = {}): Promise<SmtpCapture> {
   const messages: CapturedEmail[] = [];
+  let acceptedCount = 0;
   const waiters = new Set<() => void>();
   const rejections = new Map<string, { code: number; message: string }>();
   const closedSessions = new Set<string>();
@@ -68,6 +80,15 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         return callback(error);
       },
       onData(stream, session, callback) {
+        const recipient = session.envelope.rcptTo[0]?.address.toLowerCase() ?? '';
+        if (options.keep !== undefined && !options.keep(recipient)) {
+          stream.on('data', () => {});
+          stream.on('end', () => {
+            acceptedCount += 1;
+            callback();
+          });
+          return;
+        }
         simpleParser(stream)
           .then(async (parsed) => {
             if (acceptanceDelayMilliseconds > 0) {
@@ -87,6 +108,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
               messageId: parsed.messageId ?? '',
               links: text.match(/https?:\/\/[^\s<>"]+/g) ?? [],
             });
+            acceptedCount += 1;
             for (const notify of [...waiters]) notify();
             callback();
           })
@@ -132,6 +154,9 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       return port;
     },
     messages,
+    get acceptedCount(): number {
+      return acceptedCount;
+    },
     waitForEmail(predicate, timeoutMilliseconds = defaultWaitMilliseconds): Promise<CapturedEmail> {
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
