@@ -537,7 +537,6 @@ export const configVariables = {
   FROM_EMAIL: text({
     group: 'email',
     default: 'Latchkey <noreply@localhost>',
-    example: 'Latchkey <noreply@example.com>',
     accepts: 'one line',
     doc: 'From header of every email; its domain also ends each Message-ID.',
     check: (value) => (/[\r\n]/.test(value) ? 'FROM_EMAIL must be one line' : undefined),
