@@ -43,7 +43,14 @@ export default tseslint.config(
               message: 'flows receive ports; they never import infrastructure',
             })),
             {
-              group: ['**/http/**', '**/storage/**', '**/email/**', '**/config.ts', '**/composition/**'],
+              group: [
+                '**/http/**',
+                '**/storage/**',
+                '**/email/**',
+                '**/config.ts',
+                '**/config-variables.ts',
+                '**/composition/**',
+              ],
               message: 'flows import only flows/* and security/*',
             },
           ],
@@ -54,7 +61,15 @@ export default tseslint.config(
   {
     files: ['src/security/**/*.ts'],
     rules: forbid(
-      ['**/http/**', '**/storage/**', '**/email/**', '**/flows/**', '**/config.ts', '**/composition/**'],
+      [
+        '**/http/**',
+        '**/storage/**',
+        '**/email/**',
+        '**/flows/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+      ],
       'security/ holds leaf modules',
     ),
   },
@@ -69,6 +84,7 @@ export default tseslint.config(
         'ioredis',
         'nodemailer',
         '**/config.ts',
+        '**/config-variables.ts',
         '**/composition/**',
       ],
       'http/ calls flows; adapters arrive through src/composition/',
@@ -77,7 +93,15 @@ export default tseslint.config(
   {
     files: ['src/storage/**/*.ts'],
     rules: forbid(
-      ['**/http/**', '**/email/**', '**/config.ts', '**/composition/**', 'fastify', 'nodemailer'],
+      [
+        '**/http/**',
+        '**/email/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+        'fastify',
+        'nodemailer',
+      ],
       'storage/ implements ports and never reaches http/ or email/',
     ),
   },
@@ -88,6 +112,7 @@ export default tseslint.config(
         '**/http/**',
         '**/storage/**',
         '**/config.ts',
+        '**/config-variables.ts',
         '**/composition/**',
         'fastify',
         'drizzle-orm',

@@ -3,13 +3,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import {
-  ConfigError,
-  configVariables,
-  loadConfig,
-  type ConfigVariable,
-  type ConfigVariableName,
-} from '../../src/config.ts';
+import { configVariables, type ConfigVariable, type ConfigVariableName } from '../../src/config-variables.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { defaultBudgets } from '../../src/security/rate-limit-budgets.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));

@@ -8,7 +8,7 @@ import {
   renderConfigurationDoc,
   renderEnvExample,
 } from '../../src/cli/config-docs.ts';
-import { configVariables, type ConfigVariable } from '../../src/config.ts';
+import { configVariables, type ConfigVariable } from '../../src/config-variables.ts';
 
 const regenerate = 'run `npm run config:docs` after changing the description in src/config.ts';
 const described = Object.entries(configVariables) as [string, ConfigVariable<unknown>][];
