@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { HealthCheck } from '../flows/ports.ts';
 import type { HttpDeps } from '../http/route-deps.ts';
-import { loadCommonPasswords } from '../security/common-passwords.ts';
+import { loadCommonPasswords, type CommonPasswordList } from '../security/common-passwords.ts';
 import { waitingHashJobs } from '../security/hash-scheduler.ts';
 import type { EmbeddedServer } from '../storage/postgres/embedded-server.ts';
 import { createRedisHealthCheck } from '../storage/redis/client.ts';
@@ -32,28 +32,28 @@ export async function composeApiProcess(
   const commonPasswords = loadCommonPasswords();
   commonPasswords.catch(() => {}); // awaited below; a failure surfaces there
   const database = await openMigratedDatabase({ config, logger, embeddedServer: options.embeddedServer });
+  let commonPasswordList: CommonPasswordList;
+  try {
+    commonPasswordList = await commonPasswords;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const redis: Redis | undefined =
     config.redis === undefined ? undefined : connectRedis(config.redis, logger);
 
   const outboxEvents = createOutboxEvents();
   const outboxSecretBox = createOutboxSecretBox(options.secretKey);
   const buildLimiters = createRateLimiterBuilder(config.rateLimit, redis);
-  let account;
-  try {
-    account = createAccountContext({
-      config,
-      database,
-      redis,
-      outboxSecretBox,
-      outboxEvents,
-      commonPasswords: await commonPasswords,
-      budgets: createAttemptBudgets(buildLimiters),
-    });
-  } catch (error) {
-    redis?.disconnect();
-    await database.close();
-    throw error;
-  }
+  const account = createAccountContext({
+    config,
+    database,
+    redis,
+    outboxSecretBox,
+    outboxEvents,
+    commonPasswords: commonPasswordList,
+    budgets: createAttemptBudgets(buildLimiters),
+  });
   const healthChecks: HealthCheck[] = [createDatabaseHealthCheck(database)];
   if (redis !== undefined) healthChecks.push(createRedisHealthCheck(redis));
   const transport = createEmailTransport(config.email.smtp);
