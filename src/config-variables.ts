@@ -236,7 +236,8 @@ export const configVariables = {
     doc: 'Address to listen on (default 127.0.0.1, or 0.0.0.0 in production).',
   }),
   PORT: integer({ group: 'http', default: 8000, min: 0, max: 65535, doc: 'Port to listen on.' }),
-  APP_BASE_URL: custom<URL | undefined>({
+  // undefined: unset; null: set but not a URL (already reported, so "required in production" is not).
+  APP_BASE_URL: custom<URL | null | undefined>({
     group: 'http',
     defaultNote: '`http://localhost:<PORT>`; **required in production**',
     example: 'https://auth.example.com',
@@ -249,7 +250,7 @@ export const configVariables = {
       const parsed = checkUrl(raw, name, ['http:', 'https:'], report);
       if (parsed !== undefined && (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== ''))
         report('APP_BASE_URL must be an origin only, like https://auth.example.com');
-      return parsed;
+      return parsed ?? null;
     },
   }),
   TRUST_PROXY: custom<boolean | number | string>({

@@ -226,6 +226,11 @@ describe('configuration rules across variables', () => {
       'SECRET_KEY must be at least 32 bytes in production',
     ]);
     assert.deepEqual(problemsOf({ ...production, SECRET_KEY: productionSecret }), []);
+    assert.deepEqual(
+      problemsOf({ NODE_ENV: 'production', APP_BASE_URL: 'auth.example.com', SECRET_KEY: productionSecret }),
+      ['APP_BASE_URL is not a valid URL'],
+      'a set but broken APP_BASE_URL is one problem',
+    );
     assert.deepEqual(problemsOf({ ...quiet, SECRET_KEY: 'short' }), [], 'outside production any key will do');
   });
 
