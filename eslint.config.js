@@ -1,5 +1,6 @@
 // Lint rules, including the dependency direction of the layers (see docs/architecture.md):
-// flows know only flows and security; http never reaches storage or email; adapters never reach http.
+// flows know only flows and security; http never reaches storage or email; adapters never reach http; only the
+// process entries reach src/composition/, which alone picks adapters.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -42,7 +43,14 @@ export default tseslint.config(
               message: 'flows receive ports; they never import infrastructure',
             })),
             {
-              group: ['**/http/**', '**/storage/**', '**/email/**', '**/config.ts', '**/deps.ts'],
+              group: [
+                '**/http/**',
+                '**/storage/**',
+                '**/email/**',
+                '**/config.ts',
+                '**/config-variables.ts',
+                '**/composition/**',
+              ],
               message: 'flows import only flows/* and security/*',
             },
           ],
@@ -53,28 +61,64 @@ export default tseslint.config(
   {
     files: ['src/security/**/*.ts'],
     rules: forbid(
-      ['**/http/**', '**/storage/**', '**/email/**', '**/flows/**', '**/config.ts'],
+      [
+        '**/http/**',
+        '**/storage/**',
+        '**/email/**',
+        '**/flows/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+      ],
       'security/ holds leaf modules',
     ),
   },
   {
     files: ['src/http/**/*.ts'],
     rules: forbid(
-      ['**/storage/**', '**/email/**', 'drizzle-orm', 'pg', 'ioredis', 'nodemailer', '**/config.ts'],
-      'http/ calls flows; adapters arrive through deps.ts',
+      [
+        '**/storage/**',
+        '**/email/**',
+        'drizzle-orm',
+        'pg',
+        'ioredis',
+        'nodemailer',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+      ],
+      'http/ calls flows; adapters arrive through src/composition/',
     ),
   },
   {
     files: ['src/storage/**/*.ts'],
     rules: forbid(
-      ['**/http/**', '**/email/**', '**/config.ts', 'fastify', 'nodemailer'],
+      [
+        '**/http/**',
+        '**/email/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+        'fastify',
+        'nodemailer',
+      ],
       'storage/ implements ports and never reaches http/ or email/',
     ),
   },
   {
     files: ['src/email/**/*.ts'],
     rules: forbid(
-      ['**/http/**', '**/storage/**', '**/config.ts', 'fastify', 'drizzle-orm', 'pg', 'ioredis'],
+      [
+        '**/http/**',
+        '**/storage/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+        'fastify',
+        'drizzle-orm',
+        'pg',
+        'ioredis',
+      ],
       'email/ implements ports and never reaches http/ or storage/',
     ),
   },

@@ -2,15 +2,15 @@
 // request. Run it beside API instances started with EMAIL_DISPATCHER=false (or beside dispatching ones: the
 // outbox leases each message to one dispatcher). Graceful stop on SIGTERM, like the API process.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { composeWorkerProcess } from './composition/worker-process.ts';
+import { resolveSecretKey } from './composition/secret-key.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createDeps } from './deps.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
 import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
 import { registerMetrics } from './http/plugins/metrics.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
 import { createLogger } from './logger.ts';
-
-const shutdownTimeoutMilliseconds = 15_000;
+import { prepareShutdown } from './shutdown.ts';
 
 let config: Config;
 try {
@@ -23,55 +23,44 @@ try {
   throw error;
 }
 
-const logger = createLogger({ level: config.logLevel }).child({ role: 'worker' });
-// Sessions and rate limits belong to the API: the worker does not connect to Redis at all, so a Redis outage
-// never touches mail delivery.
-const deps = await createDeps({ ...config, redisUrl: undefined }, logger);
+const logger = createLogger({ level: config.logging.level }).child({ role: 'worker' });
+const composition = await composeWorkerProcess(config, logger, { secretKey: resolveSecretKey(config) });
 
 // Optional, for orchestrators and Prometheus: /health/live, /health/ready (the database) and /metrics.
 let app: FastifyInstance | undefined;
-if (config.workerHealthPort !== undefined) {
+if (config.worker.healthPort !== undefined) {
   app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   registerErrorHandling(app);
   closeConnectionsOnShutdown(app);
-  if (deps.http.metrics !== undefined) await registerMetrics(app, deps.http.metrics);
-  registerServiceRoutes(app, deps.http);
-  await app.listen({ host: config.host, port: config.workerHealthPort });
+  if (composition.metrics !== undefined) await registerMetrics(app, composition.metrics);
+  registerServiceRoutes(app, composition.service);
+  await app.listen({ host: config.http.host, port: config.worker.healthPort });
 }
 
-const stopEmailDelivery = deps.startEmailDelivery();
-const stopHousekeeping = deps.startHousekeeping();
+const stopEmailDelivery = composition.startEmailDelivery();
+const stopHousekeeping = composition.startHousekeeping();
 logger.info(
   {
-    database: deps.database.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql',
-    email: config.smtp !== undefined ? `smtp ${config.smtp.host}:${config.smtp.port}` : 'console',
-    http: config.workerHealthPort ?? 'none',
+    database: composition.database.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql',
+    email:
+      config.email.smtp !== undefined
+        ? `smtp ${config.email.smtp.host}:${config.email.smtp.port}`
+        : 'console',
+    http: config.worker.healthPort ?? 'none',
   },
   'Latchkey worker is running',
 );
 
-let stopping = false;
-async function shutDown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const forced = setTimeout(() => {
-    logger.error('shutdown took too long; exiting');
-    process.exit(1);
-  }, shutdownTimeoutMilliseconds);
-  forced.unref();
-  try {
-    await stopEmailDelivery();
-    await stopHousekeeping();
-    await app?.close();
-    await deps.close();
-    clearTimeout(forced);
-    logger.info('Latchkey worker stopped');
-    process.exit(0);
-  } catch (error) {
-    logger.error({ err: error }, 'shutdown failed');
-    process.exit(1);
-  }
+const shutDown = prepareShutdown({
+  logger,
+  stoppedMessage: 'Latchkey worker stopped',
+  steps: [
+    { name: 'email delivery', run: stopEmailDelivery },
+    { name: 'housekeeping', run: stopHousekeeping },
+    { name: 'http', run: async () => void (await app?.close()) },
+    { name: 'connections', run: () => composition.close() },
+  ],
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => void shutDown(signal).then((code) => process.exit(code)));
 }
-process.once('SIGTERM', () => void shutDown('SIGTERM'));
-process.once('SIGINT', () => void shutDown('SIGINT'));

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../storage/postgres/migrate.ts';
 try {
   const config = loadConfig();
   const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
+    databaseUrl: config.database.url,
     dataDir: config.dataDir,
     poolSize: 2,
   });

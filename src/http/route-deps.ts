@@ -27,3 +27,6 @@ export interface HttpDeps {
   /** Set: Prometheus metrics at /metrics. */
   readonly metrics?: MetricsDeps;
 }
+
+/** What the service routes (/, /health/*) need: also served by the worker, which has no account context. */
+export type ServiceRouteDeps = Pick<HttpDeps, 'healthChecks' | 'version'>;

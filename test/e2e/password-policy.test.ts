@@ -14,8 +14,8 @@ function isTo(address: string, subject: RegExp): (email: CapturedEmail) => boole
 
 describe('PASSWORD_MIN_LENGTH', () => {
   test('defaults to 15 and accepts 8 to 128; anything else stops start-up with the reason', () => {
-    assert.equal(loadConfig(quietEnvironment).passwordMinimumLength, 15);
-    assert.equal(loadConfig({ ...quietEnvironment, PASSWORD_MIN_LENGTH: '8' }).passwordMinimumLength, 8);
+    assert.equal(loadConfig(quietEnvironment).passwords.minimumLength, 15);
+    assert.equal(loadConfig({ ...quietEnvironment, PASSWORD_MIN_LENGTH: '8' }).passwords.minimumLength, 8);
     for (const value of ['7', '129', 'fifteen', '15.5']) {
       assert.throws(
         () => loadConfig({ ...quietEnvironment, PASSWORD_MIN_LENGTH: value }),

@@ -170,8 +170,8 @@ export async function fingerprintState(service: TestService): Promise<string> {
     );
     parts.push(`${table}:${row?.rows}:${row?.digest ?? ''}`);
   }
-  if (service.config.redisUrl !== undefined) {
-    const redis = new Redis(service.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  if (service.config.redis !== undefined) {
+    const redis = new Redis(service.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     try {
       const keys: string[] = [];
@@ -180,7 +180,7 @@ export async function fingerprintState(service: TestService): Promise<string> {
         const [next, found] = await redis.scan(
           cursor,
           'MATCH',
-          `${service.config.redisKeyPrefix}*`,
+          `${service.config.redis.keyPrefix}*`,
           'COUNT',
           500,
         );

@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.ts';
+import { composeApiProcess, type ApiProcess } from '../../src/composition/api-process.ts';
+import { resolveSecretKey } from '../../src/composition/secret-key.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createDeps, type Deps } from '../../src/deps.ts';
 import { createLogger } from '../../src/logger.ts';
 import { testDatabaseUrl, testRedisUrl, uniqueRunId } from './backends.ts';
 import { createThrowawayDatabase } from './database.ts';
@@ -21,8 +22,9 @@ export type SmtpCapture = Awaited<ReturnType<typeof startSmtpCapture>>;
 export interface TestService {
   readonly baseUrl: string;
   readonly smtp: SmtpCapture;
-  readonly deps: Deps;
-  readonly config: Config;
+  readonly deps: ApiProcess;
+  /** Always with a secret key: the service is started with SECRET_KEY set. */
+  readonly config: Config & { readonly secretKey: string };
   readonly app: FastifyInstance;
   /** Every line the service logged, for tests that check what logs must never contain. */
   readonly logLines: string[];
@@ -82,7 +84,8 @@ export async function startTestService(
   }
   Object.assign(serviceEnv, env);
 
-  const config = loadConfig(serviceEnv);
+  const loaded = loadConfig(serviceEnv);
+  const config = { ...loaded, secretKey: resolveSecretKey(loaded) };
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -95,10 +98,10 @@ export async function startTestService(
       callback();
     },
   });
-  const logger = createLogger({ level: config.logLevel, destination });
-  const deps = await createDeps(config, logger);
-  const app = await buildApp(deps.http, { logger, trustProxy: config.trustProxy });
-  await app.listen({ host: config.host, port: config.port });
+  const logger = createLogger({ level: config.logging.level, destination });
+  const deps = await composeApiProcess(config, logger, { secretKey: config.secretKey });
+  const app = await buildApp(deps.http, { logger, trustProxy: config.http.trustProxy });
+  await app.listen({ host: config.http.host, port: config.http.port });
   const stopEmailDelivery = deps.startEmailDelivery();
 
   return {

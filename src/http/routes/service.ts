@@ -1,11 +1,11 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { stylesheet } from '../pages/layout.ts';
-import type { HttpDeps } from '../route-deps.ts';
+import type { ServiceRouteDeps } from '../route-deps.ts';
 
 const healthCheckTimeoutMilliseconds = 2_000;
 
-export function registerServiceRoutes(root: FastifyInstance, deps: HttpDeps): void {
+export function registerServiceRoutes(root: FastifyInstance, deps: ServiceRouteDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { AttemptBudgets } from '../flows/attempt-budgets.ts';
+import type { AccountContext, LinkBuilder } from '../flows/context.ts';
+import type { CommonPasswordList } from '../security/common-passwords.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { Database } from '../storage/postgres/database.ts';
+import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
+import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
+import { PostgresTransactor } from '../storage/postgres/transactor.ts';
+import { PostgresUserStore } from '../storage/postgres/user-store.ts';
+import { RedisSessionStore } from '../storage/redis/session-store.ts';
+import type { OutboxEvents } from './outbox-events.ts';
+import { systemClock } from './system-clock.ts';
+
+export interface AccountContextOptions {
+  readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email'>;
+  readonly database: Database;
+  /** Sessions live in Redis when it is configured, else in the database. */
+  readonly redis: Redis | undefined;
+  readonly outboxSecretBox: SecretBox;
+  /** Told of every commit that queued mail. */
+  readonly outboxEvents: OutboxEvents;
+  readonly commonPasswords: CommonPasswordList;
+  readonly budgets: AttemptBudgets;
+}
+
+/** What the account flows run on: the stores, the outbox behind the transactor, links, policy and budgets. */
+export function createAccountContext(options: AccountContextOptions): AccountContext {
+  const { config, database, redis, outboxEvents } = options;
+  return {
+    transactor: new PostgresTransactor(database.db, {
+      box: options.outboxSecretBox,
+      messageIdDomain: extractMessageIdDomain(config.email.from),
+      onEmailCommitted: () => outboxEvents.emit('queued'),
+    }),
+    users: new PostgresUserStore(database.db),
+    tokens: new PostgresTokenStore(database.db),
+    sessions: redis !== undefined ? new RedisSessionStore(redis) : new PostgresSessionStore(database.db),
+    clock: systemClock,
+    links: createLinkBuilder(config.http.appBaseUrl),
+    sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,
+    passwordPolicy: {
+      minimumLength: config.passwords.minimumLength,
+      commonPasswords: options.commonPasswords,
+    },
+    budgets: options.budgets,
+  };
+}
+
+/** Links always start at APP_BASE_URL, never at a request's Host header. */
+function createLinkBuilder(base: URL): LinkBuilder {
+  return {
+    verifyEmailUrl: (token) => new URL(`/verify-email?token=${encodeURIComponent(token)}`, base).href,
+    resetPasswordUrl: (token) => new URL(`/reset-password?token=${encodeURIComponent(token)}`, base).href,
+    requestPasswordResetUrl: () => new URL('/reset-password', base).href,
+  };
+}
+
+/** The right-hand side of every Message-ID: the domain of FROM_EMAIL. */
+function extractMessageIdDomain(fromEmail: string): string {
+  return /@([^>\s]+)>?\s*$/.exec(fromEmail)?.[1] ?? 'localhost';
+}

@@ -1,0 +1,89 @@
+// The API process (`npm start`): HTTP, sessions and rate limits, and (unless EMAIL_DISPATCHER=false) the mail
+// dispatcher and the clean-up. The one place that assembles it; src/main.ts starts and stops it.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { HealthCheck } from '../flows/ports.ts';
+import type { HttpDeps } from '../http/route-deps.ts';
+import { loadCommonPasswords, type CommonPasswordList } from '../security/common-passwords.ts';
+import { waitingHashJobs } from '../security/hash-scheduler.ts';
+import type { EmbeddedServer } from '../storage/postgres/embedded-server.ts';
+import { createRedisHealthCheck } from '../storage/redis/client.ts';
+import { createAccountContext } from './account-context.ts';
+import type { BackgroundWork } from './background-work.ts';
+import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
+import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
+import { startExpiredRecordsCleanup } from './housekeeping.ts';
+import { createHttpDeps, createMetricsDeps } from './http-deps.ts';
+import { createOutboxEvents } from './outbox-events.ts';
+import { createAttemptBudgets, createClientIpLimiters, createRateLimiterBuilder } from './rate-limiters.ts';
+import { connectRedis } from './redis.ts';
+
+export interface ApiProcess extends BackgroundWork {
+  readonly http: HttpDeps;
+}
+
+export async function composeApiProcess(
+  config: Config,
+  logger: Logger,
+  options: { readonly secretKey: string; readonly embeddedServer?: EmbeddedServer | undefined },
+): Promise<ApiProcess> {
+  // Read while the database starts (the embedded one starts in a worker thread): half a second of start-up.
+  const commonPasswords = loadCommonPasswords();
+  commonPasswords.catch(() => {}); // awaited below; a failure surfaces there
+  const database = await openMigratedDatabase({ config, logger, embeddedServer: options.embeddedServer });
+  let commonPasswordList: CommonPasswordList;
+  try {
+    commonPasswordList = await commonPasswords;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const redis: Redis | undefined =
+    config.redis === undefined ? undefined : connectRedis(config.redis, logger);
+
+  const outboxEvents = createOutboxEvents();
+  const outboxSecretBox = createOutboxSecretBox(options.secretKey);
+  const buildLimiters = createRateLimiterBuilder(config.rateLimit, redis);
+  const account = createAccountContext({
+    config,
+    database,
+    redis,
+    outboxSecretBox,
+    outboxEvents,
+    commonPasswords: commonPasswordList,
+    budgets: createAttemptBudgets(buildLimiters),
+  });
+  const healthChecks: HealthCheck[] = [createDatabaseHealthCheck(database)];
+  if (redis !== undefined) healthChecks.push(createRedisHealthCheck(redis));
+  const transport = createEmailTransport(config.email.smtp);
+
+  return {
+    http: createHttpDeps({
+      config,
+      secretKey: options.secretKey,
+      account,
+      clientIpLimiters: createClientIpLimiters(buildLimiters),
+      healthChecks,
+      metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+    }),
+    database,
+    startEmailDelivery: () =>
+      startEmailDelivery({
+        config: config.email,
+        database,
+        outboxSecretBox,
+        transport,
+        outboxEvents,
+        logger,
+        // Under a login or registration storm the answers come first, and the mail a few seconds later.
+        deferWhile: () => waitingHashJobs() > 0,
+      }),
+    startHousekeeping: () => startExpiredRecordsCleanup({ config: config.housekeeping, database, logger }),
+    async close() {
+      await transport.close();
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Config } from '../config.ts';
+import type { AccountContext } from '../flows/context.ts';
+import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
+import type { MetricsDeps } from '../http/plugins/metrics.ts';
+import type { HttpDeps, RateLimitedRoute } from '../http/route-deps.ts';
+import type { Database } from '../storage/postgres/database.ts';
+import { readOutboxStats } from '../storage/postgres/email-outbox.ts';
+import type { OutboxEvents } from './outbox-events.ts';
+
+export const serviceVersion = '0.1.0';
+
+export interface HttpDepsOptions {
+  readonly config: Pick<Config, 'http'>;
+  /** SECRET_KEY or the development secret: for HTTP-side keys (such as a keyed log pseudonym). */
+  readonly secretKey: string;
+  readonly account: AccountContext;
+  readonly clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>>;
+  readonly healthChecks: readonly HealthCheck[];
+  /** Set: Prometheus metrics at /metrics. */
+  readonly metrics: MetricsDeps | undefined;
+}
+
+/** Everything the API's routes and plugins are given. */
+export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
+  const { http } = options.config;
+  return {
+    account: options.account,
+    clientIpLimiters: options.clientIpLimiters,
+    healthChecks: options.healthChecks,
+    appBaseUrl: http.appBaseUrl,
+    corsOrigins: http.corsOrigins,
+    corsAllowCredentials: http.corsAllowCredentials,
+    secureCookies: !isPlainLocalHttp(http.appBaseUrl),
+    version: serviceVersion,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  };
+}
+
+/** The outbox gauges (shared by every instance) and the outcomes of this process's sends. */
+export function createMetricsDeps(database: Database, outboxEvents: OutboxEvents): MetricsDeps {
+  return {
+    readOutboxStats: () => readOutboxStats(database.db),
+    subscribeToEmailDeliveries(listener) {
+      outboxEvents.on('delivered', listener);
+      return () => outboxEvents.off('delivered', listener);
+    },
+  };
+}
+
+/** Browsers treat http://localhost as secure enough for cookies; anything else must be https. */
+function isPlainLocalHttp(base: URL): boolean {
+  return base.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(base.hostname);
+}

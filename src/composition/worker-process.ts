@@ -1,0 +1,48 @@
+// The worker process (`npm run worker`): the mail dispatcher and the clean-up, nothing of the API. It builds no
+// account context, loads no common-password list, makes no rate limiter and never connects to Redis (so a
+// Redis outage never touches mail delivery); test/config/composition.test.ts holds it to that.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { MetricsDeps } from '../http/plugins/metrics.ts';
+import type { ServiceRouteDeps } from '../http/route-deps.ts';
+import type { BackgroundWork } from './background-work.ts';
+import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
+import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
+import { startExpiredRecordsCleanup } from './housekeeping.ts';
+import { createMetricsDeps, serviceVersion } from './http-deps.ts';
+import { createOutboxEvents } from './outbox-events.ts';
+
+export interface WorkerProcess extends BackgroundWork {
+  /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
+  readonly service: ServiceRouteDeps;
+  readonly metrics: MetricsDeps | undefined;
+}
+
+export async function composeWorkerProcess(
+  config: Config,
+  logger: Logger,
+  options: { readonly secretKey: string },
+): Promise<WorkerProcess> {
+  const database = await openMigratedDatabase({ config, logger });
+  const outboxEvents = createOutboxEvents();
+  const transport = createEmailTransport(config.email.smtp);
+  return {
+    database,
+    service: { healthChecks: [createDatabaseHealthCheck(database)], version: serviceVersion },
+    metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+    startEmailDelivery: () =>
+      startEmailDelivery({
+        config: config.email,
+        database,
+        outboxSecretBox: createOutboxSecretBox(options.secretKey),
+        transport,
+        outboxEvents,
+        logger,
+      }),
+    startHousekeeping: () => startExpiredRecordsCleanup({ config: config.housekeeping, database, logger }),
+    async close() {
+      await transport.close();
+      await database.close();
+    },
+  };
+}

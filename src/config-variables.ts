@@ -1,0 +1,545 @@
+// What Latchkey reads from the environment: every variable once, with its type, default, bounds, meaning and
+// group. src/config.ts parses with it; `npm run config:docs` writes .env.example and docs/configuration.md from
+// it. Reads nothing itself.
+import {
+  defaultPasswordMinimumLength,
+  lowestPasswordMinimumLength,
+  passwordMaximumLength,
+} from './security/password-policy.ts';
+import { isBudgetName, type Budget, type BudgetName } from './security/rate-limit-budgets.ts';
+
+/** How mail leaves the process: implicit TLS (465), STARTTLS required (587), or plain for local relays. */
+export type SmtpSecurity = 'tls' | 'starttls' | 'none';
+
+/** One environment variable: how it is parsed, what it defaults to, and how it is documented. */
+export interface ConfigVariable<T> {
+  readonly group: ConfigGroup;
+  /** One line: what it does (.env.example and docs/configuration.md). */
+  readonly doc: string;
+  /** More for docs/configuration.md only. */
+  readonly details?: string;
+  /** The default as it would be written in the environment; absent when unset means something else. */
+  readonly defaultValue?: string;
+  /** What unset means when there is no literal default. */
+  readonly defaultNote?: string;
+  /** The value .env.example shows when there is no literal default. */
+  readonly example?: string;
+  /** The accepted values, as documented. */
+  readonly accepts: string;
+  /** Read only when this other variable is set (SMTP_* need SMTP_HOST). */
+  readonly readOnlyWith?: string;
+  /** The value when unset or invalid. */
+  readonly fallback: T;
+  /** Parses a set (trimmed, non-empty) value; reports problems through `report` and returns a stand-in. */
+  parse(raw: string, name: string, report: (problem: string) => void): T;
+}
+
+interface Documentation {
+  readonly group: ConfigGroup;
+  readonly doc: string;
+  readonly details?: string;
+  readonly example?: string;
+  readonly readOnlyWith?: string;
+}
+
+function integer(
+  options: Documentation & { default: number; min: number; max: number },
+): ConfigVariable<number> {
+  return {
+    ...options,
+    defaultValue: String(options.default),
+    accepts: `${options.min}–${options.max}`,
+    fallback: options.default,
+    parse: (raw, name, report) => parseInteger(raw, name, report, options) ?? options.default,
+  };
+}
+
+function optionalInteger(
+  options: Documentation & { defaultNote: string; min: number; max: number },
+): ConfigVariable<number | undefined> {
+  return {
+    ...options,
+    accepts: `${options.min}–${options.max}`,
+    fallback: undefined,
+    parse: (raw, name, report) => parseInteger(raw, name, report, options),
+  };
+}
+
+function parseInteger(
+  raw: string,
+  name: string,
+  report: (problem: string) => void,
+  bounds: { min: number; max: number },
+): number | undefined {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < bounds.min || value > bounds.max) {
+    report(`${name} must be an integer from ${bounds.min} to ${bounds.max} (got "${raw}")`);
+    return undefined;
+  }
+  return value;
+}
+
+const trueWords = ['1', 'true', 'yes', 'on'];
+const falseWords = ['0', 'false', 'no', 'off'];
+
+function flag(options: Documentation & { default: boolean }): ConfigVariable<boolean> {
+  return {
+    ...options,
+    defaultValue: String(options.default),
+    accepts: '`true`/`false`',
+    fallback: options.default,
+    parse(raw, name, report) {
+      const lowered = raw.toLowerCase();
+      if (trueWords.includes(lowered)) return true;
+      if (falseWords.includes(lowered)) return false;
+      report(`${name} must be true or false (got "${lowered}")`);
+      return options.default;
+    },
+  };
+}
+
+function text(
+  options: Documentation & {
+    default: string;
+    accepts?: string;
+    check?: (value: string) => string | undefined;
+  },
+): ConfigVariable<string> {
+  return {
+    ...options,
+    defaultValue: options.default,
+    accepts: options.accepts ?? 'text',
+    fallback: options.default,
+    parse(raw, _name, report) {
+      const problem = options.check?.(raw);
+      if (problem !== undefined) report(problem);
+      return raw;
+    },
+  };
+}
+
+function optionalText(
+  options: Documentation & { defaultNote: string; accepts?: string },
+): ConfigVariable<string | undefined> {
+  return { ...options, accepts: options.accepts ?? 'text', fallback: undefined, parse: (raw) => raw };
+}
+
+function url(
+  options: Documentation & { defaultNote: string; protocols: readonly string[] },
+): ConfigVariable<string | undefined> {
+  return {
+    ...options,
+    accepts: options.protocols.map((protocol) => `\`${protocol}//\``).join(', '),
+    fallback: undefined,
+    parse(raw, name, report) {
+      checkUrl(raw, name, options.protocols, report);
+      return raw;
+    },
+  };
+}
+
+function checkUrl(
+  raw: string,
+  name: string,
+  protocols: readonly string[],
+  report: (problem: string) => void,
+): URL | undefined {
+  try {
+    const parsed = new URL(raw);
+    if (!protocols.includes(parsed.protocol))
+      report(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+    return parsed;
+  } catch {
+    report(`${name} is not a valid URL`);
+    return undefined;
+  }
+}
+
+function custom<T>(
+  options: Documentation & {
+    defaultValue?: string;
+    defaultNote?: string;
+    accepts: string;
+    fallback: T;
+    parse: ConfigVariable<T>['parse'];
+  },
+): ConfigVariable<T> {
+  return options;
+}
+
+/** The groups of the result (`config.http`, `config.email` …), in the order docs/configuration.md shows them. */
+export const configGroups = {
+  service: 'Service',
+  http: 'HTTP',
+  sessions: 'Sessions',
+  passwords: 'Passwords',
+  database: 'Database',
+  cluster: 'Several processes',
+  redis: 'Redis',
+  email: 'Email',
+  housekeeping: 'Clean-up',
+  worker: 'Worker process',
+  metrics: 'Metrics',
+  rateLimit: 'Rate limits',
+  logging: 'Logging',
+} as const;
+export type ConfigGroup = keyof typeof configGroups;
+
+const smtpSecurityAliases: Readonly<Record<string, SmtpSecurity>> = {
+  tls: 'tls',
+  true: 'tls',
+  ssl: 'tls',
+  starttls: 'starttls',
+  none: 'none',
+  false: 'none',
+  plain: 'none',
+};
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const proxyAddressPattern = /^(?:[0-9.]+|[0-9a-f:]+)(?:\/\d{1,3})?$|^(?:loopback|linklocal|uniquelocal)$/i;
+const ratesPattern = /^([a-z_.]+)=(\d+)\/(\d+)$/;
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+/** Every variable Latchkey reads. Empty values count as unset. */
+export const configVariables = {
+  NODE_ENV: text({
+    group: 'service',
+    default: 'development',
+    doc: '"production" requires SECRET_KEY and APP_BASE_URL and listens on 0.0.0.0 by default.',
+    details: 'Any other value is treated as development.',
+  }),
+  SECRET_KEY: optionalText({
+    group: 'service',
+    defaultNote: 'generated into `DATA_DIR/secret-key`; **required in production**',
+    example: '',
+    accepts: 'at least 32 bytes in production',
+    doc: 'Seals queued emails; at least 32 bytes in production. Generate with: openssl rand -hex 32. Unset outside production: a random one is generated once into DATA_DIR/secret-key.',
+    details:
+      "Emails wait in the outbox sealed with AES-256-GCM under a key derived from it. In production it must not be a published placeholder such as the tutorial's `your-secret-key-change-this-in-production`.",
+  }),
+  DATA_DIR: text({
+    group: 'service',
+    default: 'data',
+    accepts: 'a folder, relative to the working directory',
+    doc: 'Folder of the embedded database (pglite/) and of the development secret (secret-key).',
+  }),
+  HOST: optionalText({
+    group: 'http',
+    defaultNote: '`127.0.0.1`; `0.0.0.0` in production',
+    example: '127.0.0.1',
+    accepts: 'an address',
+    doc: 'Address to listen on (default 127.0.0.1, or 0.0.0.0 in production).',
+  }),
+  PORT: integer({ group: 'http', default: 8000, min: 0, max: 65535, doc: 'Port to listen on.' }),
+  // undefined: unset; null: set but not a URL (already reported, so "required in production" is not).
+  APP_BASE_URL: custom<URL | null | undefined>({
+    group: 'http',
+    defaultNote: '`http://localhost:<PORT>`; **required in production**',
+    example: 'https://auth.example.com',
+    accepts: 'an `http:` or `https:` origin',
+    doc: 'Public origin used in every emailed link; required in production (default http://localhost:PORT).',
+    details:
+      "Scheme, host, optional port; no path, query or fragment. Links are never built from a request's `Host` header. `https:` also turns on HSTS; cookies are `Secure` unless it is plain http on `localhost`, `127.0.0.1` or `[::1]`.",
+    fallback: undefined,
+    parse(raw, name, report) {
+      const parsed = checkUrl(raw, name, ['http:', 'https:'], report);
+      if (parsed !== undefined && (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== ''))
+        report('APP_BASE_URL must be an origin only, like https://auth.example.com');
+      return parsed ?? null;
+    },
+  }),
+  TRUST_PROXY: custom<boolean | number | string>({
+    group: 'http',
+    defaultValue: 'false',
+    accepts: 'addresses/CIDRs, a hop count, or `false`',
+    doc: 'Trust X-Forwarded-For from these proxies (addresses/CIDRs, comma-separated), or a hop count such as 1 when the service is reachable only through the proxies. true is refused.',
+    details: 'The per-IP rate limits key on the address this yields.',
+    fallback: false,
+    parse(raw, _name, report) {
+      const lowered = raw.toLowerCase();
+      if (/^\d+$/.test(raw)) return Number(raw);
+      if (falseWords.includes(lowered)) return false;
+      if (lowered === 'true') {
+        report('TRUST_PROXY=true would believe any client; give a hop count or the proxy addresses/CIDRs');
+        return false;
+      }
+      const entries = raw.split(',').map((entry) => entry.trim());
+      const bad = entries.filter((entry) => !proxyAddressPattern.test(entry));
+      if (bad.length > 0)
+        report(`TRUST_PROXY has entries that are not addresses or CIDRs: ${bad.join(', ')}`);
+      return entries.join(',');
+    },
+  }),
+  CORS_ORIGINS: custom<readonly string[]>({
+    group: 'http',
+    defaultNote: 'none',
+    example: 'https://app.example.com',
+    accepts: 'comma-separated origins, or `*`',
+    doc: 'Browser origins allowed to call the API with credentials (comma-separated); * only without credentials.',
+    details: 'They are also trusted for cookie-authenticated changes.',
+    fallback: [],
+    parse(raw, _name, report) {
+      const origins: string[] = [];
+      for (const origin of splitList(raw)) {
+        if (origin === '*') {
+          origins.push(origin);
+          continue;
+        }
+        try {
+          const parsed = new URL(origin);
+          if (parsed.origin !== origin.replace(/\/$/, '') || !['http:', 'https:'].includes(parsed.protocol))
+            throw new Error();
+          origins.push(parsed.origin);
+        } catch {
+          report(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com`);
+        }
+      }
+      return origins;
+    },
+  }),
+  CORS_ALLOW_CREDENTIALS: flag({
+    group: 'http',
+    default: true,
+    doc: 'Whether the CORS_ORIGINS may send cookies.',
+  }),
+  ACCESS_TOKEN_EXPIRE_MINUTES: integer({
+    group: 'sessions',
+    default: 30,
+    min: 1,
+    max: 60 * 24 * 90,
+    doc: 'Lifetime of a login session (bearer token and cookie), in minutes.',
+  }),
+  PASSWORD_MIN_LENGTH: integer({
+    group: 'passwords',
+    default: defaultPasswordMinimumLength,
+    min: lowestPasswordMinimumLength,
+    max: passwordMaximumLength,
+    doc: "Shortest acceptable new password, in characters after NFKC. 15 is NIST 800-63B-4's minimum for a password used alone; 8 only if another factor is always required.",
+    details: 'See [security.md](security.md).',
+  }),
+  DATABASE_URL: url({
+    group: 'database',
+    defaultNote: 'unset: embedded PGlite in `DATA_DIR`',
+    example: 'postgres://latchkey:CHANGE-ME@localhost:5432/latchkey',
+    protocols: ['postgres:', 'postgresql:'],
+    doc: 'PostgreSQL URL; unset means the embedded PGlite database in DATA_DIR.',
+  }),
+  DATABASE_POOL_SIZE: integer({
+    group: 'database',
+    default: 10,
+    min: 1,
+    max: 200,
+    doc: 'Database connections per process (the embedded database too).',
+  }),
+  WORKERS: integer({
+    group: 'cluster',
+    default: 1,
+    min: 1,
+    max: 256,
+    doc: 'HTTP processes (node:cluster workers) sharing the port; above 1 needs DATABASE_URL and REDIS_URL.',
+    details:
+      'REDIS_URL is not needed when rate limits are off. One process already hashes on every core; see [performance.md](performance.md).',
+  }),
+  REDIS_URL: url({
+    group: 'redis',
+    defaultNote: 'unset: sessions in the database, rate limits in the process',
+    example: 'redis://localhost:6379/0',
+    protocols: ['redis:', 'rediss:'],
+    doc: 'Redis URL for sessions and rate limits; unset means sessions in the database, rate limits in memory.',
+  }),
+  REDIS_PASSWORD: optionalText({
+    group: 'redis',
+    defaultNote: 'unset',
+    example: 'CHANGE-ME',
+    doc: 'Redis password; wins over a password in REDIS_URL.',
+  }),
+  REDIS_KEY_PREFIX: text({
+    group: 'redis',
+    default: 'latchkey:',
+    doc: 'Prefix of every Redis key, so several deployments can share one Redis.',
+  }),
+  SMTP_HOST: optionalText({
+    group: 'email',
+    defaultNote: 'unset: emails are printed to the console',
+    example: 'smtp.example.com',
+    accepts: 'a host name or address',
+    doc: 'SMTP server; unset means every email is printed to the console instead of sent.',
+    details: 'The other `SMTP_*` variables are read only when it is set.',
+  }),
+  SMTP_PORT: integer({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    default: 587,
+    min: 1,
+    max: 65535,
+    doc: 'SMTP port.',
+  }),
+  SMTP_SECURE: custom<SmtpSecurity | undefined>({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    defaultNote: '`tls` if `SMTP_PORT` is 465, else `starttls`',
+    example: 'starttls',
+    accepts: '`tls`, `starttls`, `none`',
+    doc: 'tls (implicit TLS, default on port 465), starttls (required STARTTLS, default otherwise) or none.',
+    details:
+      'Aliases: `true` and `ssl` for `tls`, `false` and `plain` for `none`. `starttls` never falls back to plain text; `none` is for local relays only.',
+    fallback: undefined,
+    parse(raw, _name, report) {
+      const lowered = raw.toLowerCase();
+      const security = smtpSecurityAliases[lowered];
+      if (security === undefined) report(`SMTP_SECURE must be tls, starttls or none (got "${lowered}")`);
+      return security ?? 'starttls';
+    },
+  }),
+  SMTP_USERNAME: optionalText({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    defaultNote: 'unset',
+    example: 'CHANGE-ME',
+    doc: 'SMTP login; set together with SMTP_PASSWORD, or neither (no AUTH).',
+  }),
+  SMTP_PASSWORD: optionalText({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    defaultNote: 'unset',
+    example: 'CHANGE-ME',
+    doc: 'SMTP password.',
+  }),
+  SMTP_POOL_SIZE: integer({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    default: 4,
+    min: 1,
+    max: 100,
+    doc: 'Pooled SMTP connections per process.',
+  }),
+  SMTP_SEND_TIMEOUT_SECONDS: integer({
+    group: 'email',
+    readOnlyWith: 'SMTP_HOST',
+    default: 60,
+    min: 1,
+    max: 600,
+    doc: 'Upper bound on one send, in seconds; a dispatcher leases each email for twice this.',
+    details:
+      'Waiting for a pooled connection counts. Mail held by a crashed process is sent by another (or after a restart) twice this long after the crash.',
+  }),
+  FROM_EMAIL: text({
+    group: 'email',
+    default: 'Latchkey <noreply@localhost>',
+    accepts: 'one line',
+    doc: 'From header of every email; its domain also ends each Message-ID.',
+    check: (value) => (/[\r\n]/.test(value) ? 'FROM_EMAIL must be one line' : undefined),
+  }),
+  EMAIL_DISPATCHER: flag({
+    group: 'email',
+    default: true,
+    doc: 'Run the outbox dispatcher (sends the queued mail) in this process; safe on every instance.',
+    details: 'At least one process must run it, or no mail leaves.',
+  }),
+  EMAIL_DISPATCH_POLL_MS: integer({
+    group: 'email',
+    default: 1000,
+    min: 50,
+    max: 60_000,
+    doc: 'How often an idle dispatcher looks for due mail, in milliseconds.',
+    details: 'Mail queued by the same process is picked up at once.',
+  }),
+  EMAIL_MAX_DEFER_SECONDS: integer({
+    group: 'email',
+    default: 10,
+    min: 0,
+    max: 300,
+    doc: 'While every core of this process is hashing passwords and more hashes wait (a login or registration storm), its dispatcher holds mail back for at most this many seconds, so the requests get the CPU first; 0: never.',
+    details: 'Mail is late by that much at most, never lost.',
+  }),
+  EMAIL_RETRY_MAX_DELAY_SECONDS: integer({
+    group: 'email',
+    default: 30 * 60,
+    min: 1,
+    max: 24 * 60 * 60,
+    doc: 'Cap of the growing delay between two attempts at one email, in seconds.',
+    details: 'The delays are jittered. Attempts stop 48 h after the email was queued.',
+  }),
+  CLEANUP_INTERVAL_SECONDS: integer({
+    group: 'housekeeping',
+    default: 10 * 60,
+    min: 0,
+    max: 24 * 60 * 60,
+    doc: 'How often expired tokens, sessions and week-old sent mail are deleted, in seconds; 0: not in this process.',
+    details: 'Week-old abandoned mail too. Safe on every instance.',
+  }),
+  WORKER_HEALTH_PORT: optionalInteger({
+    group: 'worker',
+    defaultNote: 'unset: no HTTP',
+    example: '8001',
+    min: 0,
+    max: 65535,
+    doc: '`npm run worker` only: port of its /health/live, /health/ready and /metrics; unset: no HTTP.',
+  }),
+  METRICS_ENABLED: flag({ group: 'metrics', default: true, doc: 'Prometheus metrics at /metrics.' }),
+  RATE_LIMIT_ENABLED: flag({
+    group: 'rateLimit',
+    default: true,
+    doc: 'Rate limits: false switches every layer off at once.',
+    details: 'The budgets are listed in [rate-limits.md](rate-limits.md).',
+  }),
+  RATE_LIMIT_PER_IP: flag({ group: 'rateLimit', default: true, doc: 'false: no limit per client IP.' }),
+  RATE_LIMIT_PER_ACCOUNT: flag({
+    group: 'rateLimit',
+    default: true,
+    doc: 'false: no limit per submitted address.',
+  }),
+  RATE_LIMIT_PER_TOKEN: flag({ group: 'rateLimit', default: true, doc: 'false: no limit per reset token.' }),
+  RATE_LIMIT_PER_RECIPIENT: flag({
+    group: 'rateLimit',
+    default: true,
+    doc: 'false: no limit per email recipient.',
+  }),
+  RATE_LIMITS: custom<Partial<Record<BudgetName, Budget>>>({
+    group: 'rateLimit',
+    defaultNote: 'none',
+    example: 'account.login.minute=5/60,ip.login=20/60',
+    accepts: '`NAME=POINTS/SECONDS`, comma-separated',
+    doc: 'Budget overrides, NAME=POINTS/SECONDS, comma-separated (names in docs/rate-limits.md).',
+    fallback: {},
+    parse(raw, _name, report) {
+      const overrides: Partial<Record<BudgetName, Budget>> = {};
+      for (const entry of splitList(raw)) {
+        const match = ratesPattern.exec(entry);
+        const name = match?.[1] ?? '';
+        if (match === null || !isBudgetName(name) || Number(match[2]) < 1 || Number(match[3]) < 1) {
+          report(
+            `RATE_LIMITS entry "${entry}" must be NAME=POINTS/SECONDS with a known name (see docs/security.md)`,
+          );
+          continue;
+        }
+        overrides[name] = { points: Number(match[2]), durationSeconds: Number(match[3]) };
+      }
+      return overrides;
+    },
+  }),
+  LOG_LEVEL: custom<string>({
+    group: 'logging',
+    defaultValue: 'info',
+    accepts: logLevels.map((level) => `\`${level}\``).join(', '),
+    doc: 'fatal, error, warn, info, debug, trace or silent.',
+    fallback: 'info',
+    parse(raw, _name, report) {
+      const level = raw.toLowerCase();
+      if (!logLevels.includes(level)) report(`LOG_LEVEL must be one of ${logLevels.join(', ')}`);
+      return level;
+    },
+  }),
+} as const;
+
+export type ConfigVariableName = keyof typeof configVariables;
+export type ConfigValues = {
+  readonly [Name in ConfigVariableName]: (typeof configVariables)[Name] extends ConfigVariable<infer T>
+    ? T
+    : never;
+};

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { configVariables, type ConfigVariable, type ConfigVariableName } from '../../src/config-variables.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { defaultBudgets } from '../../src/security/rate-limit-budgets.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const quiet = { DATA_DIR: dataDir };
+const productionSecret = 'p'.repeat(40);
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems;
+  }
+  return [];
+}
+
+describe('configuration defaults', () => {
+  test('an empty environment gives the documented defaults, grouped', () => {
+    const config = loadConfig(quiet);
+    assert.equal(config.nodeEnv, 'development');
+    assert.equal(config.isProduction, false);
+    assert.equal(config.secretKey, undefined);
+    assert.equal(config.dataDir, dataDir);
+    assert.deepEqual(
+      { ...config.http, appBaseUrl: config.http.appBaseUrl.href },
+      {
+        host: '127.0.0.1',
+        port: 8000,
+        appBaseUrl: 'http://localhost:8000/',
+        trustProxy: false,
+        corsOrigins: [],
+        corsAllowCredentials: true,
+      },
+    );
+    assert.deepEqual(config.sessions, { lifetimeMinutes: 30 });
+    assert.deepEqual(config.passwords, { minimumLength: 15 });
+    assert.deepEqual(config.database, { url: undefined, poolSize: 10 });
+    assert.deepEqual(config.cluster, { workers: 1 });
+    assert.equal(config.redis, undefined);
+    assert.deepEqual(config.email, {
+      smtp: undefined,
+      from: 'Latchkey <noreply@localhost>',
+      dispatcher: { enabled: true, pollMilliseconds: 1000, maxDeferSeconds: 10, retryMaxDelaySeconds: 1800 },
+    });
+    assert.deepEqual(config.housekeeping, { intervalSeconds: 600 });
+    assert.deepEqual(config.worker, { healthPort: undefined });
+    assert.deepEqual(config.metrics, { enabled: true });
+    assert.deepEqual(config.rateLimit, {
+      enabled: true,
+      layers: { ip: true, account: true, token: true, recipient: true },
+      budgets: defaultBudgets,
+    });
+    assert.deepEqual(config.logging, { level: 'info' });
+  });
+
+  test('loading writes nothing: without SECRET_KEY the data folder stays empty', () => {
+    loadConfig(quiet);
+    assert.deepEqual(readdirSync(dataDir), []);
+  });
+
+  test('every documented default is the value used when the variable is unset', () => {
+    // SMTP_HOST set, so that the SMTP_* variables read only with it are read too. DATA_DIR unset: loading
+    // writes nothing, so its default folder is safe.
+    const base = { SMTP_HOST: 'smtp.example.com' };
+    const unset = loadConfig(base);
+    const variables = Object.entries(configVariables) as [ConfigVariableName, ConfigVariable<unknown>][];
+    const withDefaults = variables.filter(([, variable]) => variable.defaultValue !== undefined);
+    assert.ok(withDefaults.length > 20, 'most variables document a literal default');
+    for (const [name, variable] of withDefaults) {
+      assert.deepEqual(loadConfig({ ...base, [name]: variable.defaultValue ?? '' }), unset, name);
+    }
+  });
+
+  test('production listens on every interface; SMTP on port 465 defaults to implicit TLS', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SECRET_KEY: productionSecret,
+      APP_BASE_URL: 'https://auth.example.com',
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '465',
+    });
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.equal(config.email.smtp?.security, 'tls');
+    assert.equal(loadConfig({ ...quiet, SMTP_HOST: 'smtp.example.com' }).email.smtp?.security, 'starttls');
+  });
+});
+
+describe('configuration values', () => {
+  test('values are parsed into their groups; empty values count as unset', () => {
+    const config = loadConfig({
+      ...quiet,
+      PORT: ' 9000 ',
+      HOST: '',
+      DATABASE_URL: 'postgres://db.example.com/latchkey',
+      REDIS_URL: 'redis://cache.example.com:6379/0',
+      REDIS_PASSWORD: 'hunter2',
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_SECURE: 'SSL',
+      SMTP_USERNAME: 'mailer',
+      SMTP_PASSWORD: 'mail-password',
+      RATE_LIMITS: 'account.login.minute=7/30, ip.login=40/60',
+      RATE_LIMIT_PER_TOKEN: 'off',
+      CORS_ORIGINS: 'https://app.example.com/, http://localhost:3000',
+      TRUST_PROXY: '10.0.0.0/8, ::1',
+      WORKER_HEALTH_PORT: '8001',
+      LOG_LEVEL: 'WARN',
+    });
+    assert.equal(config.http.port, 9000);
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.appBaseUrl.href, 'http://localhost:9000/');
+    assert.deepEqual(config.http.corsOrigins, ['https://app.example.com', 'http://localhost:3000']);
+    assert.equal(config.http.trustProxy, '10.0.0.0/8,::1');
+    assert.equal(config.database.url, 'postgres://db.example.com/latchkey');
+    assert.deepEqual(config.redis, {
+      url: 'redis://cache.example.com:6379/0',
+      password: 'hunter2',
+      keyPrefix: 'latchkey:',
+    });
+    assert.deepEqual(config.email.smtp, {
+      host: 'smtp.example.com',
+      port: 587,
+      security: 'tls',
+      username: 'mailer',
+      password: 'mail-password',
+      poolSize: 4,
+      sendTimeoutSeconds: 60,
+    });
+    assert.deepEqual(config.rateLimit.budgets['account.login.minute'], { points: 7, durationSeconds: 30 });
+    assert.deepEqual(config.rateLimit.budgets['ip.login'], { points: 40, durationSeconds: 60 });
+    assert.deepEqual(config.rateLimit.budgets['account.login.hour'], defaultBudgets['account.login.hour']);
+    assert.equal(config.rateLimit.layers.token, false);
+    assert.equal(config.worker.healthPort, 8001);
+    assert.equal(config.logging.level, 'warn');
+    assert.equal(loadConfig({ ...quiet, TRUST_PROXY: '2' }).http.trustProxy, 2);
+  });
+
+  test('the result is frozen all the way down', () => {
+    const config = loadConfig({ ...quiet, SMTP_HOST: 'smtp.example.com' });
+    assert.throws(() => Object.assign(config, { nodeEnv: 'production' }), TypeError);
+    assert.throws(() => Object.assign(config.http, { port: 1 }), TypeError);
+    assert.throws(() => Object.assign(config.email.dispatcher, { enabled: false }), TypeError);
+    assert.throws(() => Object.assign(config.rateLimit.budgets, { 'ip.login': { points: 1 } }), TypeError);
+    assert.throws(() => (config.http.corsOrigins as string[]).push('https://evil.example'), TypeError);
+  });
+
+  test('the SMTP_* variables are read only when SMTP_HOST is set', () => {
+    assert.deepEqual(
+      problemsOf({ ...quiet, SMTP_PORT: 'abc', SMTP_SECURE: 'maybe', SMTP_USERNAME: 'x' }),
+      [],
+    );
+  });
+});
+
+describe('configuration problems', () => {
+  test('every problem is listed at once, in the words an operator reads', () => {
+    const problems = problemsOf({
+      ...quiet,
+      PORT: 'not-a-port',
+      APP_BASE_URL: 'ftp://auth.example.com/path',
+      DATABASE_URL: 'mysql://db',
+      REDIS_URL: 'not a url',
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '70000',
+      SMTP_SECURE: 'sometimes',
+      SMTP_USERNAME: 'mailer',
+      FROM_EMAIL: 'Latchkey\nBcc: victim@example.com',
+      EMAIL_DISPATCHER: 'maybe',
+      TRUST_PROXY: 'true',
+      RATE_LIMITS: 'login=5/60',
+      CORS_ORIGINS: 'https://app.example.com/path',
+      LOG_LEVEL: 'loud',
+      PASSWORD_MIN_LENGTH: '7',
+    });
+    assert.deepEqual(problems, [
+      'PORT must be an integer from 0 to 65535 (got "not-a-port")',
+      'APP_BASE_URL must use http: or https: (got "ftp:")',
+      'APP_BASE_URL must be an origin only, like https://auth.example.com',
+      'TRUST_PROXY=true would believe any client; give a hop count or the proxy addresses/CIDRs',
+      'CORS_ORIGINS entry "https://app.example.com/path" must be an origin like https://app.example.com',
+      'PASSWORD_MIN_LENGTH must be an integer from 8 to 128 (got "7")',
+      'DATABASE_URL must use postgres: or postgresql: (got "mysql:")',
+      'REDIS_URL is not a valid URL',
+      'SMTP_PORT must be an integer from 1 to 65535 (got "70000")',
+      'SMTP_SECURE must be tls, starttls or none (got "sometimes")',
+      'FROM_EMAIL must be one line',
+      'EMAIL_DISPATCHER must be true or false (got "maybe")',
+      'RATE_LIMITS entry "login=5/60" must be NAME=POINTS/SECONDS with a known name (see docs/security.md)',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      'SMTP_USERNAME and SMTP_PASSWORD must be set together',
+    ]);
+  });
+
+  test('the error message lists every problem, one per line', () => {
+    assert.throws(
+      () => loadConfig({ ...quiet, PORT: 'x', WORKERS: '0' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message ===
+          'invalid configuration:\n' +
+            '  - PORT must be an integer from 0 to 65535 (got "x")\n' +
+            '  - WORKERS must be an integer from 1 to 256 (got "0")',
+    );
+  });
+});
+
+describe('configuration rules across variables', () => {
+  test('production requires APP_BASE_URL and a real SECRET_KEY', () => {
+    assert.deepEqual(problemsOf({ NODE_ENV: 'production' }), [
+      'APP_BASE_URL is required in production: it is the origin used in emailed links',
+      'SECRET_KEY is required in production (at least 32 random bytes)',
+    ]);
+    const production = { NODE_ENV: 'production', APP_BASE_URL: 'https://auth.example.com' };
+    assert.deepEqual(problemsOf({ ...production, SECRET_KEY: 'ChangeMe' }), [
+      'SECRET_KEY is a published placeholder; generate one with `openssl rand -hex 32`',
+    ]);
+    assert.deepEqual(problemsOf({ ...production, SECRET_KEY: 'x'.repeat(31) }), [
+      'SECRET_KEY must be at least 32 bytes in production',
+    ]);
+    assert.deepEqual(problemsOf({ ...production, SECRET_KEY: productionSecret }), []);
+    assert.deepEqual(
+      problemsOf({ NODE_ENV: 'production', APP_BASE_URL: 'auth.example.com', SECRET_KEY: productionSecret }),
+      ['APP_BASE_URL is not a valid URL'],
+      'a set but broken APP_BASE_URL is one problem',
+    );
+    assert.deepEqual(problemsOf({ ...quiet, SECRET_KEY: 'short' }), [], 'outside production any key will do');
+  });
+
+  test('SMTP_USERNAME and SMTP_PASSWORD go together', () => {
+    const smtp = { ...quiet, SMTP_HOST: 'smtp.example.com' };
+    assert.deepEqual(problemsOf({ ...smtp, SMTP_PASSWORD: 'p' }), [
+      'SMTP_USERNAME and SMTP_PASSWORD must be set together',
+    ]);
+    assert.deepEqual(problemsOf({ ...smtp, SMTP_USERNAME: 'u', SMTP_PASSWORD: 'p' }), []);
+  });
+
+  test('CORS_ORIGINS=* only without credentials', () => {
+    assert.deepEqual(problemsOf({ ...quiet, CORS_ORIGINS: '*' }), [
+      'CORS_ORIGINS=* cannot be combined with credentials: list the origins, or set CORS_ALLOW_CREDENTIALS=false',
+    ]);
+    assert.deepEqual(problemsOf({ ...quiet, CORS_ORIGINS: '*', CORS_ALLOW_CREDENTIALS: 'false' }), []);
+  });
+
+  test('WORKERS above 1 needs DATABASE_URL, and REDIS_URL while rate limits are on', () => {
+    assert.deepEqual(problemsOf({ ...quiet, WORKERS: '2' }), [
+      'WORKERS above 1 needs DATABASE_URL: the embedded database serves one process',
+    ]);
+    const database = { ...quiet, WORKERS: '2', DATABASE_URL: 'postgres://db.example.com/latchkey' };
+    assert.deepEqual(problemsOf(database), [
+      'WORKERS above 1 needs REDIS_URL: rate limits kept in process memory would multiply',
+    ]);
+    assert.deepEqual(problemsOf({ ...database, RATE_LIMIT_ENABLED: 'false' }), []);
+    assert.deepEqual(problemsOf({ ...database, REDIS_URL: 'redis://cache.example.com' }), []);
+  });
+});
