@@ -25,9 +25,6 @@ export interface AccountContext {
   readonly budgets: AttemptBudgets;
 }
 
-export const emailVerificationTokenLifetimeSeconds = 24 * 60 * 60;
-export const passwordResetTokenLifetimeSeconds = 60 * 60;
-
 export function secondsFrom(now: Date, seconds: number): Date {
   return new Date(now.getTime() + seconds * 1000);
 }

@@ -1,3 +1,4 @@
+import { accountState } from './account-state.ts';
 import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { secondsFrom } from './context.ts';
@@ -41,8 +42,10 @@ export async function logIn(
   // The right password: this attempt does not count. Earlier failures stay counted, so a success in between
   // never buys an attacker a fresh budget.
   await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
-  if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
-  if (!user.isVerified) {
+  // The password matched, so the account is not contested.
+  const state = accountState(user);
+  if (state === 'disabled') throw new FlowError('account_disabled', 'Account is deactivated');
+  if (state === 'unverified') {
     if (await mayEmailRecipient(context, user.emailKey)) {
       await sendVerificationEmail(context, user);
     }

@@ -1,3 +1,4 @@
+import { addressState } from './account-state.ts';
 import type { AccountContext } from './context.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { prepareVerificationEmail, sendVerificationEmail } from './email-verification.ts';
@@ -47,25 +48,28 @@ async function answerExistingRegistration(
   password: string,
   mayEmail: boolean,
 ): Promise<void> {
+  // By the address alone: a disabled account is answered as its address state says.
+  const state = addressState(user);
   const check =
     user.passwordHash === null
       ? (await verifyAgainstDummyHash(password), { valid: false })
       : await verifyPassword(user.passwordHash, password);
-  if (!user.isVerified && check.valid) {
+  if (state === 'unverified' && check.valid) {
     // The same person again (a double submit, a lost email): send a fresh link.
     if (mayEmail) await sendVerificationEmail(context, user);
     return;
   }
   const resetEmail = (): TokenEmail => prepareResetEmail(context, user.email, 'already_registered');
-  if (user.isVerified) {
+  if (state === 'verified') {
     if (mayEmail) {
       await context.transactor.issueTokenWithEmail(user.id, resetEmail(), { replacePrevious: true });
     }
     return;
   }
-  // Two different passwords for one unverified address: one of them belongs to someone who does not own the
-  // mailbox. Neither may survive: the password is cleared and pending verification links die, so only the reset
-  // link sent to the mailbox can set a password.
+  // Unverified with another password (it becomes contested), or contested already. Two different passwords for
+  // one unverified address: one of them belongs to someone who does not own the mailbox. Neither may survive:
+  // the password is cleared and pending verification links die, so only the reset link sent to the mailbox
+  // can set a password.
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.setUserPasswordHash(user.id, null);

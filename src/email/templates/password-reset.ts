@@ -1,36 +1,23 @@
-import {
-  passwordResetLinkLifetimeHours,
-  renderHtmlEmail,
-  renderTextEmail,
-  type RenderedEmail,
-  type TemplateOptions,
-} from './layout.ts';
+import type { TokenLinkParams } from '../../flows/model.ts';
+import { describeLinkValidity, type LinkEmailContent } from './layout.ts';
 
 /** Answers a "forgot password" request; the link carries a single-use reset token. */
-export function renderPasswordResetEmail(
+export function describePasswordResetEmail(
   to: string,
-  params: { readonly url: string },
-  options: TemplateOptions,
-): RenderedEmail {
-  const { productName } = options;
-  const intro = `Someone asked to reset the ${productName} password for ${to}. To choose a new password, open this link:`;
-  const validity = `The link is valid for ${passwordResetLinkLifetimeHours} hour and works once.`;
-  const notYou = `If you did not ask, ignore this email: your password stays as it is.`;
+  params: { readonly url: string } & TokenLinkParams,
+  productName: string,
+): LinkEmailContent {
   return {
     subject: `Reset your ${productName} password`,
-    text: renderTextEmail({
-      productName,
-      paragraphsBeforeLink: [intro],
-      url: params.url,
-      paragraphsAfterLink: [validity, notYou],
-    }),
-    html: renderHtmlEmail({
-      productName,
-      heading: 'Reset your password',
-      introParagraphs: [intro],
-      button: { label: 'Choose a new password', url: params.url },
-      closingParagraphs: [validity, notYou],
-      recipient: to,
-    }),
+    heading: 'Reset your password',
+    paragraphsBeforeLink: [
+      `Someone asked to reset the ${productName} password for ${to}. To choose a new password, open this link:`,
+    ],
+    url: params.url,
+    buttonLabel: 'Choose a new password',
+    paragraphsAfterLink: [
+      `${describeLinkValidity(params.expiresAt)} and works once.`,
+      `If you did not ask, ignore this email: your password stays as it is.`,
+    ],
   };
 }
