@@ -1,11 +1,10 @@
 import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts';
 import { accountState } from './account-state.ts';
-import type { AccountContext } from './context.ts';
+import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import { prepareTokenEmail } from './token-emails.ts';
-import { hashPassword } from '../security/passwords.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
 /**
@@ -77,7 +76,7 @@ export async function resetPassword(
   const owner = await context.users.findUserById(pending.userId);
   if (owner === null) throw invalid;
   assertAcceptablePassword(context.passwordPolicy, newPassword, owner.emailKey);
-  const passwordHash = await hashPassword(newPassword);
+  const passwordHash = await passwordHasherOf(context).hashPassword(newPassword);
   // Sessions are ended before the password changes too: if the session store is down, the reset fails as a
   // whole (503) instead of changing the password while the old sessions live on.
   await context.sessions.deleteUserSessions(pending.userId);

@@ -1,5 +1,5 @@
 import { addressState } from './account-state.ts';
-import type { AccountContext } from './context.ts';
+import { passwordHasherOf, type AccountContext } from './context.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { prepareVerificationEmail, sendVerificationEmail } from './email-verification.ts';
 import { prepareResetEmail } from './password-reset.ts';
@@ -8,7 +8,6 @@ import { issueTokenWithEmailInTransaction } from './token-emails.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import type { User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
-import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../security/passwords.ts';
 
 /**
  * Registers an address. The caller answers the same way whatever happens here: a new address gets a
@@ -26,7 +25,7 @@ export async function registerAccount(
   const existing = await context.users.findUserByEmailKey(email.key);
   if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail);
 
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await passwordHasherOf(context).hashPassword(password);
   const account = { email: email.address, emailKey: email.key, passwordHash };
   // One statement either way, as for a taken address below: the answer takes as long whether or not the address
   // has an account (test/e2e/timing.test.ts).
@@ -50,10 +49,11 @@ async function answerExistingRegistration(
 ): Promise<void> {
   // By the address alone: a disabled account is answered as its address state says.
   const state = addressState(user);
+  const passwords = passwordHasherOf(context);
   const check =
     user.passwordHash === null
-      ? (await verifyAgainstDummyHash(password), { valid: false })
-      : await verifyPassword(user.passwordHash, password);
+      ? (await passwords.verifyAgainstDummyHash(password), { valid: false })
+      : await passwords.verifyPassword(user.passwordHash, password);
   if (state === 'unverified' && check.valid) {
     // The same person again (a double submit, a lost email): send a fresh link.
     if (mayEmail) await sendVerificationEmail(context, user);
