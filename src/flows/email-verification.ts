@@ -53,9 +53,9 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
 }
 
 /**
- * Always the same answer; an unverified account gets a fresh link (a contested one has no password a link
- * could confirm) (committed before the answer), anything else
- * gets nothing. The HTTP layer answers no sooner than a fixed time, so the extra work is not visible.
+ * Always the same answer; an unverified account gets a fresh link (committed before the answer), anything else
+ * gets nothing: a contested one has no password a link could confirm. The HTTP layer answers no sooner than a
+ * fixed time, so the extra work is not visible.
  */
 export async function resendEmailVerification(context: AccountContext, emailKey: string): Promise<void> {
   if (!(await mayEmailRecipient(context, emailKey))) return;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { EmailMessage } from '../../src/flows/model.ts';
+import type { EmailMessage, User } from '../../src/flows/model.ts';
 import type { OutboxEntry, OutboxQueue, TokenEmail, Transactor } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
 
@@ -359,6 +359,19 @@ export function describeEmailOutboxContract(
       };
     }
 
+    /** A committed user at a fresh address starting with `prefix`. */
+    async function insertCommittedUser(
+      prefix: string,
+      passwordHash: string,
+    ): Promise<{ user: User; emailKey: string }> {
+      const emailKey = `${prefix}-${randomUUID()}@example.test`;
+      const user = await transactor.runInTransaction((stores) =>
+        stores.users.insertUser({ email: emailKey, emailKey, passwordHash }),
+      );
+      assert.ok(user);
+      return { user, emailKey };
+    }
+
     function consume(token: string, purpose: 'email_verification' | 'password_reset' = 'email_verification') {
       return transactor.runInTransaction((stores) =>
         stores.tokens.consumeToken(hashToken(token), purpose, new Date()),
@@ -422,6 +435,79 @@ export function describeEmailOutboxContract(
       assert.equal(kept?.passwordHash, 'hash-first');
     });
 
+    test('a transaction that throws leaves every row as it was: no new user, no changed password, no used or ended token, no email', async () => {
+      const { user, emailKey } = await insertCommittedUser('kept', 'hash-kept');
+      const used = buildTokenEmail(emailKey, 'password_reset');
+      const ended = buildTokenEmail(emailKey, 'email_verification');
+      await transactor.issueTokenWithEmail(user.id, used.tokenEmail, { replacePrevious: false });
+      await transactor.issueTokenWithEmail(user.id, ended.tokenEmail, { replacePrevious: false });
+      await underTest.clearOutbox();
+      const newKey = `rolled-back-${randomUUID()}@example.test`;
+
+      await assert.rejects(
+        transactor.runInTransaction(async (stores) => {
+          await stores.users.insertUser({ email: newKey, emailKey: newKey, passwordHash: 'hash-new' });
+          await stores.users.setUserPasswordHash(user.id, null);
+          assert.ok(await stores.tokens.consumeToken(hashToken(used.token), 'password_reset', new Date()));
+          await stores.tokens.invalidateUserTokens(user.id, 'email_verification', new Date());
+          await stores.outbox.enqueueEmail(buildResetMessage().message);
+          throw new Error('the flow failed at the end');
+        }),
+        /the flow failed at the end/,
+      );
+
+      const kept = await transactor.runInTransaction(async (stores) => ({
+        created: await stores.users.findUserByEmailKey(newKey),
+        user: await stores.users.findUserById(user.id),
+      }));
+      assert.equal(kept.created, null);
+      assert.deepEqual(kept.user, user);
+      assert.deepEqual(await consume(used.token, 'password_reset'), { userId: user.id });
+      assert.deepEqual(await consume(ended.token), { userId: user.id });
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+    });
+
+    test('insertUserWithTokenEmail whose token cannot be stored creates no user and queues no email', async () => {
+      const emailKey = `first-${randomUUID()}@example.test`;
+      const { tokenEmail } = buildTokenEmail(emailKey);
+      assert.ok(
+        await transactor.insertUserWithTokenEmail(
+          { email: emailKey, emailKey, passwordHash: 'hash' },
+          tokenEmail,
+        ),
+      );
+      await underTest.clearOutbox();
+      const otherKey = `second-${randomUUID()}@example.test`;
+
+      // The same token hash again: the token cannot be stored, so nothing of the statement may land.
+      await assert.rejects(
+        transactor.insertUserWithTokenEmail(
+          { email: otherKey, emailKey: otherKey, passwordHash: 'hash' },
+          { ...tokenEmail, email: { ...tokenEmail.email, to: otherKey } },
+        ),
+      );
+
+      assert.equal(
+        await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(otherKey)),
+        null,
+      );
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+    });
+
+    test('issueTokenWithEmail whose token cannot be stored ends no earlier token and queues no email', async () => {
+      const { user, emailKey } = await insertCommittedUser('issue-fails', 'hash');
+      const earlier = buildTokenEmail(emailKey, 'password_reset');
+      await transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: false });
+      await underTest.clearOutbox();
+
+      await assert.rejects(
+        transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: true }),
+      );
+
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await consume(earlier.token, 'password_reset'), { userId: user.id });
+    });
+
     test('30 concurrent insertUserWithTokenEmail of one address give one user and one email, and none throws', async () => {
       const emailKey = `race-${randomUUID()}@example.test`;
       const results = await Promise.all(
@@ -439,11 +525,7 @@ export function describeEmailOutboxContract(
     test('issueTokenWithEmail adds a usable token and a claimable email; replacePrevious ends the older ones', async () => {
       const told = createCountingTransactor();
       const toldTransactor = told.transactor;
-      const emailKey = `issue-${randomUUID()}@example.test`;
-      const user = await transactor.runInTransaction((stores) =>
-        stores.users.insertUser({ email: emailKey, emailKey, passwordHash: 'hash' }),
-      );
-      assert.ok(user);
+      const { user, emailKey } = await insertCommittedUser('issue', 'hash');
       const first = buildTokenEmail(emailKey, 'password_reset');
       const kept = buildTokenEmail(emailKey, 'email_verification');
       await toldTransactor.issueTokenWithEmail(user.id, first.tokenEmail, { replacePrevious: false });
