@@ -21,4 +21,5 @@ export class FaultyMemoryOutboxQueue extends MemoryOutboxQueue {
   }
 }
 
+// The dispatcher's tests build their queue under the name of the one it extends.
 export { FaultyMemoryOutboxQueue as MemoryOutboxQueue };

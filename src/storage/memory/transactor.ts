@@ -8,7 +8,8 @@ import { MemoryUserStore } from './user-store.ts';
 /**
  * Transactions on a MemoryDatabase, all or nothing as in PostgreSQL: a transaction's writes are journaled
  * and undone if it throws, and its emails reach the outbox only when it commits. Transactions run one at
- * a time; the one-statement forms are transactions too.
+ * a time; the one-statement forms are transactions too. Unlike PostgreSQL, a read outside a transaction
+ * may see a write of one still running: no flow depends on that isolation, and a rollback still undoes it.
  */
 export class MemoryTransactor implements Transactor {
   readonly #database: MemoryDatabase;
