@@ -1,6 +1,6 @@
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { MemoryDatabase } from '../../src/storage/memory/database.ts';
-import { MemoryExpiredRecordsStore } from '../../src/storage/memory/housekeeping.ts';
+import { createMemoryExpiredRecordsStore } from '../../src/storage/memory/housekeeping.ts';
 import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
 import { MemoryTransactor } from '../../src/storage/memory/transactor.ts';
 import { PostgresOutboxQueue } from '../../src/storage/postgres/email-outbox.ts';
@@ -14,7 +14,7 @@ describeExpiredRecordsContract('memory', async () => {
   const database = new MemoryDatabase();
   const sessions = new MemorySessionStore();
   return {
-    store: new MemoryExpiredRecordsStore(database, sessions),
+    store: createMemoryExpiredRecordsStore(database, sessions),
     transactor: new MemoryTransactor(database),
     sessions,
     queue: database.outbox,

@@ -9,7 +9,7 @@ import {
 import { logIn } from '../../src/flows/login.ts';
 import { registerAccount } from '../../src/flows/registration.ts';
 import { findSessionByToken } from '../../src/flows/sessions.ts';
-import { MemoryExpiredRecordsStore } from '../../src/storage/memory/housekeeping.ts';
+import { createMemoryExpiredRecordsStore } from '../../src/storage/memory/housekeeping.ts';
 import { createMemoryAccount, emailAddress, password, sessionLifetimeSeconds } from './memory-account.ts';
 
 const leaseSeconds = 60;
@@ -17,7 +17,7 @@ const leaseSeconds = 60;
 describe('housekeeping', () => {
   test('a pass deletes links a day after they expired or were used, sessions once expired, and sent mail after a week', async () => {
     const account = createMemoryAccount();
-    const store = new MemoryExpiredRecordsStore(account.database, account.sessions);
+    const store = createMemoryExpiredRecordsStore(account.database, account.sessions);
     await registerAccount(account.context, emailAddress('alice@example.test'), password);
     await verifyEmailAddress(
       account.context,

@@ -21,13 +21,13 @@ export function renderEmail(message: EmailMessage, options: TemplateOptions): Re
 function describeEmail(message: EmailMessage, productName: string): LinkEmailContent {
   switch (message.template) {
     case 'verify_email':
-      return describeVerifyEmail(message.to, message.params, productName);
+      return describeVerifyEmail(message, productName);
     case 'already_registered':
-      return describeAlreadyRegisteredEmail(message.to, message.params, productName);
+      return describeAlreadyRegisteredEmail(message, productName);
     case 'password_reset':
-      return describePasswordResetEmail(message.to, message.params, productName);
+      return describePasswordResetEmail(message, productName);
     case 'password_changed':
-      return describePasswordChangedEmail(message.to, message.params, productName);
+      return describePasswordChangedEmail(message, productName);
     default:
       return assertUnknownTemplate(message);
   }

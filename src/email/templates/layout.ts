@@ -1,3 +1,5 @@
+import type { EmailMessage, EmailTemplateName } from '../../flows/model.ts';
+
 /** What every template produces: one subject, a plain-text part and an HTML part saying the same thing. */
 export interface RenderedEmail {
   readonly subject: string;
@@ -31,6 +33,12 @@ export function assertEmailLink(url: string): string {
     throw new Error('an emailed link must be an absolute http(s) URL');
   return url;
 }
+
+/** What the email for one template says, given its message and the product's name. */
+export type DescribeEmail<Template extends EmailTemplateName> = (
+  message: Extract<EmailMessage, { readonly template: Template }>,
+  productName: string,
+) => LinkEmailContent;
 
 /** What an email with one link says, in the order both parts show it. */
 export interface LinkEmailContent {

@@ -1,20 +1,17 @@
-import type { LinkEmailContent } from './layout.ts';
+import type { DescribeEmail } from './layout.ts';
 
 /** Tells the owner after the fact, so a password changed by someone else does not go unnoticed. */
-export function describePasswordChangedEmail(
-  to: string,
-  params: { readonly resetUrl: string },
-  productName: string,
-): LinkEmailContent {
-  return {
-    subject: `Your ${productName} password was changed`,
-    heading: 'Your password was changed',
-    paragraphsBeforeLink: [
-      `The ${productName} password for ${to} was just changed, and every session was signed out.`,
-      `If it was not you, reset your password now:`,
-    ],
-    url: params.resetUrl,
-    buttonLabel: 'Reset your password',
-    paragraphsAfterLink: [`If it was you, there is nothing to do.`],
-  };
-}
+export const describePasswordChangedEmail: DescribeEmail<'password_changed'> = (
+  { to, params },
+  productName,
+) => ({
+  subject: `Your ${productName} password was changed`,
+  heading: 'Your password was changed',
+  paragraphsBeforeLink: [
+    `The ${productName} password for ${to} was just changed, and every session was signed out.`,
+    `If it was not you, reset your password now:`,
+  ],
+  url: params.resetUrl,
+  buttonLabel: 'Reset your password',
+  paragraphsAfterLink: [`If it was you, there is nothing to do.`],
+});

@@ -1,23 +1,16 @@
-import type { TokenLinkParams } from '../../flows/model.ts';
-import { describeLinkValidity, type LinkEmailContent } from './layout.ts';
+import { describeLinkValidity, type DescribeEmail } from './layout.ts';
 
 /** Sent after registration: proves the new account's owner reads this mailbox. */
-export function describeVerifyEmail(
-  to: string,
-  params: { readonly url: string } & TokenLinkParams,
-  productName: string,
-): LinkEmailContent {
-  return {
-    subject: `Verify your email address for ${productName}`,
-    heading: 'Verify your email address',
-    paragraphsBeforeLink: [
-      `Welcome to ${productName}. Confirm that ${to} is your email address by opening this link:`,
-    ],
-    url: params.url,
-    buttonLabel: 'Verify email address',
-    paragraphsAfterLink: [
-      `${describeLinkValidity(params.expiresAt)}.`,
-      `If you did not create an account, ignore this email: nothing happens.`,
-    ],
-  };
-}
+export const describeVerifyEmail: DescribeEmail<'verify_email'> = ({ to, params }, productName) => ({
+  subject: `Verify your email address for ${productName}`,
+  heading: 'Verify your email address',
+  paragraphsBeforeLink: [
+    `Welcome to ${productName}. Confirm that ${to} is your email address by opening this link:`,
+  ],
+  url: params.url,
+  buttonLabel: 'Verify email address',
+  paragraphsAfterLink: [
+    `${describeLinkValidity(params.expiresAt)}.`,
+    `If you did not create an account, ignore this email: nothing happens.`,
+  ],
+});

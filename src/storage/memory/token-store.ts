@@ -1,35 +1,22 @@
 import type { TokenPurpose } from '../../flows/model.ts';
-import type { TokenStore } from '../../flows/ports.ts';
+import type { NewToken, TokenOwner, TokenStore } from '../../flows/ports.ts';
 import { MemoryDatabaseStore, type TokenRow } from './database.ts';
 
 /** Tokens keyed by hash. Each call runs without a pause, so a consumption is atomic as the UPDATE is. */
 export class MemoryTokenStore extends MemoryDatabaseStore implements TokenStore {
-  async createToken(input: {
-    tokenHash: string;
-    purpose: TokenPurpose;
-    userId: string;
-    expiresAt: Date;
-  }): Promise<void> {
+  async createToken(input: NewToken): Promise<void> {
     if (this.database.tokens.get(input.tokenHash) !== undefined) {
       throw new Error('a token with this hash exists already');
     }
     this.database.tokens.put(input.tokenHash, { ...input, consumedAt: null }, this.journal);
   }
 
-  async findValidToken(
-    tokenHash: string,
-    purpose: TokenPurpose,
-    now: Date,
-  ): Promise<{ userId: string } | null> {
+  async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const token = this.#findUsable(tokenHash, purpose, now);
     return token === undefined ? null : { userId: token.userId };
   }
 
-  async consumeToken(
-    tokenHash: string,
-    purpose: TokenPurpose,
-    now: Date,
-  ): Promise<{ userId: string } | null> {
+  async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const token = this.#findUsable(tokenHash, purpose, now);
     if (token === undefined) return null;
     this.database.tokens.put(tokenHash, { ...token, consumedAt: now }, this.journal);
