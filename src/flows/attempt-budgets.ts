@@ -1,4 +1,3 @@
-import type { AccountContext } from './context.ts';
 import type { RateLimitDecision, RateLimiter } from './ports.ts';
 import { hashToken } from '../security/tokens.ts';
 
@@ -47,7 +46,7 @@ export async function refundAttempt(limiters: readonly RateLimiter[], key: strin
 
 /** Spends the recipient's email budget; false means "drop the email, answer as usual". */
 export async function mayEmailRecipient(
-  context: Pick<AccountContext, 'budgets'>,
+  context: { readonly budgets: AttemptBudgets },
   emailKey: string,
 ): Promise<boolean> {
   return (await spendAttempt(context.budgets.emailsPerRecipient, budgetKey(`recipient:${emailKey}`))).allowed;

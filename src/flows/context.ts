@@ -1,6 +1,12 @@
 import type { AttemptBudgets } from './attempt-budgets.ts';
 import type { Clock, SessionStore, TokenStore, Transactor, UserStore } from './ports.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
+import {
+  hashPassword,
+  verifyAgainstDummyHash,
+  verifyPassword,
+  type PasswordCheck,
+} from '../security/passwords.ts';
 
 /** Where emailed links point: always built from APP_BASE_URL, never from a request's Host header. */
 export interface LinkBuilder {
@@ -23,10 +29,23 @@ export interface AccountContext {
   /** The rules every new password (registration, reset) must pass. */
   readonly passwordPolicy: PasswordPolicy;
   readonly budgets: AttemptBudgets;
+  /** How passwords are hashed and checked; argon2id (security/passwords.ts) unless given. */
+  readonly passwordHasher?: PasswordHasher;
 }
 
-export const emailVerificationTokenLifetimeSeconds = 24 * 60 * 60;
-export const passwordResetTokenLifetimeSeconds = 60 * 60;
+/** Password hashing as the flows use it. A test may give a cheap one, so a flow runs in milliseconds. */
+export interface PasswordHasher {
+  hashPassword(password: string): Promise<string>;
+  verifyPassword(passwordHash: string, password: string): Promise<PasswordCheck>;
+  /** The work of a verification, for an address without a password, so timing does not tell them apart. */
+  verifyAgainstDummyHash(password: string): Promise<void>;
+}
+
+const argon2PasswordHasher: PasswordHasher = { hashPassword, verifyPassword, verifyAgainstDummyHash };
+
+export function passwordHasherOf(context: Pick<AccountContext, 'passwordHasher'>): PasswordHasher {
+  return context.passwordHasher ?? argon2PasswordHasher;
+}
 
 export function secondsFrom(now: Date, seconds: number): Date {
   return new Date(now.getTime() + seconds * 1000);

@@ -1,22 +1,19 @@
 import { mayEmailRecipient } from './attempt-budgets.ts';
+import { addressState } from './account-state.ts';
 import type { AccountContext } from './context.ts';
-import { emailVerificationTokenLifetimeSeconds, secondsFrom } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail } from './ports.ts';
 import type { User } from './model.ts';
-import { generateToken, hashToken, isWellFormedToken } from '../security/tokens.ts';
+import { prepareTokenEmail } from './token-emails.ts';
+import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
 /** A fresh verification token for `address` and the email carrying its link; nothing is stored yet. */
 export function prepareVerificationEmail(context: AccountContext, address: string): TokenEmail {
-  const token = generateToken();
-  return {
-    token: {
-      tokenHash: hashToken(token),
-      purpose: 'email_verification',
-      expiresAt: secondsFrom(context.clock.now(), emailVerificationTokenLifetimeSeconds),
-    },
-    email: { template: 'verify_email', to: address, params: { url: context.links.verifyEmailUrl(token) } },
-  };
+  return prepareTokenEmail(context.clock, 'email_verification', (token, expiresAt) => ({
+    template: 'verify_email',
+    to: address,
+    params: { url: context.links.verifyEmailUrl(token), expiresAt },
+  }));
 }
 
 /** Sends `user` a fresh verification link; earlier links keep working until they expire. */
@@ -57,11 +54,13 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
 
 /**
  * Always the same answer; an unverified account gets a fresh link (committed before the answer), anything else
- * gets nothing. The HTTP layer answers no sooner than a fixed time, so the extra work is not visible.
+ * gets nothing: a contested one has no password a link could confirm. The HTTP layer answers no sooner than a
+ * fixed time, so the extra work is not visible.
  */
 export async function resendEmailVerification(context: AccountContext, emailKey: string): Promise<void> {
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
-  if (user === null || user.isVerified || user.passwordHash === null) return;
+  // By the address alone: a disabled account that is still unverified gets a link as well.
+  if (user === null || addressState(user) !== 'unverified') return;
   await sendVerificationEmail(context, user);
 }

@@ -1,11 +1,10 @@
+import { accountState } from './account-state.ts';
 import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
-import type { AccountContext } from './context.ts';
-import { secondsFrom } from './context.ts';
+import { passwordHasherOf, secondsFrom, type AccountContext } from './context.ts';
 import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { Session, User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
-import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../security/passwords.ts';
 import { generateToken, hashToken } from '../security/tokens.ts';
 
 export interface LoginResult {
@@ -32,24 +31,31 @@ export async function logIn(
     });
   }
   const user = await context.users.findUserByEmailKey(email.key);
+  const passwords = passwordHasherOf(context);
   if (user === null || user.passwordHash === null) {
-    await verifyAgainstDummyHash(password);
+    await passwords.verifyAgainstDummyHash(password);
     throw invalid();
   }
-  const check = await verifyPassword(user.passwordHash, password);
+  const check = await passwords.verifyPassword(user.passwordHash, password);
   if (!check.valid) throw invalid();
   // The right password: this attempt does not count. Earlier failures stay counted, so a success in between
   // never buys an attacker a fresh budget.
   await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
-  if (!user.isActive) throw new FlowError('account_disabled', 'Account is deactivated');
-  if (!user.isVerified) {
+  // The password matched, so the account is not contested.
+  const state = accountState(user);
+  if (state === 'disabled') throw new FlowError('account_disabled', 'Account is deactivated');
+  if (state === 'unverified') {
     if (await mayEmailRecipient(context, user.emailKey)) {
       await sendVerificationEmail(context, user);
     }
     throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
   }
   if (check.needsRehash) {
-    await context.users.replaceUserPasswordHash(user.id, user.passwordHash, await hashPassword(password));
+    await context.users.replaceUserPasswordHash(
+      user.id,
+      user.passwordHash,
+      await passwords.hashPassword(password),
+    );
   }
   return createSession(context, user);
 }

@@ -24,15 +24,32 @@ export interface Session {
   readonly expiresAt: Date;
 }
 
+/**
+ * The link of an emailed token and when it stops working (ISO 8601, the token's own expiry), so the email
+ * states the real deadline however late it is sent. `expiresAt` is absent only in messages queued by a
+ * version that did not write it; those render without a deadline.
+ */
+export interface TokenLinkParams {
+  readonly expiresAt?: string;
+}
+
 /** Every email the service sends; parameters are filled in by the flows, rendering happens at dispatch. */
 export type EmailMessage =
-  | { readonly template: 'verify_email'; readonly to: string; readonly params: { readonly url: string } }
+  | {
+      readonly template: 'verify_email';
+      readonly to: string;
+      readonly params: { readonly url: string } & TokenLinkParams;
+    }
   | {
       readonly template: 'already_registered';
       readonly to: string;
-      readonly params: { readonly resetUrl: string };
+      readonly params: { readonly resetUrl: string } & TokenLinkParams;
     }
-  | { readonly template: 'password_reset'; readonly to: string; readonly params: { readonly url: string } }
+  | {
+      readonly template: 'password_reset';
+      readonly to: string;
+      readonly params: { readonly url: string } & TokenLinkParams;
+    }
   | {
       readonly template: 'password_changed';
       readonly to: string;

@@ -1,11 +1,11 @@
 import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts';
-import type { AccountContext } from './context.ts';
-import { passwordResetTokenLifetimeSeconds, secondsFrom } from './context.ts';
+import { accountState } from './account-state.ts';
+import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
-import { hashPassword } from '../security/passwords.ts';
-import { generateToken, hashToken, isWellFormedToken } from '../security/tokens.ts';
+import { prepareTokenEmail } from './token-emails.ts';
+import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
 /**
  * A fresh reset token and the email carrying its link (a reset request's, or the answer to a registration of
@@ -16,19 +16,12 @@ export function prepareResetEmail(
   address: string,
   template: 'password_reset' | 'already_registered',
 ): TokenEmail {
-  const token = generateToken();
-  const url = context.links.resetPasswordUrl(token);
-  return {
-    token: {
-      tokenHash: hashToken(token),
-      purpose: 'password_reset',
-      expiresAt: secondsFrom(context.clock.now(), passwordResetTokenLifetimeSeconds),
-    },
-    email:
-      template === 'password_reset'
-        ? { template, to: address, params: { url } }
-        : { template, to: address, params: { resetUrl: url } },
-  };
+  return prepareTokenEmail(context.clock, 'password_reset', (token, expiresAt) => {
+    const url = context.links.resetPasswordUrl(token);
+    return template === 'password_reset'
+      ? { template, to: address, params: { url, expiresAt } }
+      : { template, to: address, params: { resetUrl: url, expiresAt } };
+  });
 }
 
 /**
@@ -38,7 +31,7 @@ export function prepareResetEmail(
 export async function requestPasswordReset(context: AccountContext, emailKey: string): Promise<void> {
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
-  if (user === null || !user.isActive) return;
+  if (user === null || accountState(user) === 'disabled') return;
   await context.transactor.issueTokenWithEmail(
     user.id,
     prepareResetEmail(context, user.email, 'password_reset'),
@@ -83,7 +76,7 @@ export async function resetPassword(
   const owner = await context.users.findUserById(pending.userId);
   if (owner === null) throw invalid;
   assertAcceptablePassword(context.passwordPolicy, newPassword, owner.emailKey);
-  const passwordHash = await hashPassword(newPassword);
+  const passwordHash = await passwordHasherOf(context).hashPassword(newPassword);
   // Sessions are ended before the password changes too: if the session store is down, the reset fails as a
   // whole (503) instead of changing the password while the old sessions live on.
   await context.sessions.deleteUserSessions(pending.userId);

@@ -17,21 +17,29 @@ export interface UserStore {
   replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void>;
 }
 
+/** A token about to be stored: only its hash. */
+export interface NewToken {
+  readonly tokenHash: string;
+  readonly purpose: TokenPurpose;
+  readonly userId: string;
+  readonly expiresAt: Date;
+}
+
+/** Whose a usable token is. */
+export interface TokenOwner {
+  readonly userId: string;
+}
+
 /** Single-use tokens sent by email. Only the SHA-256 of a token is stored. */
 export interface TokenStore {
-  createToken(input: {
-    tokenHash: string;
-    purpose: TokenPurpose;
-    userId: string;
-    expiresAt: Date;
-  }): Promise<void>;
+  createToken(input: NewToken): Promise<void>;
   /** Unused, unexpired token of that purpose, or null. Does not consume it. */
-  findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null>;
   /**
    * Consumes the token in one atomic statement: of any number of concurrent calls for one token, exactly one
    * returns the user id; the others (and any later call) get null.
    */
-  consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null>;
   /** Every still-usable token of that purpose and user stops working. */
   invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void>;
 }
@@ -141,17 +149,20 @@ export interface DeletedRecordCounts {
   readonly emails: number;
 }
 
+/** The moments before which each kind of record has outlived its use. */
+export interface ExpiredRecordCutoffs {
+  /** Tokens that expired, or were consumed, before this. */
+  readonly tokensBefore: Date;
+  /** Sessions that expired before this (sessions kept in the database only). */
+  readonly sessionsBefore: Date;
+  /** Sent or abandoned emails finished before this; queued mail is never deleted. */
+  readonly finishedEmailsBefore: Date;
+}
+
 /**
  * Deletes what has outlived its use, so no table grows without bound. Safe from several processes at once:
  * each delete is idempotent, and one process's batch simply finds the other's rows gone.
  */
 export interface ExpiredRecordsStore {
-  deleteExpiredRecords(cutoffs: {
-    /** Tokens that expired, or were consumed, before this. */
-    readonly tokensBefore: Date;
-    /** Sessions that expired before this (sessions kept in the database only). */
-    readonly sessionsBefore: Date;
-    /** Sent or abandoned emails finished before this; queued mail is never deleted. */
-    readonly finishedEmailsBefore: Date;
-  }): Promise<DeletedRecordCounts>;
+  deleteExpiredRecords(cutoffs: ExpiredRecordCutoffs): Promise<DeletedRecordCounts>;
 }

@@ -1,4 +1,5 @@
-import type { AccountContext } from './context.ts';
+import { addressState } from './account-state.ts';
+import { passwordHasherOf, type AccountContext } from './context.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { prepareVerificationEmail, sendVerificationEmail } from './email-verification.ts';
 import { prepareResetEmail } from './password-reset.ts';
@@ -7,7 +8,6 @@ import { issueTokenWithEmailInTransaction } from './token-emails.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import type { User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
-import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../security/passwords.ts';
 
 /**
  * Registers an address. The caller answers the same way whatever happens here: a new address gets a
@@ -25,7 +25,7 @@ export async function registerAccount(
   const existing = await context.users.findUserByEmailKey(email.key);
   if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail);
 
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await passwordHasherOf(context).hashPassword(password);
   const account = { email: email.address, emailKey: email.key, passwordHash };
   // One statement either way, as for a taken address below: the answer takes as long whether or not the address
   // has an account (test/e2e/timing.test.ts).
@@ -47,25 +47,29 @@ async function answerExistingRegistration(
   password: string,
   mayEmail: boolean,
 ): Promise<void> {
+  // By the address alone: a disabled account is answered as its address state says.
+  const state = addressState(user);
+  const passwords = passwordHasherOf(context);
   const check =
     user.passwordHash === null
-      ? (await verifyAgainstDummyHash(password), { valid: false })
-      : await verifyPassword(user.passwordHash, password);
-  if (!user.isVerified && check.valid) {
+      ? (await passwords.verifyAgainstDummyHash(password), { valid: false })
+      : await passwords.verifyPassword(user.passwordHash, password);
+  if (state === 'unverified' && check.valid) {
     // The same person again (a double submit, a lost email): send a fresh link.
     if (mayEmail) await sendVerificationEmail(context, user);
     return;
   }
   const resetEmail = (): TokenEmail => prepareResetEmail(context, user.email, 'already_registered');
-  if (user.isVerified) {
+  if (state === 'verified') {
     if (mayEmail) {
       await context.transactor.issueTokenWithEmail(user.id, resetEmail(), { replacePrevious: true });
     }
     return;
   }
-  // Two different passwords for one unverified address: one of them belongs to someone who does not own the
-  // mailbox. Neither may survive: the password is cleared and pending verification links die, so only the reset
-  // link sent to the mailbox can set a password.
+  // Unverified with another password (it becomes contested), or contested already. Two different passwords for
+  // one unverified address: one of them belongs to someone who does not own the mailbox. Neither may survive:
+  // the password is cleared and pending verification links die, so only the reset link sent to the mailbox
+  // can set a password.
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.setUserPasswordHash(user.id, null);

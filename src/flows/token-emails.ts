@@ -1,4 +1,33 @@
-import type { TokenEmail, TransactionStores } from './ports.ts';
+import { secondsFrom } from './context.ts';
+import type { EmailMessage, TokenPurpose } from './model.ts';
+import type { Clock, TokenEmail, TransactionStores } from './ports.ts';
+import { generateToken, hashToken } from '../security/tokens.ts';
+
+export const emailVerificationTokenLifetimeSeconds = 24 * 60 * 60;
+export const passwordResetTokenLifetimeSeconds = 60 * 60;
+
+const tokenLifetimeSeconds: Record<TokenPurpose, number> = {
+  email_verification: emailVerificationTokenLifetimeSeconds,
+  password_reset: passwordResetTokenLifetimeSeconds,
+};
+
+/**
+ * A fresh token of `purpose` and the email carrying it; nothing is stored yet. The email is given the token
+ * and its expiry (ISO 8601): the message states the expiry the token really has, fixed when it was issued,
+ * so a retry hours later, or one sent by a newer version with other lifetimes, never promises more.
+ */
+export function prepareTokenEmail(
+  clock: Clock,
+  purpose: TokenPurpose,
+  buildEmail: (token: string, expiresAt: string) => EmailMessage,
+): TokenEmail {
+  const token = generateToken();
+  const expiresAt = secondsFrom(clock.now(), tokenLifetimeSeconds[purpose]);
+  return {
+    token: { tokenHash: hashToken(token), purpose, expiresAt },
+    email: buildEmail(token, expiresAt.toISOString()),
+  };
+}
 
 /**
  * Inside the caller's transaction, what Transactor.issueTokenWithEmail does in one statement: for flows that

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { EmailMessage } from '../../src/flows/model.ts';
+import type { EmailMessage, User } from '../../src/flows/model.ts';
 import type { OutboxEntry, OutboxQueue, TokenEmail, Transactor } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
 
@@ -47,7 +47,14 @@ const farFuture = new Date('2200-01-01T00:00:00Z');
 export function describeEmailOutboxContract(
   adapterName: string,
   createOutbox: () => Promise<EmailOutboxUnderTest>,
+  /**
+   * True for an outbox kept in a database (PostgreSQL): what a copy of the table holds is then part of the
+   * contract, so messages are sealed under SECRET_KEY and cleared once finished. An outbox in memory (tests)
+   * has no copy to take and dies with its process and key, so those rules do not apply to it.
+   */
+  options: { sealsStoredMessages: boolean },
 ): void {
+  const sealedTest = options.sealsStoredMessages ? test : () => {};
   describe(`Email outbox contract: ${adapterName}`, () => {
     let underTest: EmailOutboxUnderTest;
     let transactor: Transactor;
@@ -161,20 +168,23 @@ export function describeEmailOutboxContract(
       assert.notEqual(entries[0]?.id, entries[1]?.id);
     });
 
-    test('the stored entry never holds the link or its token in plaintext: the payload is sealed', async () => {
-      const { message, token } = buildResetMessage();
-      await enqueueCommitted([message]);
+    sealedTest(
+      'the stored entry never holds the link or its token in plaintext: the payload is sealed',
+      async () => {
+        const { message, token } = buildResetMessage();
+        await enqueueCommitted([message]);
 
-      const [stored, ...others] = await underTest.listStoredEntries();
+        const [stored, ...others] = await underTest.listStoredEntries();
 
-      assert.equal(others.length, 0);
-      assert.ok(stored);
-      assert.ok(stored.payload !== null && stored.payload.length > 0, 'payload is empty');
-      assert.ok(!stored.payload.includes(token), 'payload holds the token');
-      assert.ok(!stored.payload.includes('reset-password'), 'payload holds the link');
-      assert.ok(!stored.storedText.includes(token), 'the stored entry holds the token');
-      assert.ok(!stored.storedText.includes('https://'), 'the stored entry holds the link');
-    });
+        assert.equal(others.length, 0);
+        assert.ok(stored);
+        assert.ok(stored.payload !== null && stored.payload.length > 0, 'payload is empty');
+        assert.ok(!stored.payload.includes(token), 'payload holds the token');
+        assert.ok(!stored.payload.includes('reset-password'), 'payload holds the link');
+        assert.ok(!stored.storedText.includes(token), 'the stored entry holds the token');
+        assert.ok(!stored.storedText.includes('https://'), 'the stored entry holds the link');
+      },
+    );
 
     test('a claim takes at most `limit` emails, and the rest stay due', async () => {
       await enqueueCommitted([
@@ -236,7 +246,7 @@ export function describeEmailOutboxContract(
       );
     });
 
-    test('a sent email is never claimed again, and its payload is cleared', async () => {
+    test('a sent email is never claimed again, and a sealed payload is cleared', async () => {
       await enqueueCommitted([buildResetMessage().message]);
       const entry = await claimOne(claimTime());
 
@@ -245,7 +255,7 @@ export function describeEmailOutboxContract(
       assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
       const stored = await findStoredEntry(entry.id);
       assert.equal(stored.status, 'sent');
-      assert.equal(stored.payload, null);
+      if (options.sealsStoredMessages) assert.equal(stored.payload, null);
     });
 
     test('a retried email is due again exactly at nextAttemptAt, with the same message id and message', async () => {
@@ -277,7 +287,7 @@ export function describeEmailOutboxContract(
       assert.equal((await findStoredEntry(entry.id)).status, 'sent');
     });
 
-    test('an abandoned email is never claimed again, and its payload is cleared', async () => {
+    test('an abandoned email is never claimed again, and a sealed payload is cleared', async () => {
       await enqueueCommitted([buildResetMessage().message]);
       const entry = await claimOne(claimTime());
 
@@ -286,31 +296,36 @@ export function describeEmailOutboxContract(
       assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
       const stored = await findStoredEntry(entry.id);
       assert.equal(stored.status, 'abandoned');
-      assert.equal(stored.payload, null);
+      if (options.sealsStoredMessages) assert.equal(stored.payload, null);
       assert.equal(stored.lastError, '550 no such user');
     });
 
-    test('an email sealed under another SECRET_KEY is abandoned by the claim, neither returned nor blocking the rest', async () => {
-      const sealedBefore = buildResetMessage().message;
-      const sealedNow = buildResetMessage().message;
-      await enqueueCommitted(
-        [sealedBefore],
-        underTest.createTransactor({ secretKey: previousSecretKey, messageIdDomain }),
-      );
-      await enqueueCommitted([sealedNow]);
+    sealedTest(
+      'an email sealed under another SECRET_KEY is abandoned by the claim, neither returned nor blocking the rest',
+      async () => {
+        const sealedBefore = buildResetMessage().message;
+        const sealedNow = buildResetMessage().message;
+        await enqueueCommitted(
+          [sealedBefore],
+          underTest.createTransactor({ secretKey: previousSecretKey, messageIdDomain }),
+        );
+        await enqueueCommitted([sealedNow]);
 
-      const entries = await queue.claimDueEmails(10, claimTime(), leaseSeconds);
+        const entries = await queue.claimDueEmails(10, claimTime(), leaseSeconds);
 
-      assert.deepEqual(
-        entries.map((entry) => entry.message),
-        [sealedNow],
-      );
-      const abandoned = (await underTest.listStoredEntries()).filter((entry) => entry.status === 'abandoned');
-      assert.equal(abandoned.length, 1);
-      assert.equal(abandoned[0]?.payload, null);
-      for (const entry of entries) await queue.markEmailSent(entry.id, new Date());
-      assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
-    });
+        assert.deepEqual(
+          entries.map((entry) => entry.message),
+          [sealedNow],
+        );
+        const abandoned = (await underTest.listStoredEntries()).filter(
+          (entry) => entry.status === 'abandoned',
+        );
+        assert.equal(abandoned.length, 1);
+        assert.equal(abandoned[0]?.payload, null);
+        for (const entry of entries) await queue.markEmailSent(entry.id, new Date());
+        assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
+      },
+    );
 
     /** A transactor that counts how often it says mail was committed. */
     function createCountingTransactor(): { transactor: Transactor; calls: () => number } {
@@ -344,6 +359,19 @@ export function describeEmailOutboxContract(
       };
     }
 
+    /** A committed user at a fresh address starting with `prefix`. */
+    async function insertCommittedUser(
+      prefix: string,
+      passwordHash: string,
+    ): Promise<{ user: User; emailKey: string }> {
+      const emailKey = `${prefix}-${randomUUID()}@example.test`;
+      const user = await transactor.runInTransaction((stores) =>
+        stores.users.insertUser({ email: emailKey, emailKey, passwordHash }),
+      );
+      assert.ok(user);
+      return { user, emailKey };
+    }
+
     function consume(token: string, purpose: 'email_verification' | 'password_reset' = 'email_verification') {
       return transactor.runInTransaction((stores) =>
         stores.tokens.consumeToken(hashToken(token), purpose, new Date()),
@@ -375,8 +403,10 @@ export function describeEmailOutboxContract(
       const entry = await claimOne(claimTime());
       assert.deepEqual(entry.message, tokenEmail.email);
       assert.match(entry.messageId, messageIdPattern);
-      const stored = await findStoredEntry(entry.id);
-      assert.ok(!stored.storedText.includes(token), 'the link is sealed here too');
+      if (options.sealsStoredMessages) {
+        const stored = await findStoredEntry(entry.id);
+        assert.ok(!stored.storedText.includes(token), 'the link is sealed here too');
+      }
     });
 
     test('insertUserWithTokenEmail on a taken address returns null and writes no token and no email', async () => {
@@ -405,6 +435,79 @@ export function describeEmailOutboxContract(
       assert.equal(kept?.passwordHash, 'hash-first');
     });
 
+    test('a transaction that throws leaves every row as it was: no new user, no changed password, no used or ended token, no email', async () => {
+      const { user, emailKey } = await insertCommittedUser('kept', 'hash-kept');
+      const used = buildTokenEmail(emailKey, 'password_reset');
+      const ended = buildTokenEmail(emailKey, 'email_verification');
+      await transactor.issueTokenWithEmail(user.id, used.tokenEmail, { replacePrevious: false });
+      await transactor.issueTokenWithEmail(user.id, ended.tokenEmail, { replacePrevious: false });
+      await underTest.clearOutbox();
+      const newKey = `rolled-back-${randomUUID()}@example.test`;
+
+      await assert.rejects(
+        transactor.runInTransaction(async (stores) => {
+          await stores.users.insertUser({ email: newKey, emailKey: newKey, passwordHash: 'hash-new' });
+          await stores.users.setUserPasswordHash(user.id, null);
+          assert.ok(await stores.tokens.consumeToken(hashToken(used.token), 'password_reset', new Date()));
+          await stores.tokens.invalidateUserTokens(user.id, 'email_verification', new Date());
+          await stores.outbox.enqueueEmail(buildResetMessage().message);
+          throw new Error('the flow failed at the end');
+        }),
+        /the flow failed at the end/,
+      );
+
+      const kept = await transactor.runInTransaction(async (stores) => ({
+        created: await stores.users.findUserByEmailKey(newKey),
+        user: await stores.users.findUserById(user.id),
+      }));
+      assert.equal(kept.created, null);
+      assert.deepEqual(kept.user, user);
+      assert.deepEqual(await consume(used.token, 'password_reset'), { userId: user.id });
+      assert.deepEqual(await consume(ended.token), { userId: user.id });
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+    });
+
+    test('insertUserWithTokenEmail whose token cannot be stored creates no user and queues no email', async () => {
+      const emailKey = `first-${randomUUID()}@example.test`;
+      const { tokenEmail } = buildTokenEmail(emailKey);
+      assert.ok(
+        await transactor.insertUserWithTokenEmail(
+          { email: emailKey, emailKey, passwordHash: 'hash' },
+          tokenEmail,
+        ),
+      );
+      await underTest.clearOutbox();
+      const otherKey = `second-${randomUUID()}@example.test`;
+
+      // The same token hash again: the token cannot be stored, so nothing of the statement may land.
+      await assert.rejects(
+        transactor.insertUserWithTokenEmail(
+          { email: otherKey, emailKey: otherKey, passwordHash: 'hash' },
+          { ...tokenEmail, email: { ...tokenEmail.email, to: otherKey } },
+        ),
+      );
+
+      assert.equal(
+        await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(otherKey)),
+        null,
+      );
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+    });
+
+    test('issueTokenWithEmail whose token cannot be stored ends no earlier token and queues no email', async () => {
+      const { user, emailKey } = await insertCommittedUser('issue-fails', 'hash');
+      const earlier = buildTokenEmail(emailKey, 'password_reset');
+      await transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: false });
+      await underTest.clearOutbox();
+
+      await assert.rejects(
+        transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: true }),
+      );
+
+      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await consume(earlier.token, 'password_reset'), { userId: user.id });
+    });
+
     test('30 concurrent insertUserWithTokenEmail of one address give one user and one email, and none throws', async () => {
       const emailKey = `race-${randomUUID()}@example.test`;
       const results = await Promise.all(
@@ -422,11 +525,7 @@ export function describeEmailOutboxContract(
     test('issueTokenWithEmail adds a usable token and a claimable email; replacePrevious ends the older ones', async () => {
       const told = createCountingTransactor();
       const toldTransactor = told.transactor;
-      const emailKey = `issue-${randomUUID()}@example.test`;
-      const user = await transactor.runInTransaction((stores) =>
-        stores.users.insertUser({ email: emailKey, emailKey, passwordHash: 'hash' }),
-      );
-      assert.ok(user);
+      const { user, emailKey } = await insertCommittedUser('issue', 'hash');
       const first = buildTokenEmail(emailKey, 'password_reset');
       const kept = buildTokenEmail(emailKey, 'email_verification');
       await toldTransactor.issueTokenWithEmail(user.id, first.tokenEmail, { replacePrevious: false });

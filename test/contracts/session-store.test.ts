@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { DependencyUnavailableError } from '../../src/flows/errors.ts';
 import { createRedisClient } from '../../src/storage/redis/client.ts';
 import { RedisSessionStore } from '../../src/storage/redis/session-store.ts';
+import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
 import { testRedisUrl, uniqueRunId } from '../support/backends.ts';
 import { deleteRedisKeys } from '../support/redis.ts';
@@ -12,6 +13,8 @@ import { PostgresSessionStore } from '../../src/storage/postgres/session-store.t
 import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../support/database.ts';
 
 const redisUrl = testRedisUrl();
+
+describeSessionStoreContract('memory', async () => ({ store: new MemorySessionStore(), async close() {} }));
 
 for (const kind of availableDatabaseKinds()) {
   describeSessionStoreContract(

@@ -1,6 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryDatabase } from '../../src/storage/memory/database.ts';
+import { MemoryTokenStore } from '../../src/storage/memory/token-store.ts';
+import { MemoryUserStore } from '../../src/storage/memory/user-store.ts';
 import { PostgresTokenStore } from '../../src/storage/postgres/token-store.ts';
 import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../support/database.ts';
 import { describeTokenStoreContract } from './token-store.contract.ts';
+
+describeTokenStoreContract('memory', async () => {
+  const database = new MemoryDatabase();
+  const users = new MemoryUserStore(database);
+  return {
+    store: new MemoryTokenStore(database),
+    async createUserId() {
+      const emailKey = `user-${randomUUID()}@example.test`;
+      const user = await users.insertUser({ email: emailKey, emailKey, passwordHash: 'x' });
+      if (user === null) throw new Error('a fresh address was taken');
+      return user.id;
+    },
+    async close() {},
+  };
+});
 
 for (const kind of availableDatabaseKinds()) {
   describeTokenStoreContract(kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL', async () => {

@@ -5,11 +5,14 @@ import { renderEmail } from '../../src/email/templates/index.ts';
 
 const options = { productName: 'Latchkey' };
 
+/** When the token behind the link expires, as the flow writes it into the message. */
+const expiresAt = '2026-12-01T20:15:42.123Z';
+
 function buildMessages(to: string, url: string): EmailMessage[] {
   return [
-    { template: 'verify_email', to, params: { url } },
-    { template: 'already_registered', to, params: { resetUrl: url } },
-    { template: 'password_reset', to, params: { url } },
+    { template: 'verify_email', to, params: { url, expiresAt } },
+    { template: 'already_registered', to, params: { resetUrl: url, expiresAt } },
+    { template: 'password_reset', to, params: { url, expiresAt } },
     { template: 'password_changed', to, params: { resetUrl: url } },
   ];
 }
@@ -51,25 +54,25 @@ describe('email templates', () => {
     });
   }
 
-  test('verify_email says the link lasts 24 hours and that ignoring it does nothing', () => {
+  test('verify_email states when its link expires and that ignoring it does nothing', () => {
     const { text, subject } = renderEmail(buildMessages('a@example.com', 'https://x.test/v')[0]!, options);
     assert.match(subject, /Verify your email address/);
-    assert.match(text, /24 hours/);
+    assert.match(text, /The link is valid until 20:15 UTC on 1 December 2026\./);
     assert.match(text, /did not create an account, ignore this email: nothing happens/);
   });
 
-  test('already_registered offers a reset link valid 1 hour and says to ignore it if it was not you', () => {
+  test('already_registered offers a reset link, states when it expires and says to ignore it if it was not you', () => {
     const { text } = renderEmail(buildMessages('a@example.com', 'https://x.test/r')[1]!, options);
     assert.match(text, /Someone, maybe you, tried to register/);
     assert.match(text, /already have an account/);
     assert.match(text, /forgot your password/);
-    assert.match(text, /1 hour/);
+    assert.match(text, /The link is valid until 20:15 UTC on 1 December 2026\./);
     assert.match(text, /If it was not you, ignore/);
   });
 
-  test('password_reset says the link lasts 1 hour and the password stays if ignored', () => {
+  test('password_reset states when its link expires, that it works once, and that the password stays if ignored', () => {
     const { text } = renderEmail(buildMessages('a@example.com', 'https://x.test/r')[2]!, options);
-    assert.match(text, /1 hour/);
+    assert.match(text, /The link is valid until 20:15 UTC on 1 December 2026 and works once\./);
     assert.match(text, /If you did not ask, ignore this email: your password stays/);
   });
 
@@ -78,6 +81,37 @@ describe('email templates', () => {
     assert.match(text, /password .* was just changed/);
     assert.match(text, /every session was signed out/);
     assert.match(text, /If it was not you, reset your password now/);
+  });
+
+  test('the stated deadline is rounded down to the minute, so it never promises a moment the link is dead', () => {
+    for (const [deadline, stated] of [
+      ['2026-03-09T07:05:00.000Z', '07:05 UTC on 9 March 2026'],
+      ['2026-03-09T07:05:59.999Z', '07:05 UTC on 9 March 2026'],
+      ['2026-12-31T23:59:30.000Z', '23:59 UTC on 31 December 2026'],
+    ] as const) {
+      const message: EmailMessage = {
+        template: 'password_reset',
+        to: 'a@example.com',
+        params: { url: 'https://x.test/r', expiresAt: deadline },
+      };
+      assert.ok(
+        renderEmail(message, options).text.includes(`valid until ${stated} and works once`),
+        deadline,
+      );
+    }
+  });
+
+  test('a message queued without an expiry (by an older version) promises no deadline at all', () => {
+    for (const message of [
+      { template: 'verify_email', to: 'a@example.com', params: { url: 'https://x.test/v' } },
+      { template: 'already_registered', to: 'a@example.com', params: { resetUrl: 'https://x.test/r' } },
+      { template: 'password_reset', to: 'a@example.com', params: { url: 'https://x.test/r' } },
+    ] satisfies EmailMessage[]) {
+      const { text, html } = renderEmail(message, options);
+      assert.match(text, /The link is valid for a limited time/);
+      assert.doesNotMatch(text, /hour|UTC/);
+      assert.match(html, /The link is valid for a limited time/);
+    }
   });
 
   describe('escapes HTML in every interpolated value', () => {

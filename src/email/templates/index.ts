@@ -1,23 +1,33 @@
 import type { EmailMessage } from '../../flows/model.ts';
-import { renderAlreadyRegisteredEmail } from './already-registered.ts';
-import type { RenderedEmail, TemplateOptions } from './layout.ts';
-import { renderPasswordChangedEmail } from './password-changed.ts';
-import { renderPasswordResetEmail } from './password-reset.ts';
-import { renderVerifyEmail } from './verify-email.ts';
+import { describeAlreadyRegisteredEmail } from './already-registered.ts';
+import {
+  renderLinkEmail,
+  type LinkEmailContent,
+  type RenderedEmail,
+  type TemplateOptions,
+} from './layout.ts';
+import { describePasswordChangedEmail } from './password-changed.ts';
+import { describePasswordResetEmail } from './password-reset.ts';
+import { describeVerifyEmail } from './verify-email.ts';
 
 export type { RenderedEmail, TemplateOptions } from './layout.ts';
 
 /** Pure: the same message always renders the same email. Throws if a link is not an absolute http(s) URL. */
 export function renderEmail(message: EmailMessage, options: TemplateOptions): RenderedEmail {
+  return renderLinkEmail(message.to, describeEmail(message, options.productName), options);
+}
+
+/** What each template says; every one is an email built around one link. */
+function describeEmail(message: EmailMessage, productName: string): LinkEmailContent {
   switch (message.template) {
     case 'verify_email':
-      return renderVerifyEmail(message.to, message.params, options);
+      return describeVerifyEmail(message, productName);
     case 'already_registered':
-      return renderAlreadyRegisteredEmail(message.to, message.params, options);
+      return describeAlreadyRegisteredEmail(message, productName);
     case 'password_reset':
-      return renderPasswordResetEmail(message.to, message.params, options);
+      return describePasswordResetEmail(message, productName);
     case 'password_changed':
-      return renderPasswordChangedEmail(message.to, message.params, options);
+      return describePasswordChangedEmail(message, productName);
     default:
       return assertUnknownTemplate(message);
   }

@@ -1,3 +1,5 @@
+import type { EmailMessage, EmailTemplateName } from '../../flows/model.ts';
+
 /** What every template produces: one subject, a plain-text part and an HTML part saying the same thing. */
 export interface RenderedEmail {
   readonly subject: string;
@@ -8,10 +10,6 @@ export interface RenderedEmail {
 export interface TemplateOptions {
   readonly productName: string;
 }
-
-/** Lifetimes the emails promise; they must match the token lifetimes the flows set. */
-export const verificationLinkLifetimeHours = 24;
-export const passwordResetLinkLifetimeHours = 1;
 
 const htmlEscapes: Record<string, string> = {
   '&': '&amp;',
@@ -34,6 +32,77 @@ export function assertEmailLink(url: string): string {
   if (protocol !== 'https:' && protocol !== 'http:')
     throw new Error('an emailed link must be an absolute http(s) URL');
   return url;
+}
+
+/** What the email for one template says, given its message and the product's name. */
+export type DescribeEmail<Template extends EmailTemplateName> = (
+  message: Extract<EmailMessage, { readonly template: Template }>,
+  productName: string,
+) => LinkEmailContent;
+
+/** What an email with one link says, in the order both parts show it. */
+export interface LinkEmailContent {
+  readonly subject: string;
+  /** The HTML part's heading and title. */
+  readonly heading: string;
+  readonly paragraphsBeforeLink: readonly string[];
+  readonly url: string;
+  readonly buttonLabel: string;
+  readonly paragraphsAfterLink: readonly string[];
+}
+
+/** Both parts of an email built around one link: every template is one of these. */
+export function renderLinkEmail(
+  to: string,
+  content: LinkEmailContent,
+  { productName }: TemplateOptions,
+): RenderedEmail {
+  return {
+    subject: content.subject,
+    text: renderTextEmail({
+      productName,
+      paragraphsBeforeLink: content.paragraphsBeforeLink,
+      url: content.url,
+      paragraphsAfterLink: content.paragraphsAfterLink,
+    }),
+    html: renderHtmlEmail({
+      productName,
+      heading: content.heading,
+      introParagraphs: content.paragraphsBeforeLink,
+      button: { label: content.buttonLabel, url: content.url },
+      closingParagraphs: content.paragraphsAfterLink,
+      recipient: to,
+    }),
+  };
+}
+
+const monthNames = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/**
+ * "The link is valid until 21:15 UTC on 30 November 2026": the token's own expiry, which the flow wrote into
+ * the message, rounded down to the minute so the email never promises a moment the link no longer works. A
+ * message without one (queued by an older version) promises no deadline rather than a guessed one.
+ */
+export function describeLinkValidity(expiresAt: string | undefined): string {
+  const deadline = expiresAt === undefined ? Number.NaN : Date.parse(expiresAt);
+  if (Number.isNaN(deadline)) return 'The link is valid for a limited time';
+  const date = new Date(deadline);
+  const time = [date.getUTCHours(), date.getUTCMinutes()].map((part) => String(part).padStart(2, '0'));
+  const day = `${date.getUTCDate()} ${monthNames[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+  return `The link is valid until ${time.join(':')} UTC on ${day}`;
 }
 
 export interface HtmlEmailContent {

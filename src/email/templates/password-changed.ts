@@ -1,32 +1,17 @@
-import { renderHtmlEmail, renderTextEmail, type RenderedEmail, type TemplateOptions } from './layout.ts';
+import type { DescribeEmail } from './layout.ts';
 
 /** Tells the owner after the fact, so a password changed by someone else does not go unnoticed. */
-export function renderPasswordChangedEmail(
-  to: string,
-  params: { readonly resetUrl: string },
-  options: TemplateOptions,
-): RenderedEmail {
-  const { productName } = options;
-  const intro = [
+export const describePasswordChangedEmail: DescribeEmail<'password_changed'> = (
+  { to, params },
+  productName,
+) => ({
+  subject: `Your ${productName} password was changed`,
+  heading: 'Your password was changed',
+  paragraphsBeforeLink: [
     `The ${productName} password for ${to} was just changed, and every session was signed out.`,
     `If it was not you, reset your password now:`,
-  ];
-  const closing = `If it was you, there is nothing to do.`;
-  return {
-    subject: `Your ${productName} password was changed`,
-    text: renderTextEmail({
-      productName,
-      paragraphsBeforeLink: intro,
-      url: params.resetUrl,
-      paragraphsAfterLink: [closing],
-    }),
-    html: renderHtmlEmail({
-      productName,
-      heading: 'Your password was changed',
-      introParagraphs: intro,
-      button: { label: 'Reset your password', url: params.resetUrl },
-      closingParagraphs: [closing],
-      recipient: to,
-    }),
-  };
-}
+  ],
+  url: params.resetUrl,
+  buttonLabel: 'Reset your password',
+  paragraphsAfterLink: [`If it was you, there is nothing to do.`],
+});

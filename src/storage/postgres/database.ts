@@ -72,6 +72,13 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
     max: 1,
     connectionTimeoutMillis: 30_000,
     idleTimeoutMillis: 0,
+    // pglite-socket keeps one backend session for every connection, so the statements a discarded connection
+    // prepared (the pool drops a client whose query failed) outlive it, and the next client's first Parse of
+    // the same name would fail with "already exists", again and again. A new connection starts as a new
+    // session does: with none.
+    onConnect: async (client) => {
+      await client.query('deallocate all');
+    },
   });
   watchPoolErrors(pool, options.onPoolError);
   let closing: Promise<void> | undefined;

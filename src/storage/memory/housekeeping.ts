@@ -1,0 +1,37 @@
+import type { DeletedRecordCounts, ExpiredRecordCutoffs, ExpiredRecordsStore } from '../../flows/ports.ts';
+import type { MemoryDatabase } from './database.ts';
+import type { MemorySessionStore } from './session-store.ts';
+
+/** The clean-up on a MemoryDatabase and its sessions, deleting what the PostgreSQL one deletes. */
+export function createMemoryExpiredRecordsStore(
+  database: MemoryDatabase,
+  sessions: MemorySessionStore,
+): ExpiredRecordsStore {
+  return { deleteExpiredRecords: (cutoffs) => deleteExpiredRecords(database, sessions, cutoffs) };
+}
+
+async function deleteExpiredRecords(
+  database: MemoryDatabase,
+  sessions: MemorySessionStore,
+  cutoffs: ExpiredRecordCutoffs,
+): Promise<DeletedRecordCounts> {
+  const tokensBefore = cutoffs.tokensBefore.getTime();
+  let tokens = 0;
+  for (const token of database.tokens.rows()) {
+    const ended =
+      token.expiresAt.getTime() < tokensBefore ||
+      (token.consumedAt !== null && token.consumedAt.getTime() < tokensBefore);
+    if (ended && database.tokens.delete(token.tokenHash, undefined)) tokens += 1;
+  }
+  const expiredSessions = sessions.deleteSessionsExpiredBefore(cutoffs.sessionsBefore);
+  // Only finished mail: queued or leased entries are promises not yet kept.
+  const records = database.outbox.records;
+  const kept = records.filter(
+    (record) =>
+      (record.status !== 'sent' && record.status !== 'abandoned') ||
+      (record.sentAt ?? record.createdAt).getTime() >= cutoffs.finishedEmailsBefore.getTime(),
+  );
+  const emails = records.length - kept.length;
+  records.splice(0, records.length, ...kept);
+  return { tokens, sessions: expiredSessions, emails };
+}

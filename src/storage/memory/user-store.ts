@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { User } from '../../flows/model.ts';
+import type { UserStore } from '../../flows/ports.ts';
+import { MemoryDatabaseStore } from './database.ts';
+
+/** Users keyed by address key, which makes the key unique as the database's unique index does. */
+export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
+  async insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null> {
+    if (this.database.users.get(input.emailKey) !== undefined) return null;
+    const user: User = {
+      id: randomUUID(),
+      email: input.email,
+      emailKey: input.emailKey,
+      passwordHash: input.passwordHash,
+      isActive: true,
+      isVerified: false,
+      createdAt: this.database.clock.now(),
+    };
+    this.database.users.put(user.emailKey, user, this.journal);
+    return { ...user };
+  }
+
+  async findUserByEmailKey(emailKey: string): Promise<User | null> {
+    const user = this.database.users.get(emailKey);
+    return user === undefined ? null : { ...user };
+  }
+
+  async findUserById(userId: string): Promise<User | null> {
+    const user = this.#findById(userId);
+    return user === undefined ? null : { ...user };
+  }
+
+  async markUserVerified(userId: string): Promise<void> {
+    this.#update(userId, () => ({ isVerified: true }));
+  }
+
+  async setUserPasswordHash(
+    userId: string,
+    passwordHash: string | null,
+    options: { markVerified?: boolean } = {},
+  ): Promise<void> {
+    this.#update(userId, (user) => ({
+      passwordHash,
+      isVerified: user.isVerified || options.markVerified === true,
+    }));
+  }
+
+  async replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void> {
+    const user = this.#findById(userId);
+    if (user === undefined || user.passwordHash !== currentHash) return;
+    this.#update(userId, () => ({ passwordHash: newHash }));
+  }
+
+  /** Stands in for a row a test of the flows needs that no flow writes (an operator disabled the account). */
+  async setUserActive(userId: string, isActive: boolean): Promise<void> {
+    this.#update(userId, () => ({ isActive }));
+  }
+
+  #findById(userId: string): User | undefined {
+    return this.database.users.rows().find((user) => user.id === userId);
+  }
+
+  #update(userId: string, change: (user: User) => Partial<User>): void {
+    const user = this.#findById(userId);
+    if (user === undefined) return;
+    this.database.users.put(user.emailKey, { ...user, ...change(user) }, this.journal);
+  }
+}
