@@ -6,7 +6,7 @@ import { PostgresTransactor } from '../../src/storage/postgres/transactor.ts';
 import { availableDatabaseKinds, openTestDatabase } from '../support/database.ts';
 import { describeEmailOutboxContract, type StoredOutboxEntry } from './email-outbox.contract.ts';
 
-// The purpose deps.ts derives the outbox key for, so these boxes are the service's own.
+// The purpose src/composition/database.ts derives the outbox key for, so these boxes are the service's own.
 const outboxKeyPurpose = 'email-outbox';
 
 describeEmailOutboxContract(
