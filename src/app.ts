@@ -21,6 +21,7 @@ import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
 import { deferredChildLogger } from './http/request-logger.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { registerAccountPseudonyms } from './http/security-log.ts';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -39,7 +40,8 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
     // Per-request lines would double the log volume under load; security events are logged by the routes.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: deferredChildLogger,
-    return503OnClosing: true,
+    // Answered by closeConnectionsOnShutdown instead, in the service's error shape.
+    return503OnClosing: false,
     requestTimeout: requestTimeoutMilliseconds,
     http: {
       headersTimeout: requestTimeoutMilliseconds,
@@ -50,6 +52,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   });
 
   registerErrorHandling(app);
+  registerAccountPseudonyms(app, deps.accountPseudonymKey);
   closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');

@@ -11,6 +11,7 @@ import { startHousekeeping } from './flows/housekeeping.ts';
 import type { AccountContext } from './flows/context.ts';
 import type { HealthCheck, RateLimiter } from './flows/ports.ts';
 import { rateLimitedRoutes, type HttpDeps, type RateLimitedRoute } from './http/route-deps.ts';
+import { deriveAccountPseudonymKey } from './http/security-log.ts';
 import { loadCommonPasswords } from './security/common-passwords.ts';
 import { waitingHashJobs } from './security/hash-scheduler.ts';
 import { budgetNamesStartingWith, type RateLimitLayer } from './security/rate-limit-budgets.ts';
@@ -143,6 +144,7 @@ export async function createDeps(
     corsAllowCredentials: config.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(base),
     version: serviceVersion,
+    accountPseudonymKey: deriveAccountPseudonymKey(config.secretKey),
     ...(config.metricsEnabled
       ? {
           metrics: {

@@ -1,10 +1,10 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FlowError } from '../../flows/errors.ts';
 import { logIn } from '../../flows/login.ts';
 import type { Session } from '../../flows/model.ts';
 import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
-import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts';
+import { createSessionCookie, readSessionToken } from '../session-cookie.ts';
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
@@ -22,21 +22,13 @@ const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessio
 
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
 
   async function requireSession(request: FastifyRequest): Promise<Session> {
     const token = readSessionToken(request);
     const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-    if (session === null) throw new FlowError('not_authenticated', 'Not authenticated');
+    if (session === null) throw new FlowError('not_authenticated');
     return session;
-  }
-
-  function clearSessionCookie(reply: FastifyReply): void {
-    reply.clearCookie(sessionCookieName, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.secureCookies,
-    });
   }
 
   app.post(
@@ -71,13 +63,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         () => logIn(deps.account, readEmailAddress(request.body.email), request.body.password),
         (session) => ({ userId: session.user.id }),
       );
-      reply.setCookie(sessionCookieName, result.token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.secureCookies,
-        maxAge: result.expiresInSeconds,
-      });
+      sessionCookie.set(reply, result.token, result.expiresInSeconds);
       return {
         access_token: result.token,
         token_type: 'bearer' as const,
@@ -121,7 +107,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
     async (request, reply) => {
       const session = await requireSession(request);
       await invalidateSession(deps.account, session);
-      clearSessionCookie(reply);
+      sessionCookie.clear(reply);
       return { message: 'Logged out successfully' };
     },
   );
