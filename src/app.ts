@@ -20,7 +20,9 @@ import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
 import { deferredChildLogger } from './http/request-logger.ts';
+import { errorBodySchema } from './http/answers.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { sessionCookieName } from './http/session-cookie.ts';
 import { registerAccountPseudonyms } from './http/security-log.ts';
 
 export interface AppOptions {
@@ -64,17 +66,26 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: bodyLimitBytes });
+  // The error body is one shared component that every route's error answers refer to.
+  app.addSchema(errorBodySchema);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their name in #/components/schemas.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`,
+    },
     openapi: {
       info: {
         title: 'Latchkey',
         description: 'Email + password authentication service',
         version: deps.version,
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
       },
+      servers: [{ url: deps.appBaseUrl.origin, description: 'This deployment (APP_BASE_URL)' }],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName },
         },
       },
     },

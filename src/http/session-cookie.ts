@@ -30,6 +30,14 @@ export function createSessionCookie(options: { readonly secure: boolean }): Sess
   };
 }
 
+/** The Set-Cookie header of /login and /logout, as /openapi.json describes it. */
+export const sessionCookieHeader = {
+  'set-cookie': {
+    type: 'string',
+    description: `\`${sessionCookieName}=<token>; Max-Age=<seconds>; Path=/; HttpOnly; SameSite=Lax\` (and \`Secure\` unless the service is plain local http) at login; the same cookie emptied and expired at logout`,
+  },
+} as const;
+
 /** The session token from `Authorization: Bearer` or, failing that, the session cookie. */
 export function readSessionToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;

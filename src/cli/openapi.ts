@@ -1,0 +1,32 @@
+// `npm run openapi`: prints the service's OpenAPI description (what /openapi.json serves), built without a
+// database, Redis or a listening socket: routes only describe themselves until a request arrives.
+import { randomBytes } from 'node:crypto';
+import type { AccountContext } from '../flows/context.ts';
+import { buildApp } from '../app.ts';
+import { serviceVersion } from '../deps.ts';
+import { createLogger } from '../logger.ts';
+
+/** Registering the routes reads no account data; a request would, and none is served here. */
+const noAccountContext = new Proxy({} as AccountContext, {
+  get(): never {
+    throw new Error('the OpenAPI description is built without serving requests');
+  },
+});
+
+const app = await buildApp(
+  {
+    account: noAccountContext,
+    clientIpLimiters: {},
+    healthChecks: [],
+    appBaseUrl: new URL(process.argv[2] ?? 'http://localhost:8000'),
+    corsOrigins: [],
+    corsAllowCredentials: false,
+    secureCookies: false,
+    version: serviceVersion,
+    accountPseudonymKey: randomBytes(32),
+  },
+  { logger: createLogger({ level: 'silent' }), trustProxy: false },
+);
+await app.ready();
+process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+await app.close();
