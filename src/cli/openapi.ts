@@ -13,20 +13,32 @@ const noAccountContext = new Proxy({} as AccountContext, {
   },
 });
 
-const app = await buildApp(
-  {
-    account: noAccountContext,
-    clientIpLimiters: {},
-    healthChecks: [],
-    appBaseUrl: new URL(process.argv[2] ?? 'http://localhost:8000'),
-    corsOrigins: [],
-    corsAllowCredentials: false,
-    secureCookies: false,
-    version: serviceVersion,
-    accountPseudonymKey: randomBytes(32),
-  },
-  { logger: createLogger({ level: 'silent' }), trustProxy: false },
-);
-await app.ready();
-process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
-await app.close();
+/** The description a deployment at `appBaseUrl` serves at /openapi.json. */
+export async function describeApi(appBaseUrl = new URL('http://localhost:8000')): Promise<object> {
+  const app = await buildApp(
+    {
+      account: noAccountContext,
+      clientIpLimiters: {},
+      healthChecks: [],
+      appBaseUrl,
+      corsOrigins: [],
+      corsAllowCredentials: false,
+      secureCookies: false,
+      version: serviceVersion,
+      accountPseudonymKey: randomBytes(32),
+    },
+    { logger: createLogger({ level: 'silent' }), trustProxy: false },
+  );
+  try {
+    await app.ready();
+    return app.swagger();
+  } finally {
+    await app.close();
+  }
+}
+
+if (import.meta.main) {
+  const baseUrl = process.argv[2];
+  const description = await describeApi(baseUrl === undefined ? undefined : new URL(baseUrl));
+  process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
+}
