@@ -1,6 +1,8 @@
 /** One error code: the HTTP status it is answered with, the default `detail`, and when it happens. */
 export interface ErrorCodeEntry {
   readonly status: number;
+  /** Where the same code is answered with another status too (`when` says which is which). */
+  readonly otherStatuses?: readonly number[];
   /** The `detail` when the thrower gives none; a thrower may say more (which field, which rule). */
   readonly message: string;
   /** For docs/api.md's error table, which a test checks against this registry. */
@@ -13,30 +15,10 @@ export interface ErrorCodeEntry {
  * lists these codes as the enum of that body's `code`.
  */
 export const errorCodes = {
-  invalid_request: {
-    status: 422,
-    message: 'Invalid request',
-    when: 'a missing or mistyped field, a field out of bounds, an invalid address; `detail` names the field, e.g. `body: field "password" is required`, `password: must be string`, `email: must NOT have more than 254 characters`. Answered **400** when the body cannot be parsed at all (malformed JSON, an empty JSON body) or the HTTP request is malformed',
-  },
-  password_too_short: {
-    status: 422,
-    message: 'Password is too short',
-    when: '`Password must be at least 15 characters` (the configured `PASSWORD_MIN_LENGTH`)',
-  },
-  password_too_long: {
-    status: 422,
-    message: 'Password is too long',
-    when: '`Password must be at most 128 characters`',
-  },
-  password_too_common: {
-    status: 422,
-    message: 'This password is too common',
-    when: 'the new password is in the list of breached passwords, or one short unit repeated, or a straight run like `abcdef…`',
-  },
-  password_contains_email: {
-    status: 422,
-    message: 'Password must not contain your email address',
-    when: "the new password contains the local part of the account's address",
+  invalid_token: {
+    status: 400,
+    message: 'Invalid or expired token',
+    when: 'a verification or reset token that is malformed, unknown, expired, used or invalidated',
   },
   invalid_credentials: {
     status: 401,
@@ -61,12 +43,7 @@ export const errorCodes = {
   csrf_refused: {
     status: 403,
     message: 'Cross-site request refused',
-    when: 'a non-GET request carrying the session cookie from another site (see [Headers](#headers-on-every-answer)); bearer-token calls are not affected',
-  },
-  invalid_token: {
-    status: 400,
-    message: 'Invalid or expired token',
-    when: 'a verification or reset token that is malformed, unknown, expired, used or invalidated',
+    when: 'a non-GET request that carries the session cookie but comes from another site (see the headers below); bearer-token calls are not affected',
   },
   not_found: {
     status: 404,
@@ -88,15 +65,41 @@ export const errorCodes = {
     message: 'Unsupported media type',
     when: 'body neither JSON nor form-encoded, or not JSON on `/register`, `/resend-verification` and `/login`',
   },
-  headers_too_large: {
-    status: 431,
-    message: 'Request headers too large',
-    when: 'request headers over 16 KiB (the connection is closed)',
+  invalid_request: {
+    status: 422,
+    otherStatuses: [400],
+    message: 'Invalid request',
+    when: '422: a missing or mistyped field, a field out of bounds, an invalid address; `detail` names the field, e.g. `body: field "password" is required`, `password: must be string`, `email: must NOT have more than 254 characters`. 400: the body cannot be parsed (malformed JSON, an empty JSON body), or the HTTP request is malformed',
+  },
+  password_too_short: {
+    status: 422,
+    message: 'Password is too short',
+    when: '`Password must be at least 15 characters` (the configured `PASSWORD_MIN_LENGTH`)',
+  },
+  password_too_long: {
+    status: 422,
+    message: 'Password is too long',
+    when: '`Password must be at most 128 characters`',
+  },
+  password_contains_email: {
+    status: 422,
+    message: 'Password must not contain your email address',
+    when: "the new password contains the local part of the account's address",
+  },
+  password_too_common: {
+    status: 422,
+    message: 'This password is too common',
+    when: 'the new password is in the list of breached passwords, or one short unit repeated, or a straight run like `abcdef…`',
   },
   rate_limited: {
     status: 429,
     message: 'Too many requests, try again later',
     when: "the client address spent this route's budget (or the account's, or the reset link's); `Retry-After` gives the seconds to wait",
+  },
+  headers_too_large: {
+    status: 431,
+    message: 'Request headers too large',
+    when: 'request headers over 16 KiB (the connection is closed)',
   },
   internal_error: {
     status: 500,
@@ -112,7 +115,7 @@ export const errorCodes = {
 
 export type ErrorCode = keyof typeof errorCodes;
 
-/** The codes in registry order (the order of docs/api.md's table and of the OpenAPI enum). */
+/** The codes in registry order (by status: the order of docs/api.md's table and of the OpenAPI enum). */
 export const allErrorCodes = Object.keys(errorCodes) as readonly ErrorCode[];
 
 /** The one error class flows throw; anything else reaching the HTTP layer is a 5xx. */

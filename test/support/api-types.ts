@@ -205,23 +205,23 @@ export interface components {
        * @enum {string}
        */
       code:
-        | 'invalid_request'
-        | 'password_too_short'
-        | 'password_too_long'
-        | 'password_too_common'
-        | 'password_contains_email'
+        | 'invalid_token'
         | 'invalid_credentials'
         | 'not_authenticated'
         | 'email_not_verified'
         | 'account_disabled'
         | 'csrf_refused'
-        | 'invalid_token'
         | 'not_found'
         | 'request_timeout'
         | 'payload_too_large'
         | 'unsupported_media_type'
-        | 'headers_too_large'
+        | 'invalid_request'
+        | 'password_too_short'
+        | 'password_too_long'
+        | 'password_contains_email'
+        | 'password_too_common'
         | 'rate_limited'
+        | 'headers_too_large'
         | 'internal_error'
         | 'service_unavailable';
     };
