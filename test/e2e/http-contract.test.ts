@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import Fastify from 'fastify';
 import { allErrorCodes, errorCodes, type ErrorCodeEntry } from '../../src/flows/errors.ts';
+import { registerErrorHandling } from '../../src/http/plugins/errors.ts';
+import { closeConnectionsOnShutdown } from '../../src/http/plugins/graceful-close.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
@@ -223,5 +226,36 @@ describe('HTTP contract: error shape, limits, headers, docs', () => {
     const ready = await client.get('/health/ready');
     assert.equal(ready.status, 200);
     assert.equal(ready.json.checks.database, 'ok');
+  });
+});
+
+describe('a request that arrives while the service closes', () => {
+  test('is answered 503 service_unavailable in the error shape, with Retry-After, and the connection closes', async () => {
+    // As buildApp configures it: fastify's own 503 (another body) off, the plugin answering instead.
+    const app = Fastify({ return503OnClosing: false });
+    registerErrorHandling(app);
+    closeConnectionsOnShutdown(app);
+    app.get('/', async () => ({ message: 'served' }));
+    let answer:
+      { status: number; retryAfter: string | null; connection: string | null; body: unknown } | undefined;
+    // Runs once close() has begun, while the socket still accepts: a request in the closing window.
+    app.addHook('preClose', async () => {
+      const response = await fetch(`${baseUrl}/`);
+      answer = {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        connection: response.headers.get('connection'),
+        body: await response.json(),
+      };
+    });
+    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    assert.equal((await fetch(`${baseUrl}/`)).status, 200);
+    await app.close();
+    assert.deepEqual(answer, {
+      status: 503,
+      retryAfter: '5',
+      connection: 'close',
+      body: { detail: 'Service temporarily unavailable', code: 'service_unavailable' },
+    });
   });
 });
