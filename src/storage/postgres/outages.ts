@@ -43,7 +43,8 @@ export function translatePostgresOutage(error: unknown): unknown {
 /**
  * Makes every async method of an adapter class reject with DependencyUnavailableError when the database is
  * unreachable, whatever the driver said (other failures pass unchanged). Done once per class, on its
- * prototype: one extra frame per call, and the methods keep their own `this` (and its private fields).
+ * prototype: one `catch` per call (no extra async frame), and the methods keep their own `this` (and its
+ * private fields).
  */
 export function translatePostgresOutages(prototype: object): void {
   for (const name of Object.getOwnPropertyNames(prototype)) {
@@ -53,13 +54,15 @@ export function translatePostgresOutages(prototype: object): void {
     if (typeof method !== 'function' || method.constructor.name !== 'AsyncFunction') continue;
     Object.defineProperty(prototype, name, {
       ...descriptor,
-      value: async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-        try {
-          return await (method as (...args: unknown[]) => Promise<unknown>).apply(this, args);
-        } catch (error) {
-          throw translatePostgresOutage(error);
-        }
+      value: function (this: unknown, ...args: unknown[]): Promise<unknown> {
+        return (method as (...args: unknown[]) => Promise<unknown>)
+          .apply(this, args)
+          .catch(rethrowTranslated);
       },
     });
   }
+}
+
+function rethrowTranslated(error: unknown): never {
+  throw translatePostgresOutage(error);
 }
