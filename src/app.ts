@@ -69,6 +69,8 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   // The error body is one shared component that every route's error answers refer to.
   app.addSchema(errorBodySchema);
   await app.register(swagger, {
+    // fastify answers HEAD wherever it answers GET; the description says so too (operationId `<get's>-head`).
+    exposeHeadRoutes: true,
     // Shared schemas keep their $id as their name in #/components/schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, index) =>

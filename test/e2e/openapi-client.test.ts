@@ -54,6 +54,10 @@ function createAnswerChecker(
     const media = answer.content?.[mediaType];
     assert.ok(media, `${where} as ${mediaType}, a content type the description does not list`);
     const text = await response.text();
+    if (method === 'HEAD') {
+      assert.equal(text, '', `${where} with a body`);
+      return;
+    }
     const body: unknown = mediaType === 'application/json' ? JSON.parse(text) : text;
     const validate = ajv.getSchema(
       `openapi#/${pointer('paths', schemaPath, method.toLowerCase(), 'responses', String(response.status), 'content', mediaType, 'schema')}`,
@@ -268,6 +272,14 @@ describe('a client generated from /openapi.json', () => {
     const ready = await client.GET('/health/ready');
     assert.equal(ready.data?.status, 'ok');
     assert.deepEqual(ready.data?.checks, { database: 'ok' });
+    // HEAD is answered wherever GET is, with the GET's status and headers and no body.
+    assert.equal((await client.HEAD('/')).response.status, 200);
+    assert.equal((await client.HEAD('/health/live')).response.status, 200);
+    assert.equal((await client.HEAD('/health/ready')).response.status, 200);
+    assert.equal((await client.HEAD('/me')).response.status, 401);
+    const badLink = await client.HEAD('/verify-email', { params: { query: { token: 'nope' } } });
+    assert.equal(badLink.response.status, 400);
+    assert.equal((await client.HEAD('/reset-password')).response.status, 200);
     // Every described operation was driven at least once above.
     const operations = Object.entries(description.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
