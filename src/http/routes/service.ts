@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { stylesheet } from '../pages/layout.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import * as answers from '../answers.ts';
+import { outageRetryAfterSeconds } from '../plugins/errors.ts';
 
 const healthCheckTimeoutMilliseconds = 2_000;
 
@@ -84,7 +85,7 @@ export function registerServiceRoutes(root: FastifyInstance, deps: HttpDeps): vo
         }),
       );
       const ready = results.every(([, status]) => status === 'ok');
-      if (!ready) reply.header('retry-after', '5');
+      if (!ready) reply.header('retry-after', String(outageRetryAfterSeconds));
       return reply
         .status(ready ? 200 : 503)
         .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
