@@ -20,7 +20,6 @@ import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
 import { deferredChildLogger } from './http/request-logger.ts';
-import { errorBodySchema } from './http/answers.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { sessionCookieName } from './http/session-cookie.ts';
 import { registerAccountPseudonyms } from './http/security-log.ts';
@@ -66,8 +65,6 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: bodyLimitBytes });
-  // The error body is one shared component that every route's error answers refer to.
-  app.addSchema(errorBodySchema);
   await app.register(swagger, {
     // fastify answers HEAD wherever it answers GET; the description says so too (operationId `<get's>-head`).
     exposeHeadRoutes: true,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DependencyUnavailableError, FlowError, errorCodes, type ErrorCode } from '../../flows/errors.ts';
+import { errorBodySchema } from '../answers.ts';
 
 /** What a client waits before retrying after an outage; long enough for a database failover to begin. */
 export const outageRetryAfterSeconds = 5;
@@ -43,6 +44,8 @@ const codeByFastifyStatus: Readonly<Record<number, ErrorCode>> = {
  * DependencyUnavailableError from the storage adapters, which alone know their drivers' failures.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // One shared schema that every route's error answers refer to (`ErrorBody#`), in /openapi.json too.
+  app.addSchema(errorBodySchema);
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof FlowError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
