@@ -21,6 +21,8 @@ import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
 import { deferredChildLogger } from './http/request-logger.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { sessionCookieName } from './http/session-cookie.ts';
+import { registerAccountPseudonyms } from './http/security-log.ts';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -39,7 +41,8 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
     // Per-request lines would double the log volume under load; security events are logged by the routes.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: deferredChildLogger,
-    return503OnClosing: true,
+    // Answered by closeConnectionsOnShutdown instead, in the service's error shape.
+    return503OnClosing: false,
     requestTimeout: requestTimeoutMilliseconds,
     http: {
       headersTimeout: requestTimeoutMilliseconds,
@@ -50,6 +53,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   });
 
   registerErrorHandling(app);
+  registerAccountPseudonyms(app, deps.accountPseudonymKey);
   closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
@@ -62,16 +66,25 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: bodyLimitBytes });
   await app.register(swagger, {
+    // fastify answers HEAD wherever it answers GET; the description says so too (operationId `<get's>-head`).
+    exposeHeadRoutes: true,
+    // Shared schemas keep their $id as their name in #/components/schemas.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`,
+    },
     openapi: {
       info: {
         title: 'Latchkey',
         description: 'Email + password authentication service',
         version: deps.version,
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
       },
+      servers: [{ url: deps.appBaseUrl.origin, description: 'This deployment (APP_BASE_URL)' }],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName },
         },
       },
     },

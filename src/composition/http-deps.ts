@@ -3,6 +3,7 @@ import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 import type { MetricsDeps } from '../http/plugins/metrics.ts';
 import type { HttpDeps, RateLimitedRoute } from '../http/route-deps.ts';
+import { deriveAccountPseudonymKey } from '../http/security-log.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { readOutboxStats } from '../storage/postgres/email-outbox.ts';
 import type { OutboxEvents } from './outbox-events.ts';
@@ -32,6 +33,7 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
     corsAllowCredentials: http.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(http.appBaseUrl),
     version: serviceVersion,
+    accountPseudonymKey: deriveAccountPseudonymKey(options.secretKey),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   };
 }

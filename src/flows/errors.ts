@@ -1,17 +1,122 @@
-/** Stable error codes: clients may switch on them; the HTTP layer maps each to one status. */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'password_too_short'
-  | 'password_too_long'
-  | 'password_too_common'
-  | 'password_contains_email'
-  | 'invalid_credentials'
-  | 'email_not_verified'
-  | 'account_disabled'
-  | 'invalid_token'
-  | 'not_authenticated'
-  | 'rate_limited'
-  | 'service_unavailable';
+/** One error code: the HTTP status it is answered with, the default `detail`, and when it happens. */
+export interface ErrorCodeEntry {
+  readonly status: number;
+  /** Where the same code is answered with another status too (`when` says which is which). */
+  readonly otherStatuses?: readonly number[];
+  /** The `detail` when the thrower gives none; a thrower may say more (which field, which rule). */
+  readonly message: string;
+  /** For docs/api.md's error table, which a test checks against this registry. */
+  readonly when: string;
+}
+
+/**
+ * Every code a client can receive, flows' and the HTTP layer's alike. Codes are stable: clients may switch on
+ * them. The HTTP layer answers each with its status, in one body shape ({detail, code}), and /openapi.json
+ * lists these codes as the enum of that body's `code`.
+ */
+export const errorCodes = {
+  invalid_token: {
+    status: 400,
+    message: 'Invalid or expired token',
+    when: 'a verification or reset token that is malformed, unknown, expired, used or invalidated',
+  },
+  invalid_credentials: {
+    status: 401,
+    message: 'Incorrect email or password',
+    when: 'login: unknown address, wrong password, or an account without a password',
+  },
+  not_authenticated: {
+    status: 401,
+    message: 'Not authenticated',
+    when: '`/me`, `/logout`: no token, or no live session behind it',
+  },
+  email_not_verified: {
+    status: 403,
+    message: 'Please verify your email address',
+    when: 'login: right password, address not yet verified (a fresh verification link has been emailed)',
+  },
+  account_disabled: {
+    status: 403,
+    message: 'Account is deactivated',
+    when: 'login: right password, account deactivated',
+  },
+  csrf_refused: {
+    status: 403,
+    message: 'Cross-site request refused',
+    when: 'a non-GET request that carries the session cookie but comes from another site (see the headers below); bearer-token calls are not affected',
+  },
+  not_found: {
+    status: 404,
+    message: 'Not Found',
+    when: 'no route for this method and path (a wrong method on a known path included)',
+  },
+  request_timeout: {
+    status: 408,
+    message: 'The request did not arrive in time',
+    when: "the request's headers and body did not arrive within 10 s (the connection is closed)",
+  },
+  payload_too_large: {
+    status: 413,
+    message: 'Request body is too large',
+    when: 'body over 16 KiB',
+  },
+  unsupported_media_type: {
+    status: 415,
+    message: 'Unsupported media type',
+    when: 'body neither JSON nor form-encoded, or not JSON on `/register`, `/resend-verification` and `/login`',
+  },
+  invalid_request: {
+    status: 422,
+    otherStatuses: [400],
+    message: 'Invalid request',
+    when: '422: a missing or mistyped field, a field out of bounds, an invalid address; `detail` names the field, e.g. `body: field "password" is required`, `password: must be string`, `email: must NOT have more than 254 characters`. 400: the body cannot be parsed (malformed JSON, an empty JSON body), or the HTTP request is malformed',
+  },
+  password_too_short: {
+    status: 422,
+    message: 'Password is too short',
+    when: '`Password must be at least 15 characters` (the configured `PASSWORD_MIN_LENGTH`)',
+  },
+  password_too_long: {
+    status: 422,
+    message: 'Password is too long',
+    when: '`Password must be at most 128 characters`',
+  },
+  password_contains_email: {
+    status: 422,
+    message: 'Password must not contain your email address',
+    when: "the new password contains the local part of the account's address",
+  },
+  password_too_common: {
+    status: 422,
+    message: 'This password is too common',
+    when: 'the new password is in the list of breached passwords, or one short unit repeated, or a straight run like `abcdef…`',
+  },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests, try again later',
+    when: "the client address spent this route's budget (or the account's, or the reset link's); `Retry-After` gives the seconds to wait",
+  },
+  headers_too_large: {
+    status: 431,
+    message: 'Request headers too large',
+    when: 'request headers over 16 KiB (the connection is closed)',
+  },
+  internal_error: {
+    status: 500,
+    message: 'Internal Server Error',
+    when: 'an unexpected failure; `detail` is always `Internal Server Error`',
+  },
+  service_unavailable: {
+    status: 503,
+    message: 'Service temporarily unavailable',
+    when: 'PostgreSQL or Redis cannot be reached, or the service is shutting down; with `Retry-After: 5`',
+  },
+} as const satisfies Record<string, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The codes in registry order (by status: the order of docs/api.md's table and of the OpenAPI enum). */
+export const allErrorCodes = Object.keys(errorCodes) as readonly ErrorCode[];
 
 /** The one error class flows throw; anything else reaching the HTTP layer is a 5xx. */
 export class FlowError extends Error {
@@ -19,7 +124,7 @@ export class FlowError extends Error {
   readonly retryAfterSeconds: number | undefined;
   constructor(
     code: ErrorCode,
-    message: string,
+    message: string = errorCodes[code].message,
     options: { retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
@@ -29,7 +134,10 @@ export class FlowError extends Error {
   }
 }
 
-/** A backing service (database, Redis) is unreachable: the request may be retried later. */
+/**
+ * A backing service (database, Redis) is unreachable: the request may be retried later. The storage adapters
+ * throw it (they alone know which failures of their driver mean "unreachable"); the HTTP layer answers 503.
+ */
 export class DependencyUnavailableError extends Error {
   constructor(dependency: string, cause?: unknown) {
     super(`${dependency} is unavailable`, { cause });

@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { errorCodes } from '../flows/errors.ts';
+import type { ErrorBody } from './plugins/errors.ts';
 
 /**
  * The whole request (headers and body) must arrive within this time: a client that trickles its bytes (a
@@ -22,18 +24,20 @@ export function answerClientError(
   socket: Socket,
 ): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, detail] =
+  const body: ErrorBody =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'The request did not arrive in time']
+      ? { detail: errorCodes.request_timeout.message, code: 'request_timeout' }
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'Request headers too large']
-        : [400, 'invalid_request', 'Malformed HTTP request'];
+        ? { detail: errorCodes.headers_too_large.message, code: 'headers_too_large' }
+        : { detail: 'Malformed HTTP request', code: 'invalid_request' };
+  // A request that cannot be parsed is a 400, whatever the code's usual status (see the registry).
+  const status = body.code === 'invalid_request' ? 400 : errorCodes[body.code].status;
   this.log.debug({ code: error.code, status }, 'client error');
   if (socket.writable) {
-    const body = JSON.stringify({ detail, code });
+    const text = JSON.stringify(body);
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`,
     );
   }
   socket.destroy();

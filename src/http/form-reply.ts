@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FlowError } from '../flows/errors.ts';
+import { FlowError, errorCodes } from '../flows/errors.ts';
 import { renderErrorPage } from './pages/reset-password.ts';
 
 /** A plain HTML form posted this request (the pages work without JavaScript): answer with a page. */
@@ -20,8 +20,11 @@ export async function answerForm(
     await work();
   } catch (error) {
     if (!(error instanceof FlowError)) throw error;
-    const status = error.code === 'invalid_token' ? 400 : error.code === 'rate_limited' ? 429 : 422;
-    return reply.status(status).type('text/html; charset=utf-8').send(renderErrorPage(error.message));
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    return reply
+      .status(errorCodes[error.code].status)
+      .type('text/html; charset=utf-8')
+      .send(renderErrorPage(error.message));
   }
   return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage());
 }

@@ -24,6 +24,8 @@ export interface HttpDeps {
   /** Secure cookies unless the service is plainly local http. */
   readonly secureCookies: boolean;
   readonly version: string;
+  /** Keys the account pseudonyms of security log lines (deriveAccountPseudonymKey of SECRET_KEY). */
+  readonly accountPseudonymKey: Uint8Array;
   /** Set: Prometheus metrics at /metrics. */
   readonly metrics?: MetricsDeps;
 }

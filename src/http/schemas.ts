@@ -11,7 +11,6 @@ export const EmailField = Type.String({
 export const PasswordField = Type.String({ minLength: 1, maxLength: 4096 });
 export const TokenField = Type.String({ minLength: 1, maxLength: 512 });
 
-export const ErrorResponse = Type.Object({ detail: Type.String(), code: Type.String() });
 export const MessageResponse = Type.Object({ message: Type.String() });
 
 export const UserResponse = Type.Object({

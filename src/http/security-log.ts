@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FlowError } from '../flows/errors.ts';
 import { parseEmailAddress } from '../security/email-address.ts';
-import { hashToken } from '../security/tokens.ts';
 
 /** What happened, by whom: one log line per security decision, in one shape, so alerts can grep one key. */
 export type SecurityEvent = 'login' | 'password_reset' | 'throttled' | 'csrf_refused';
@@ -18,14 +18,35 @@ export interface SecurityEventFields {
   readonly origin?: string;
 }
 
+/** Salt and purpose of the HKDF of SECRET_KEY (as for the outbox's secret box): this key serves nothing else. */
+const pseudonymKeySalt = 'latchkey';
+const pseudonymKeyPurpose = 'log-pseudonym';
+
+/** The key of account pseudonyms in security log lines, derived from SECRET_KEY. */
+export function deriveAccountPseudonymKey(secretKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, pseudonymKeySalt, pseudonymKeyPurpose, 32));
+}
+
 /**
- * The first 16 hex characters of the SHA-256 of the address key: failures against one account line up across
- * IPs and instances without the log holding the address. An operator who knows an address finds its lines
- * with `printf %s alice@example.com | sha256sum | cut -c1-16`; the pseudonym is not a secret, so a log reader
- * can confirm a guessed address, but not list the addresses.
+ * The first 16 hex characters of HMAC-SHA-256 of the address key under the pseudonym key: failures against one
+ * account line up across IPs and instances without the log holding the address, and without SECRET_KEY a log
+ * reader cannot confirm a guessed address (a plain hash could be computed by anyone). An operator with
+ * SECRET_KEY computes an address's pseudonym as docs/security.md shows, and searches the logs for it.
  */
-export function pseudonymizeEmailKey(emailKey: string): string {
-  return hashToken(emailKey).slice(0, 16);
+export function pseudonymizeEmailKey(pseudonymKey: Uint8Array, emailKey: string): string {
+  return createHmac('sha256', pseudonymKey).update(emailKey, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** Makes `request.server.pseudonymizeAccount` the pseudonym function of this deployment's key. */
+export function registerAccountPseudonyms(app: FastifyInstance, pseudonymKey: Uint8Array): void {
+  app.decorate('pseudonymizeAccount', (emailKey: string) => pseudonymizeEmailKey(pseudonymKey, emailKey));
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The account pseudonym of an address key (see pseudonymizeEmailKey). */
+    pseudonymizeAccount(emailKey: string): string;
+  }
 }
 
 /**
@@ -44,7 +65,7 @@ export function logSecurityEvent(
     method: request.method,
     route: request.routeOptions.url ?? request.url.split('?')[0],
     ...(fields.userId !== undefined && { userId: fields.userId }),
-    ...(fields.emailKey !== undefined && { account: pseudonymizeEmailKey(fields.emailKey) }),
+    ...(fields.emailKey !== undefined && { account: request.server.pseudonymizeAccount(fields.emailKey) }),
     ...(fields.layer !== undefined && { layer: fields.layer }),
     ...(fields.origin !== undefined && { origin: fields.origin.slice(0, 200) }),
   };

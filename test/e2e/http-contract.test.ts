@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import Fastify from 'fastify';
+import { allErrorCodes, errorCodes, type ErrorCodeEntry } from '../../src/flows/errors.ts';
+import { registerErrorHandling } from '../../src/http/plugins/errors.ts';
+import { closeConnectionsOnShutdown } from '../../src/http/plugins/graceful-close.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+
+interface OpenApiOperation {
+  readonly operationId: string;
+  readonly security?: unknown[];
+  readonly responses: Record<string, unknown>;
+}
 
 describe('HTTP contract: error shape, limits, headers, docs', () => {
   let service: TestService;
@@ -158,10 +169,93 @@ describe('HTTP contract: error shape, limits, headers, docs', () => {
     }
   });
 
+  test('every error code is in docs/api.md with its status and default detail, and in /openapi.json', async () => {
+    const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8').split('\n');
+    const header = doc.findIndex((line) =>
+      /^\| status +\| `code` +\| default `detail` +\| when +\|$/.test(line),
+    );
+    assert.ok(header >= 0, 'docs/api.md has the error table');
+    const rows: string[][] = [];
+    for (const line of doc.slice(header + 2)) {
+      if (!line.startsWith('|')) break;
+      rows.push(
+        line
+          .slice(1, -1)
+          .split(' | ')
+          .map((cell) => cell.trim()),
+      );
+    }
+    assert.deepEqual(
+      rows,
+      allErrorCodes.map((code) => {
+        const entry: ErrorCodeEntry = errorCodes[code];
+        return [
+          [entry.status, ...(entry.otherStatuses ?? [])].join(', '),
+          `\`${code}\``,
+          entry.message,
+          entry.when,
+        ];
+      }),
+    );
+    const spec = await client.get('/openapi.json');
+    assert.deepEqual(spec.json.components.schemas.ErrorBody.properties.code.enum, allErrorCodes);
+  });
+
+  test('every operation in /openapi.json has an operationId, its security and a 4xx answer', async () => {
+    const spec = await client.get('/openapi.json');
+    const operations = Object.values(
+      spec.json.paths as Record<string, Record<string, OpenApiOperation>>,
+    ).flatMap((methods) => Object.values(methods));
+    assert.ok(operations.length >= 13);
+    const operationIds = operations.map((operation) => operation.operationId);
+    assert.equal(new Set(operationIds).size, operations.length, 'one distinct operationId each');
+    for (const operation of operations) {
+      assert.ok(Array.isArray(operation.security), `${operation.operationId} states its security`);
+      assert.ok(
+        Object.keys(operation.responses).some((status) => status.startsWith('4')),
+        `${operation.operationId} has a 4xx answer`,
+      );
+    }
+    assert.deepEqual(spec.json.servers, [
+      { url: service.baseUrl, description: 'This deployment (APP_BASE_URL)' },
+    ]);
+  });
+
   test('health: live always, ready when the database answers', async () => {
     assert.equal((await client.get('/health/live')).status, 200);
     const ready = await client.get('/health/ready');
     assert.equal(ready.status, 200);
     assert.equal(ready.json.checks.database, 'ok');
+  });
+});
+
+describe('a request that arrives while the service closes', () => {
+  test('is answered 503 service_unavailable in the error shape, with Retry-After, and the connection closes', async () => {
+    // As buildApp configures it: fastify's own 503 (another body) off, the plugin answering instead.
+    const app = Fastify({ return503OnClosing: false });
+    registerErrorHandling(app);
+    closeConnectionsOnShutdown(app);
+    app.get('/', async () => ({ message: 'served' }));
+    let answer:
+      { status: number; retryAfter: string | null; connection: string | null; body: unknown } | undefined;
+    // Runs once close() has begun, while the socket still accepts: a request in the closing window.
+    app.addHook('preClose', async () => {
+      const response = await fetch(`${baseUrl}/`);
+      answer = {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        connection: response.headers.get('connection'),
+        body: await response.json(),
+      };
+    });
+    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    assert.equal((await fetch(`${baseUrl}/`)).status, 200);
+    await app.close();
+    assert.deepEqual(answer, {
+      status: 503,
+      retryAfter: '5',
+      connection: 'close',
+      body: { detail: 'Service temporarily unavailable', code: 'service_unavailable' },
+    });
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { pseudonymizeEmailKey } from '../../src/http/security-log.ts';
+import { createHash } from 'node:crypto';
+import { deriveAccountPseudonymKey, pseudonymizeEmailKey } from '../../src/http/security-log.ts';
 import { HttpClient, readHiddenField } from '../support/http-client.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
 import type { CapturedEmail } from '../support/smtp-capture.ts';
@@ -164,7 +165,11 @@ for (const backend of availableBackends()) {
         assert.equal(typeof line.route, 'string');
         assert.ok(!(line.route ?? '').includes('?'), 'routes are logged without their query string');
       }
-      const account = pseudonymizeEmailKey(email.toLowerCase());
+      // Keyed by SECRET_KEY: the plain hash of the address, which anyone can compute from a guess, is not logged.
+      const pseudonymKey = deriveAccountPseudonymKey(service.config.secretKey);
+      const account = pseudonymizeEmailKey(pseudonymKey, email.toLowerCase());
+      const unkeyedHash = createHash('sha256').update(email.toLowerCase()).digest('hex');
+      assert.ok(!log.includes(unkeyedHash.slice(0, 16)), 'the log holds the unkeyed hash of the address');
       const logins = events.filter((line) => line.event === 'login');
       assert.deepEqual(
         logins.map((line) => line.outcome),
@@ -187,10 +192,30 @@ for (const backend of availableBackends()) {
       assert.equal(throttled.length, 1);
       assert.equal(throttled[0]?.layer, 'ip');
       assert.equal(throttled[0]?.route, '/resend-verification');
-      assert.equal(throttled[0]?.account, pseudonymizeEmailKey(ghost));
+      assert.equal(throttled[0]?.account, pseudonymizeEmailKey(pseudonymKey, ghost));
       const csrf = events.filter((line) => line.event === 'csrf_refused');
       assert.equal(csrf.length, 1);
       assert.equal(csrf[0]?.route, '/logout');
     });
   });
 }
+
+test('an account pseudonym depends on SECRET_KEY: without it, a guessed address cannot be confirmed', () => {
+  const emailKey = 'alice@example.com';
+  const first = pseudonymizeEmailKey(
+    deriveAccountPseudonymKey('first secret key of forty characters...'),
+    emailKey,
+  );
+  const second = pseudonymizeEmailKey(
+    deriveAccountPseudonymKey('second secret key of forty characters..'),
+    emailKey,
+  );
+  assert.match(first, /^[0-9a-f]{16}$/);
+  assert.notEqual(first, second);
+  assert.notEqual(first, createHash('sha256').update(emailKey).digest('hex').slice(0, 16));
+  // Stable under one key: lines of one account still line up across instances and restarts.
+  assert.equal(
+    pseudonymizeEmailKey(deriveAccountPseudonymKey('first secret key of forty characters...'), emailKey),
+    first,
+  );
+});

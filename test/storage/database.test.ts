@@ -3,9 +3,23 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { sql } from '../../src/storage/postgres/drizzle.ts';
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { DependencyUnavailableError, FlowError } from '../../src/flows/errors.ts';
 import { openDatabase, type Database } from '../../src/storage/postgres/database.ts';
+import { migrateDatabase } from '../../src/storage/postgres/migrate.ts';
+import { PostgresTokenStore } from '../../src/storage/postgres/token-store.ts';
+import { PostgresTransactor } from '../../src/storage/postgres/transactor.ts';
+import { PostgresUserStore } from '../../src/storage/postgres/user-store.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
 import { testDatabaseUrl } from '../support/backends.ts';
 import { createThrowawayDatabase } from '../support/database.ts';
+
+const box = createSecretBox('a secret key for the storage tests only', 'email-outbox');
+
+function isUnavailable(error: unknown): boolean {
+  assert.ok(error instanceof DependencyUnavailableError, `rejected with ${String(error)}, not an outage`);
+  return true;
+}
 
 describe(
   'PostgreSQL connections that the server ends',
@@ -24,6 +38,7 @@ describe(
         poolSize: 4,
         onPoolError: (error) => poolErrors.push(error),
       });
+      await migrateDatabase(database.pool);
       admin = new pg.Client({ connectionString: throwaway.url });
       await admin.connect();
     });
@@ -60,6 +75,52 @@ describe(
       await delay(200);
       assert.ok(poolErrors.length >= 1, 'the pool did not report the lost connection');
       assert.equal((await database.pool.query('select 1')).rowCount, 1);
+    });
+
+    test('a transaction whose connection the server ends (57P01, as in a restart) rejects with DependencyUnavailableError', async () => {
+      const transactor = new PostgresTransactor(database.db, { box, messageIdDomain: 'example.com' });
+      await assert.rejects(
+        transactor.runInTransaction(async ({ users }) => {
+          const { rows } = await admin.query<{ pid: number }>(
+            `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+             and state like 'idle in transaction%'`,
+          );
+          await Promise.all(rows.map((row) => admin.query('select pg_terminate_backend($1)', [row.pid])));
+          await delay(200);
+          return users.findUserById(randomUUID());
+        }),
+        isUnavailable,
+      );
+      assert.equal(
+        await new PostgresUserStore(database.db).findUserByEmailKey('nobody@example.com'),
+        null,
+        'the next request is served again on a new connection',
+      );
+    });
+
+    test('a failure that is not an outage passes unchanged: a refused statement, a flow refusal', async () => {
+      const tokens = new PostgresTokenStore(database.db);
+      // No such user: a foreign-key violation (23503) is a bug to report as a 500, not an outage.
+      const violation = await tokens
+        .createToken({
+          tokenHash: 'h',
+          purpose: 'password_reset',
+          userId: randomUUID(),
+          expiresAt: new Date(),
+        })
+        .then(
+          () => assert.fail('the token was stored for a missing user'),
+          (error: unknown) => error,
+        );
+      assert.ok(!(violation instanceof DependencyUnavailableError), 'a refused statement read as an outage');
+      const transactor = new PostgresTransactor(database.db, { box, messageIdDomain: 'example.com' });
+      const refusal = new FlowError('invalid_token');
+      await assert.rejects(
+        transactor.runInTransaction(async () => {
+          throw refusal;
+        }),
+        (error) => error === refusal,
+      );
     });
   },
 );

@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sessionCookieName } from './authenticate.ts';
+import { sessionCookieName } from '../session-cookie.ts';
 import { sendError } from './errors.ts';
 import { logSecurityEvent } from '../security-log.ts';
 
@@ -46,7 +46,7 @@ export async function registerCrossSiteProtection(
         outcome: 'csrf_refused',
         ...(request.headers.origin !== undefined && { origin: request.headers.origin }),
       });
-      return sendError(reply, 403, { detail: 'Cross-site request refused', code: 'csrf_refused' });
+      return sendError(reply, 'csrf_refused');
     },
   );
 }

@@ -1,95 +1,80 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DependencyUnavailableError, FlowError, type ErrorCode } from '../../flows/errors.ts';
+import { DependencyUnavailableError, FlowError, errorCodes, type ErrorCode } from '../../flows/errors.ts';
+import { errorBodySchema } from '../answers.ts';
 
-const statusByCode: Record<ErrorCode, number> = {
-  invalid_request: 422,
-  password_too_short: 422,
-  password_too_long: 422,
-  password_too_common: 422,
-  password_contains_email: 422,
-  invalid_credentials: 401,
-  email_not_verified: 403,
-  account_disabled: 403,
-  invalid_token: 400,
-  not_authenticated: 401,
-  rate_limited: 429,
-  service_unavailable: 503,
-};
+/** What a client waits before retrying after an outage; long enough for a database failover to begin. */
+export const outageRetryAfterSeconds = 5;
 
-const outageRetryAfterSeconds = 5;
-
-/** Connection-level failures of PostgreSQL or Redis: the request may succeed later, so 503, not 500. */
-function isDependencyOutage(error: unknown): boolean {
-  if (error instanceof DependencyUnavailableError) return true;
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
-  if (typeof code === 'string') {
-    // Node socket errors, and PostgreSQL's admin-shutdown / cannot-connect classes (57P, 08).
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
-      return true;
-    if (code.startsWith('57P') || code.startsWith('08') || code === '53300') return true;
-  }
-  if (name === 'MaxRetriesPerRequestError') return true;
-  if (typeof message === 'string') {
-    return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection is closed|Command timed out|Stream isn't writeable/i.test(
-      message,
-    );
-  }
-  return false;
-}
-
+/** Every error answer of the service: FastAPI's shape ({detail}) plus a stable code from the registry. */
 export interface ErrorBody {
   readonly detail: string;
-  readonly code: string;
-}
-
-export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
-  return reply.status(status).type('application/json; charset=utf-8').send(body);
+  readonly code: ErrorCode;
 }
 
 /**
- * The one place that maps failures to HTTP. FastAPI's shape ({detail}) plus a stable code; a 5xx never
- * shows its internals.
+ * Answers `code` with its registry status and, unless given, its default detail. `status` overrides the
+ * registry only where the registry says so (`invalid_request` is 400 when a request cannot be parsed).
+ */
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  options: { readonly detail?: string; readonly status?: number } = {},
+): FastifyReply {
+  const body: ErrorBody = { detail: options.detail ?? errorCodes[code].message, code };
+  return reply
+    .status(options.status ?? errorCodes[code].status)
+    .type('application/json; charset=utf-8')
+    .send(body);
+}
+
+/** The answer while PostgreSQL or Redis cannot be reached, or the service is closing. */
+export function sendServiceUnavailable(reply: FastifyReply): FastifyReply {
+  reply.header('retry-after', String(outageRetryAfterSeconds));
+  return sendError(reply, 'service_unavailable');
+}
+
+/** Errors fastify itself raises before a route runs (body parsing and limits), by status. */
+const codeByFastifyStatus: Readonly<Record<number, ErrorCode>> = {
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * The one place that maps failures to HTTP. A 5xx never shows its internals. Outages arrive as
+ * DependencyUnavailableError from the storage adapters, which alone know their drivers' failures.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // One shared schema that every route's error answers refer to (`ErrorBody#`), in /openapi.json too.
+  app.addSchema(errorBodySchema);
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    const cause = error instanceof Error && 'cause' in error ? error.cause : undefined;
     if (error instanceof FlowError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return sendError(reply, statusByCode[error.code], { detail: error.message, code: error.code });
+      return sendError(reply, error.code, { detail: error.message });
     }
-    if (isDependencyOutage(error) || isDependencyOutage(cause)) {
+    if (error instanceof DependencyUnavailableError) {
       request.log.warn({ err: error }, 'dependency unavailable');
-      reply.header('retry-after', String(outageRetryAfterSeconds));
-      return sendError(reply, 503, {
-        detail: 'Service temporarily unavailable',
-        code: 'service_unavailable',
-      });
+      return sendServiceUnavailable(reply);
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation !== undefined) {
-      return sendError(reply, 422, {
-        detail: describeValidationError(fastifyError),
-        code: 'invalid_request',
-      });
+      return sendError(reply, 'invalid_request', { detail: describeValidationError(fastifyError) });
     }
     const status = fastifyError.statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      const code =
-        status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
-      return sendError(reply, status, { detail: fastifyError.message, code });
+      return sendError(reply, codeByFastifyStatus[status] ?? 'invalid_request', {
+        detail: fastifyError.message,
+        status,
+      });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendError(reply, 500, { detail: 'Internal Server Error', code: 'internal_error' });
+    return sendError(reply, 'internal_error');
   });
-  app.setNotFoundHandler((_request, reply) =>
-    sendError(reply, 404, { detail: 'Not Found', code: 'not_found' }),
-  );
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 'not_found'));
 }
 
 function describeValidationError(error: FastifyError): string {
   const first = error.validation?.[0];
-  if (first === undefined) return 'Invalid request';
+  if (first === undefined) return errorCodes.invalid_request.message;
   const where = first.instancePath === '' ? (error.validationContext ?? 'body') : first.instancePath.slice(1);
   if (first.keyword === 'required') {
     return `${error.validationContext ?? 'body'}: field "${String(first.params.missingProperty)}" is required`;

@@ -11,8 +11,5 @@ export async function requireJsonBody(
 ): Promise<FastifyReply | undefined> {
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/json')) return;
-  return sendError(reply, 415, {
-    detail: 'Send the body as application/json',
-    code: 'unsupported_media_type',
-  });
+  return sendError(reply, 'unsupported_media_type', { detail: 'Send the body as application/json' });
 }

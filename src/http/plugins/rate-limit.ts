@@ -18,6 +18,6 @@ export function limitByClientIp(limiter: RateLimiter | undefined, route: string)
       emailKey: submittedEmailKey(request),
     });
     reply.header('retry-after', String(decision.retryAfterSeconds));
-    return sendError(reply, 429, { detail: 'Too many requests, try again later', code: 'rate_limited' });
+    return sendError(reply, 'rate_limited');
   };
 }

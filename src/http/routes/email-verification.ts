@@ -5,7 +5,8 @@ import { answerForm, isFormPost } from '../form-reply.ts';
 import { renderEmailVerifiedPage, renderVerifyEmailPage } from '../pages/verify-email.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { ErrorResponse, MessageResponse, TokenField } from '../schemas.ts';
+import { MessageResponse, TokenField } from '../schemas.ts';
+import * as answers from '../answers.ts';
 
 export function registerEmailVerificationRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -17,8 +18,16 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
       schema: {
         summary: 'The page an emailed verification link opens (a confirm button; GET changes nothing)',
         tags: ['pages'],
+        operationId: 'showVerifyEmailPage',
+        security: answers.noSecurity,
         querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
-        produces: ['text/html'],
+        response: {
+          ...answers.service,
+          200: answers.page('The confirm page: a button that posts the token'),
+          400: answers.page('The link is invalid, expired or already used'),
+          422: answers.invalidQuery,
+          429: answers.rateLimited,
+        },
       },
       preHandler: limit,
     },
@@ -38,9 +47,23 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
       schema: {
         summary: 'Consume a verification token (JSON, or the confirm page form)',
         tags: ['accounts'],
+        operationId: 'verifyEmailAddress',
+        security: answers.noSecurity,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: Type.Object({ token: TokenField }),
-        response: { 200: MessageResponse, 400: ErrorResponse, 429: ErrorResponse },
+        response: {
+          ...answers.post,
+          200: answers.jsonOrPage(
+            'Verified (JSON), or the "Email verified" page (form post)',
+            MessageResponse,
+          ),
+          400: answers.error(
+            '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
+            { html: true },
+          ),
+          422: answers.invalidBody,
+          429: answers.rateLimited,
+        },
       },
       preHandler: limit,
     },

@@ -1,42 +1,28 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FlowError } from '../../flows/errors.ts';
 import { logIn } from '../../flows/login.ts';
 import type { Session } from '../../flows/model.ts';
 import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
-import { readSessionToken, sessionCookieName } from '../plugins/authenticate.ts';
+import { createSessionCookie, readSessionToken, sessionCookieHeader } from '../session-cookie.ts';
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
-import {
-  EmailField,
-  ErrorResponse,
-  MessageResponse,
-  PasswordField,
-  UserResponse,
-  readEmailAddress,
-} from '../schemas.ts';
+import { EmailField, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
+import * as answers from '../answers.ts';
 
-const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
+const notAuthenticatedAnswer = answers.error('`not_authenticated`: no token, or no live session behind it');
 
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
 
   async function requireSession(request: FastifyRequest): Promise<Session> {
     const token = readSessionToken(request);
     const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-    if (session === null) throw new FlowError('not_authenticated', 'Not authenticated');
+    if (session === null) throw new FlowError('not_authenticated');
     return session;
-  }
-
-  function clearSessionCookie(reply: FastifyReply): void {
-    reply.clearCookie(sessionCookieName, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.secureCookies,
-    });
   }
 
   app.post(
@@ -45,18 +31,33 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       schema: {
         summary: 'Log in: a bearer token and a session cookie for one revocable session',
         tags: ['sessions'],
+        operationId: 'logIn',
+        security: answers.noSecurity,
         body: Type.Object({ email: EmailField, password: PasswordField }),
         response: {
-          200: Type.Object({
-            access_token: Type.String(),
-            token_type: Type.Literal('bearer'),
-            expires_in: Type.Integer({ description: 'seconds' }),
-            user: Type.Object({ id: Type.String(), email: Type.String(), is_verified: Type.Boolean() }),
-          }),
-          401: ErrorResponse,
-          403: ErrorResponse,
-          422: ErrorResponse,
-          429: ErrorResponse,
+          ...answers.post,
+          200: Type.Object(
+            {
+              access_token: Type.String(),
+              token_type: Type.Literal('bearer'),
+              expires_in: Type.Integer({ description: 'seconds' }),
+              user: Type.Object({ id: Type.String(), email: Type.String(), is_verified: Type.Boolean() }),
+            },
+            {
+              description: 'Logged in: the session token, as a bearer token here and as a cookie',
+              headers: sessionCookieHeader,
+            },
+          ),
+          401: answers.error('`invalid_credentials`: unknown address or wrong password'),
+          403: answers.error(
+            '`email_not_verified` (a fresh link has been emailed) or `account_disabled`; or `csrf_refused`',
+          ),
+          415: answers.jsonOnly,
+          422: answers.invalidBody,
+          429: answers.error(
+            "`rate_limited`: the client's budget for this route, or the account's, is spent (a lockout)",
+            { retryAfter: true },
+          ),
         },
       },
       preValidation: requireJsonBody,
@@ -71,13 +72,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         () => logIn(deps.account, readEmailAddress(request.body.email), request.body.password),
         (session) => ({ userId: session.user.id }),
       );
-      reply.setCookie(sessionCookieName, result.token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.secureCookies,
-        maxAge: result.expiresInSeconds,
-      });
+      sessionCookie.set(reply, result.token, result.expiresInSeconds);
       return {
         access_token: result.token,
         token_type: 'bearer' as const,
@@ -93,8 +88,9 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       schema: {
         summary: 'Who am I: the account behind the bearer token or session cookie',
         tags: ['sessions'],
-        security: bearerSecurity,
-        response: { 200: UserResponse, 401: ErrorResponse },
+        operationId: 'readCurrentUser',
+        security: answers.sessionSecurity,
+        response: { ...answers.service, 200: UserResponse, 401: notAuthenticatedAnswer },
       },
     },
     async (request) => {
@@ -114,14 +110,22 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       schema: {
         summary: 'End this session: its bearer token and cookie are refused from now on',
         tags: ['sessions'],
-        security: bearerSecurity,
-        response: { 200: MessageResponse, 401: ErrorResponse },
+        operationId: 'logOut',
+        security: answers.sessionSecurity,
+        response: {
+          ...answers.post,
+          200: Type.Object(MessageResponse.properties, {
+            description: 'Logged out: the session ends and the cookie is cleared',
+            headers: sessionCookieHeader,
+          }),
+          401: notAuthenticatedAnswer,
+        },
       },
     },
     async (request, reply) => {
       const session = await requireSession(request);
       await invalidateSession(deps.account, session);
-      clearSessionCookie(reply);
+      sessionCookie.clear(reply);
       return { message: 'Logged out successfully' };
     },
   );

@@ -12,14 +12,8 @@ import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { withSecurityLog } from '../security-log.ts';
-import {
-  EmailField,
-  ErrorResponse,
-  MessageResponse,
-  PasswordField,
-  TokenField,
-  readEmailAddress,
-} from '../schemas.ts';
+import { EmailField, MessageResponse, PasswordField, TokenField, readEmailAddress } from '../schemas.ts';
+import * as answers from '../answers.ts';
 
 const resetRequestedMessage = 'If the email exists, a reset link has been sent';
 
@@ -32,9 +26,22 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       schema: {
         summary: 'Email a password reset link (same answer for every address)',
         tags: ['password reset'],
+        operationId: 'requestPasswordReset',
+        security: answers.noSecurity,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: Type.Object({ email: EmailField }),
-        response: { 202: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
+        response: {
+          ...answers.post,
+          202: answers.jsonOrPage(
+            'The same answer for every address (JSON, or a page for a form post)',
+            MessageResponse,
+          ),
+          422: answers.error(
+            '`invalid_request`: a missing or invalid address (JSON, or a page for a form post)',
+            { html: true },
+          ),
+          429: answers.rateLimited,
+        },
       },
       preHandler: limitByClientIp(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
     },
@@ -55,8 +62,18 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       schema: {
         summary: 'The page an emailed reset link opens: a form for the new password (GET changes nothing)',
         tags: ['pages'],
+        operationId: 'showResetPasswordPage',
+        security: answers.noSecurity,
         querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
-        produces: ['text/html'],
+        response: {
+          ...answers.service,
+          200: answers.page('A form for the new password; without a token, a form to request a reset link'),
+          400: answers.page(
+            'The link is invalid, expired or already used (with a form to request a new one)',
+          ),
+          422: answers.invalidQuery,
+          429: answers.rateLimited,
+        },
       },
       preHandler: limitByClientIp(deps.clientIpLimiters.reset_password, 'reset_password'),
     },
@@ -77,9 +94,29 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
       schema: {
         summary: 'Set a new password with a reset token; every session of the account ends',
         tags: ['password reset'],
+        operationId: 'resetPassword',
+        security: answers.noSecurity,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: Type.Object({ token: TokenField, new_password: PasswordField }),
-        response: { 200: MessageResponse, 400: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
+        response: {
+          ...answers.post,
+          200: answers.jsonOrPage(
+            'The password is changed (JSON, or a page for a form post)',
+            MessageResponse,
+          ),
+          400: answers.error(
+            '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
+            { html: true },
+          ),
+          422: answers.error(
+            `${answers.invalidBody.description}, or a password rule: \`password_too_short\`, \`password_too_long\`, \`password_contains_email\`, \`password_too_common\` (JSON, or a page for a form post)`,
+            { html: true },
+          ),
+          429: answers.error(
+            "`rate_limited`: the client's budget for this route, or this reset link's, is spent (JSON, or a page for a form post)",
+            { html: true, retryAfter: true },
+          ),
+        },
       },
       preHandler: limitByClientIp(deps.clientIpLimiters.reset_password, 'reset_password'),
     },

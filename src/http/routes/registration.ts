@@ -6,7 +6,8 @@ import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { EmailField, ErrorResponse, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
+import { EmailField, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
+import * as answers from '../answers.ts';
 
 export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -19,8 +20,19 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
         description:
           'The answer is the same whether or not the address is registered; an existing address gets an email with a reset link instead.',
         tags: ['accounts'],
+        operationId: 'registerAccount',
+        security: answers.noSecurity,
         body: Type.Object({ email: EmailField, password: PasswordField }),
-        response: { 200: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
+        response: {
+          ...answers.post,
+          200: MessageResponse,
+          415: answers.jsonOnly,
+          422: {
+            ...answers.invalidBody,
+            description: `${answers.invalidBody.description}, or a password rule: \`password_too_short\`, \`password_too_long\`, \`password_contains_email\`, \`password_too_common\``,
+          },
+          429: answers.rateLimited,
+        },
       },
       preValidation: requireJsonBody,
       preHandler: limitByClientIp(deps.clientIpLimiters.register, 'register'),
@@ -37,8 +49,16 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
       schema: {
         summary: 'Send a fresh verification link to an unverified account',
         tags: ['accounts'],
+        operationId: 'resendEmailVerification',
+        security: answers.noSecurity,
         body: Type.Object({ email: EmailField }),
-        response: { 202: MessageResponse, 422: ErrorResponse, 429: ErrorResponse },
+        response: {
+          ...answers.post,
+          202: MessageResponse,
+          415: answers.jsonOnly,
+          422: answers.invalidBody,
+          429: answers.rateLimited,
+        },
       },
       preValidation: requireJsonBody,
       preHandler: limitByClientIp(deps.clientIpLimiters.resend_verification, 'resend_verification'),

@@ -5,6 +5,7 @@ import type { EmailOutbox, OutboxEntry, OutboxQueue } from '../../flows/ports.ts
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Db } from './database.ts';
 import { emailOutbox } from './schema.ts';
+import { translatePostgresOutage, translatePostgresOutages } from './outages.ts';
 
 /** Writes emails into the outbox table inside the caller's transaction. */
 export class PostgresEmailOutbox implements EmailOutbox {
@@ -28,6 +29,7 @@ export class PostgresEmailOutbox implements EmailOutbox {
     this.#onEnqueued();
   }
 }
+translatePostgresOutages(PostgresEmailOutbox.prototype);
 
 /** The columns of a new outbox entry that the writer provides; status, attempts and dates take their defaults. */
 export function newOutboxRow(
@@ -130,13 +132,20 @@ export class PostgresOutboxQueue implements OutboxQueue {
       .where(eq(emailOutbox.id, id));
   }
 }
+translatePostgresOutages(PostgresOutboxQueue.prototype);
 
 /** How much mail waits (queued or leased) and how long the oldest has waited, by the database's clock. */
 export async function readOutboxStats(db: Db): Promise<{ depth: number; oldestAgeSeconds: number }> {
   // Both filters match the partial index email_outbox_due_idx, so this stays cheap however long the table is.
-  const result = await db.execute<{ depth: string | number; oldest_age_seconds: string | number | null }>(sql`
+  const result = await db
+    .execute<{ depth: string | number; oldest_age_seconds: string | number | null }>(
+      sql`
     select count(*) as depth, extract(epoch from now() - min(created_at)) as oldest_age_seconds
-    from email_outbox where status in ('queued', 'processing')`);
+    from email_outbox where status in ('queued', 'processing')`,
+    )
+    .catch((error: unknown) => {
+      throw translatePostgresOutage(error);
+    });
   const row = result.rows[0];
   return {
     depth: Number(row?.depth ?? 0),

@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
+import { translatePostgresOutages } from './outages.ts';
 
 /** Rows per delete statement: short transactions, so a clean-up never holds many locks for long. */
 const deleteBatchSize = 1000;
@@ -58,3 +59,4 @@ export class PostgresExpiredRecordsStore implements ExpiredRecordsStore {
     }
   }
 }
+translatePostgresOutages(PostgresExpiredRecordsStore.prototype);

@@ -3,6 +3,7 @@ import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
 import { sessions } from './schema.ts';
+import { translatePostgresOutages } from './outages.ts';
 
 /** Sessions in PostgreSQL (embedded mode, or production without Redis): a restart logs nobody out. */
 export class PostgresSessionStore implements SessionStore {
@@ -32,3 +33,4 @@ export class PostgresSessionStore implements SessionStore {
     await this.#db.delete(sessions).where(eq(sessions.userId, userId));
   }
 }
+translatePostgresOutages(PostgresSessionStore.prototype);

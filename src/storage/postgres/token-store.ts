@@ -3,6 +3,7 @@ import type { TokenPurpose } from '../../flows/model.ts';
 import type { TokenStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
 import { userTokens } from './schema.ts';
+import { translatePostgresOutages } from './outages.ts';
 
 export class PostgresTokenStore implements TokenStore {
   readonly #db: Db;
@@ -65,3 +66,4 @@ export class PostgresTokenStore implements TokenStore {
     );
   }
 }
+translatePostgresOutages(PostgresTokenStore.prototype);

@@ -8,6 +8,7 @@ import { dueNow, newOutboxRow, PostgresEmailOutbox } from './email-outbox.ts';
 import { emailOutbox, users, userTokens } from './schema.ts';
 import { PostgresTokenStore } from './token-store.ts';
 import { PostgresUserStore } from './user-store.ts';
+import { translatePostgresOutages } from './outages.ts';
 
 export interface TransactorOptions {
   readonly box: SecretBox;
@@ -114,6 +115,7 @@ export class PostgresTransactor implements Transactor {
       ${source}`;
   }
 }
+translatePostgresOutages(PostgresTransactor.prototype);
 
 interface NewUserRow extends Record<string, unknown> {
   id: string;

@@ -3,6 +3,7 @@ import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
 import { users } from './schema.ts';
+import { translatePostgresOutages } from './outages.ts';
 
 const userColumns = {
   id: users.id,
@@ -80,3 +81,4 @@ export class PostgresUserStore implements UserStore {
       .where(and(eq(users.id, userId), eq(users.passwordHash, currentHash)));
   }
 }
+translatePostgresOutages(PostgresUserStore.prototype);

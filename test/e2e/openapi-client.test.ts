@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { Ajv } from 'ajv';
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import type { paths } from '../support/api-types.ts';
+import { readHiddenField } from '../support/http-client.ts';
+import { apiTypesPath, renderApiTypes } from '../support/openapi-types.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+import type { CapturedEmail } from '../support/smtp-capture.ts';
+
+// A client generated from /openapi.json (openapi-typescript types + openapi-fetch) drives the journey and its
+// error cases; every answer is checked against the description: a documented status, a documented content
+// type, a body valid against the documented schema, and the documented headers present.
+
+const password = 'typed client passphrase';
+const newPassword = 'another typed passphrase';
+
+/** The default budgets, except /resend-verification, whose second request in a minute is refused. */
+const budgets = 'ip.resend_verification=1/60';
+
+interface DescribedAnswer {
+  readonly headers?: Record<string, unknown>;
+  readonly content?: Record<string, { readonly schema: object }>;
+}
+interface Description {
+  readonly paths: Record<string, Record<string, { readonly responses: Record<string, DescribedAnswer> }>>;
+}
+
+/** Checks answers against the description; throws (failing the request) on anything it does not describe. */
+function createAnswerChecker(
+  description: Description,
+): (method: string, schemaPath: string, response: Response) => Promise<void> {
+  const ajv = new Ajv({
+    strict: false,
+    allErrors: true,
+    formats: { uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
+  });
+  // The whole description as one schema document: #/components/schemas/… references resolve inside it.
+  ajv.addSchema(description, 'openapi');
+  const pointer = (...parts: string[]): string =>
+    parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+
+  return async (method, schemaPath, response) => {
+    const where = `${method} ${schemaPath} answered ${response.status}`;
+    const operation = description.paths[schemaPath]?.[method.toLowerCase()];
+    assert.ok(operation, `${method} ${schemaPath} is not in the description`);
+    const answer = operation.responses[String(response.status)];
+    assert.ok(answer, `${where}, a status the description does not list`);
+    for (const header of Object.keys(answer.headers ?? {})) {
+      assert.ok(response.headers.has(header), `${where} without its documented ${header} header`);
+    }
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const media = answer.content?.[mediaType];
+    assert.ok(media, `${where} as ${mediaType}, a content type the description does not list`);
+    const text = await response.text();
+    if (method === 'HEAD') {
+      assert.equal(text, '', `${where} with a body`);
+      return;
+    }
+    const body: unknown = mediaType === 'application/json' ? JSON.parse(text) : text;
+    const validate = ajv.getSchema(
+      `openapi#/${pointer('paths', schemaPath, method.toLowerCase(), 'responses', String(response.status), 'content', mediaType, 'schema')}`,
+    );
+    assert.ok(validate, `${where}: no schema to validate against`);
+    assert.ok(
+      validate(body),
+      `${where} with a body the description refuses: ${ajv.errorsText(validate.errors)}`,
+    );
+  };
+}
+
+function linkTo(email: CapturedEmail, path: string): URL {
+  const link = email.links.find((candidate) => new URL(candidate).pathname === path);
+  assert.ok(link, `the email has a ${path} link`);
+  return new URL(link);
+}
+
+describe('a client generated from /openapi.json', () => {
+  let service: TestService;
+  let description: Description;
+  let client: Client<paths>;
+  let checkAnswer: ReturnType<typeof createAnswerChecker>;
+  const checked: string[] = [];
+
+  before(async () => {
+    service = await startTestService('embedded', { RATE_LIMIT_ENABLED: 'true', RATE_LIMITS: budgets });
+    description = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as Description;
+    checkAnswer = createAnswerChecker(description);
+    const checking: Middleware = {
+      async onResponse({ request, response, schemaPath }) {
+        await checkAnswer(request.method, schemaPath, response.clone());
+        checked.push(`${request.method} ${schemaPath} ${response.status}`);
+      },
+    };
+    client = createClient<paths>({ baseUrl: service.baseUrl });
+    client.use(checking);
+  });
+  after(async () => {
+    await service?.close();
+  });
+
+  test('the committed client types are those generated from the served description', async () => {
+    const expected = await renderApiTypes(description);
+    assert.ok(
+      readFileSync(apiTypesPath, 'utf8') === expected,
+      'test/support/api-types.ts is stale: run `npm run openapi:types`',
+    );
+  });
+
+  test('the answer check refuses what the description does not say', async () => {
+    const json = { 'content-type': 'application/json' };
+    const error = JSON.stringify({ detail: 'x', code: 'not_authenticated' });
+    await assert.rejects(checkAnswer('GET', '/me', new Response(error, { status: 418, headers: json })));
+    await assert.rejects(
+      checkAnswer(
+        'GET',
+        '/me',
+        new Response(error, { status: 401, headers: { 'content-type': 'text/html' } }),
+      ),
+    );
+    const unknownCode = JSON.stringify({ detail: 'x', code: 'no_such_code' });
+    await assert.rejects(
+      checkAnswer('GET', '/me', new Response(unknownCode, { status: 401, headers: json })),
+    );
+    const limited = JSON.stringify({ detail: 'x', code: 'rate_limited' });
+    await assert.rejects(
+      checkAnswer('POST', '/register', new Response(limited, { status: 429, headers: json })),
+      /retry-after/,
+    );
+    await checkAnswer('GET', '/me', new Response(error, { status: 401, headers: json }));
+  });
+
+  test('the journey: register, verify, log in (bearer and cookie), who am I, log out, reset, log in again', async () => {
+    const email = `typed.client@example.com`;
+    const service_ = await client.GET('/');
+    assert.equal(service_.data?.message, 'Latchkey Authentication API');
+
+    const registered = await client.POST('/register', { body: { email, password } });
+    assert.deepEqual(registered.data, { message: 'User registered successfully' });
+
+    const verifyLink = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    );
+    const token = verifyLink.searchParams.get('token') ?? '';
+    const page = await client.GET('/verify-email', { params: { query: { token } }, parseAs: 'text' });
+    assert.equal(page.response.status, 200);
+    assert.equal(readHiddenField(page.data ?? '', 'token'), token);
+    const verified = await client.POST('/verify-email', { body: { token } });
+    assert.deepEqual(verified.data, { message: 'Email verified successfully' });
+
+    const login = await client.POST('/login', { body: { email, password } });
+    assert.equal(login.data?.token_type, 'bearer');
+    assert.equal(login.data?.user.email, email);
+    const accessToken = login.data?.access_token ?? '';
+    const cookie = (login.response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    assert.equal(cookie, `session_id=${accessToken}`);
+
+    const byBearer = await client.GET('/me', { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(byBearer.data?.email, email);
+    assert.equal(byBearer.data?.is_verified, true);
+    const byCookie = await client.GET('/me', { headers: { cookie } });
+    assert.equal(byCookie.data?.id, byBearer.data?.id);
+
+    const loggedOut = await client.POST('/logout', { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.deepEqual(loggedOut.data, { message: 'Logged out successfully' });
+    assert.match(loggedOut.response.headers.get('set-cookie') ?? '', /^session_id=;/);
+    const afterLogout = await client.GET('/me', { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(afterLogout.error?.code, 'not_authenticated');
+
+    const requested = await client.POST('/request-password-reset', { body: { email } });
+    assert.equal(requested.response.status, 202);
+    const resetLink = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /reset/i.test(m.subject)),
+      '/reset-password',
+    );
+    const resetToken = resetLink.searchParams.get('token') ?? '';
+    const resetPage = await client.GET('/reset-password', {
+      params: { query: { token: resetToken } },
+      parseAs: 'text',
+    });
+    assert.match(resetPage.data ?? '', /Choose a new password/);
+    const reset = await client.POST('/reset-password', {
+      body: { token: resetToken, new_password: newPassword },
+    });
+    assert.deepEqual(reset.data, { message: 'Password reset successfully' });
+
+    // The form post of the reset page, with the link already used: the refusal as a page.
+    const reused = await client.POST('/reset-password', {
+      body: { token: resetToken, new_password: newPassword },
+      bodySerializer: (body) => new URLSearchParams(body).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      parseAs: 'text',
+    });
+    assert.equal(reused.response.status, 400);
+    assert.match(reused.response.headers.get('content-type') ?? '', /^text\/html/);
+
+    const oldPassword = await client.POST('/login', { body: { email, password } });
+    assert.equal(oldPassword.error?.code, 'invalid_credentials');
+    const again = await client.POST('/login', { body: { email, password: newPassword } });
+    assert.equal(again.response.status, 200);
+  });
+
+  test('the error cases: 400, 415, 413, 422, 401, 403 csrf_refused, 429 with Retry-After', async () => {
+    const unparseable = await client.POST('/register', {
+      body: { email: 'x@example.com', password },
+      bodySerializer: () => '{"email": "x@example.com", "password": ',
+    });
+    assert.equal(unparseable.response.status, 400);
+    assert.equal(unparseable.error?.code, 'invalid_request');
+
+    const notJson = await client.POST('/login', {
+      body: { email: 'x@example.com', password },
+      bodySerializer: () => 'email=x@example.com',
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(notJson.response.status, 415);
+    assert.equal(notJson.error?.code, 'unsupported_media_type');
+    const formToJsonOnly = await client.POST('/register', {
+      body: { email: 'x@example.com', password },
+      bodySerializer: (body) => new URLSearchParams(body).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(formToJsonOnly.error?.code, 'unsupported_media_type');
+
+    const tooLarge = await client.POST('/register', {
+      body: { email: 'x@example.com', password: 'x'.repeat(20 * 1024) },
+    });
+    assert.equal(tooLarge.response.status, 413);
+    assert.equal(tooLarge.error?.code, 'payload_too_large');
+
+    const missing = await client.POST('/register', {
+      body: { email: 'x@example.com' } as { email: string; password: string },
+    });
+    assert.equal(missing.response.status, 422);
+    assert.equal(missing.error?.code, 'invalid_request');
+    const weak = await client.POST('/register', { body: { email: 'weak@example.com', password: 'short' } });
+    assert.equal(weak.error?.code, 'password_too_short');
+
+    const unknown = await client.POST('/login', { body: { email: 'nobody@example.com', password } });
+    assert.equal(unknown.response.status, 401);
+    assert.equal(unknown.error?.code, 'invalid_credentials');
+    const noSession = await client.GET('/me');
+    assert.equal(noSession.response.status, 401);
+
+    const crossSite = await client.POST('/logout', {
+      headers: { cookie: 'session_id=whatever', origin: 'https://evil.example' },
+    });
+    assert.equal(crossSite.response.status, 403);
+    assert.equal(crossSite.error?.code, 'csrf_refused');
+
+    const badToken = await client.POST('/verify-email', { body: { token: 'not-a-token' } });
+    // Answered as JSON to a JSON post; the description also allows the page a form post gets.
+    assert.equal(typeof badToken.error === 'object' ? badToken.error.code : badToken.error, 'invalid_token');
+    const badLink = await client.GET('/verify-email', {
+      params: { query: { token: 'nope' } },
+      parseAs: 'text',
+    });
+    assert.equal(badLink.response.status, 400);
+
+    const first = await client.POST('/resend-verification', { body: { email: 'someone@example.com' } });
+    assert.equal(first.response.status, 202);
+    const second = await client.POST('/resend-verification', { body: { email: 'someone@example.com' } });
+    assert.equal(second.response.status, 429);
+    assert.equal(second.error?.code, 'rate_limited');
+    assert.match(second.response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+  });
+
+  test('the service routes answer as described', async () => {
+    assert.equal((await client.GET('/health/live')).data?.status, 'ok');
+    const ready = await client.GET('/health/ready');
+    assert.equal(ready.data?.status, 'ok');
+    assert.deepEqual(ready.data?.checks, { database: 'ok' });
+    // HEAD is answered wherever GET is, with the GET's status and headers and no body.
+    assert.equal((await client.HEAD('/')).response.status, 200);
+    assert.equal((await client.HEAD('/health/live')).response.status, 200);
+    assert.equal((await client.HEAD('/health/ready')).response.status, 200);
+    assert.equal((await client.HEAD('/me')).response.status, 401);
+    const badLink = await client.HEAD('/verify-email', { params: { query: { token: 'nope' } } });
+    assert.equal(badLink.response.status, 400);
+    assert.equal((await client.HEAD('/reset-password')).response.status, 200);
+    // Every described operation was driven at least once above.
+    const operations = Object.entries(description.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    for (const operation of operations) {
+      assert.ok(
+        checked.some((line) => line.startsWith(`${operation} `)),
+        `${operation} was not driven`,
+      );
+    }
+  });
+});
