@@ -104,5 +104,10 @@ export const rateLimited = error("`rate_limited`: this route's budget for the cl
 
 /** Public routes: no credentials. */
 export const noSecurity: Record<string, string[]>[] = [];
+/** A public route a hosted page's form posts to as well as JSON clients: no credentials, either body type. */
+export const publicFormPost = {
+  security: noSecurity,
+  consumes: ['application/json', 'application/x-www-form-urlencoded'],
+};
 /** The session token as a bearer token or, failing that, as the session cookie. */
 export const sessionSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];

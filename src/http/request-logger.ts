@@ -14,7 +14,17 @@ export function deferredChildLogger(
   return new DeferredChildLogger(logger, bindings, options);
 }
 
+const logMethodNames = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type LogMethodName = (typeof logMethodNames)[number];
+
 class DeferredChildLogger implements FastifyBaseLogger {
+  // On the prototype (below): each hands its arguments, as given, to the real child.
+  declare fatal: FastifyBaseLogger[LogMethodName];
+  declare error: FastifyBaseLogger[LogMethodName];
+  declare warn: FastifyBaseLogger[LogMethodName];
+  declare info: FastifyBaseLogger[LogMethodName];
+  declare debug: FastifyBaseLogger[LogMethodName];
+  declare trace: FastifyBaseLogger[LogMethodName];
   readonly #parent: FastifyBaseLogger;
   readonly #bindings: Bindings;
   readonly #options: ChildLoggerOptions;
@@ -26,7 +36,8 @@ class DeferredChildLogger implements FastifyBaseLogger {
     this.#options = options;
   }
 
-  get #logger(): FastifyBaseLogger {
+  /** The real child logger, built at the first line this request logs. */
+  materialize(): FastifyBaseLogger {
     this.#child ??= this.#parent.child(this.#bindings, this.#options);
     return this.#child;
   }
@@ -36,30 +47,23 @@ class DeferredChildLogger implements FastifyBaseLogger {
   }
 
   set level(level: string) {
-    this.#logger.level = level;
+    this.materialize().level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    Reflect.apply(this.#logger.fatal, this.#logger, args);
-  }
-  error(...args: unknown[]): void {
-    Reflect.apply(this.#logger.error, this.#logger, args);
-  }
-  warn(...args: unknown[]): void {
-    Reflect.apply(this.#logger.warn, this.#logger, args);
-  }
-  info(...args: unknown[]): void {
-    Reflect.apply(this.#logger.info, this.#logger, args);
-  }
-  debug(...args: unknown[]): void {
-    Reflect.apply(this.#logger.debug, this.#logger, args);
-  }
-  trace(...args: unknown[]): void {
-    Reflect.apply(this.#logger.trace, this.#logger, args);
-  }
   silent(): void {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.#logger.child(bindings, options);
+    return this.materialize().child(bindings, options);
   }
+}
+
+for (const name of logMethodNames) {
+  Object.defineProperty(DeferredChildLogger.prototype, name, {
+    value(this: DeferredChildLogger, ...args: unknown[]): void {
+      const logger = this.materialize();
+      Reflect.apply(logger[name], logger, args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

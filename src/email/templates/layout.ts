@@ -1,4 +1,5 @@
 import type { EmailMessage, EmailTemplateName } from '../../flows/model.ts';
+import { escapeHtml } from '../../security/html-escape.ts';
 
 /** What every template produces: one subject, a plain-text part and an HTML part saying the same thing. */
 export interface RenderedEmail {
@@ -9,18 +10,6 @@ export interface RenderedEmail {
 
 export interface TemplateOptions {
   readonly productName: string;
-}
-
-const htmlEscapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => htmlEscapes[character] ?? character);
 }
 
 /**

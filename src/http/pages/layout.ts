@@ -1,14 +1,4 @@
-const escapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => escapes[character] ?? character);
-}
+import { escapeHtml } from '../../security/html-escape.ts';
 
 /** A complete page; no inline script or style, so the strict CSP holds. Works without JavaScript. */
 export function renderPage(title: string, body: string): string {

@@ -1,5 +1,6 @@
 import { passwordMaximumLength } from '../../security/password-policy.ts';
-import { escapeHtml, renderMessagePage, renderPage } from './layout.ts';
+import { escapeHtml } from '../../security/html-escape.ts';
+import { renderMessagePage, renderPage } from './layout.ts';
 
 /** `minimumLength` is the deployment's PASSWORD_MIN_LENGTH: the browser's hint and check follow it. */
 export function renderResetPasswordPage(token: string, usable: boolean, minimumLength: number): string {

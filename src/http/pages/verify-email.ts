@@ -1,4 +1,5 @@
-import { escapeHtml, renderMessagePage, renderPage } from './layout.ts';
+import { escapeHtml } from '../../security/html-escape.ts';
+import { renderMessagePage, renderPage } from './layout.ts';
 
 /** GET shows this and changes nothing: link scanners open links, only the button's POST verifies. */
 export function renderVerifyEmailPage(token: string, usable: boolean): string {

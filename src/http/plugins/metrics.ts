@@ -81,24 +81,29 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     labelNames: ['outcome'],
     registers: [registry],
   });
-  new prometheus.Gauge({
-    name: 'latchkey_outbox_depth',
-    help: 'Emails queued or being sent (whole outbox, all instances)',
-    registers: [registry],
-    async collect() {
-      const stats = await readOutboxStatsInTime(deps);
-      if (stats !== null) this.set(stats.depth);
+  const outboxGauges = [
+    {
+      name: 'latchkey_outbox_depth',
+      help: 'Emails queued or being sent (whole outbox, all instances)',
+      stat: 'depth',
     },
-  });
-  new prometheus.Gauge({
-    name: 'latchkey_outbox_oldest_age_seconds',
-    help: 'Age of the oldest email still queued or being sent; 0 when none waits',
-    registers: [registry],
-    async collect() {
-      const stats = await readOutboxStatsInTime(deps);
-      if (stats !== null) this.set(stats.oldestAgeSeconds);
+    {
+      name: 'latchkey_outbox_oldest_age_seconds',
+      help: 'Age of the oldest email still queued or being sent; 0 when none waits',
+      stat: 'oldestAgeSeconds',
     },
-  });
+  ] as const;
+  for (const { name, help, stat } of outboxGauges) {
+    new prometheus.Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const stats = await readOutboxStatsInTime(deps);
+        if (stats !== null) this.set(stats[stat]);
+      },
+    });
+  }
 
   // Every series exists from the start, so rate() and alerts work before the first event.
   for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);

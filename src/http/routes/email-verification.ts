@@ -48,8 +48,7 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
         summary: 'Consume a verification token (JSON, or the confirm page form)',
         tags: ['accounts'],
         operationId: 'verifyEmailAddress',
-        security: answers.noSecurity,
-        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        ...answers.publicFormPost,
         body: Type.Object({ token: TokenField }),
         response: {
           ...answers.post,

@@ -27,8 +27,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         summary: 'Email a password reset link (same answer for every address)',
         tags: ['password reset'],
         operationId: 'requestPasswordReset',
-        security: answers.noSecurity,
-        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        ...answers.publicFormPost,
         body: Type.Object({ email: EmailField }),
         response: {
           ...answers.post,
@@ -95,8 +94,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         summary: 'Set a new password with a reset token; every session of the account ends',
         tags: ['password reset'],
         operationId: 'resetPassword',
-        security: answers.noSecurity,
-        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        ...answers.publicFormPost,
         body: Type.Object({ token: TokenField, new_password: PasswordField }),
         response: {
           ...answers.post,

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull } from './drizzle.ts';
 import type { TokenPurpose } from '../../flows/model.ts';
-import type { TokenStore } from '../../flows/ports.ts';
+import type { NewToken, TokenOwner, TokenStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
 import { userTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
@@ -11,20 +11,11 @@ export class PostgresTokenStore implements TokenStore {
     this.#db = db;
   }
 
-  async createToken(input: {
-    tokenHash: string;
-    purpose: TokenPurpose;
-    userId: string;
-    expiresAt: Date;
-  }): Promise<void> {
+  async createToken(input: NewToken): Promise<void> {
     await this.#db.insert(userTokens).values(input);
   }
 
-  async findValidToken(
-    tokenHash: string,
-    purpose: TokenPurpose,
-    now: Date,
-  ): Promise<{ userId: string } | null> {
+  async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const rows = await this.#db
       .select({ userId: userTokens.userId })
       .from(userTokens)
@@ -33,11 +24,7 @@ export class PostgresTokenStore implements TokenStore {
     return rows[0] ?? null;
   }
 
-  async consumeToken(
-    tokenHash: string,
-    purpose: TokenPurpose,
-    now: Date,
-  ): Promise<{ userId: string } | null> {
+  async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     // One UPDATE ... WHERE consumed_at IS NULL: the row lock makes concurrent consumers queue, and every one
     // after the first finds consumed_at set, so exactly one wins.
     const rows = await this.#db
