@@ -218,9 +218,9 @@ export const configVariables = {
     defaultNote: 'generated into `DATA_DIR/secret-key`; **required in production**',
     example: '',
     accepts: 'at least 32 bytes in production',
-    doc: 'Seals queued emails; at least 32 bytes in production. Generate with: openssl rand -hex 32. Unset outside production: a random one is generated once into DATA_DIR/secret-key.',
+    doc: 'Seals queued emails and keys the account pseudonyms of the security log; at least 32 bytes in production. Generate with: openssl rand -hex 32. Unset outside production: a random one is generated once into DATA_DIR/secret-key.',
     details:
-      "Emails wait in the outbox sealed with AES-256-GCM under a key derived from it. In production it must not be a published placeholder such as the tutorial's `your-secret-key-change-this-in-production`.",
+      "Emails wait in the outbox sealed with AES-256-GCM under a key derived from it, and the security log names an account by an HMAC under another key derived from it (docs/security.md). In production it must not be a published placeholder such as the tutorial's `your-secret-key-change-this-in-production`.",
   }),
   DATA_DIR: text({
     group: 'service',

@@ -29,7 +29,12 @@ const composition = await composeWorkerProcess(config, logger, { secretKey: reso
 // Optional, for orchestrators and Prometheus: /health/live, /health/ready (the database) and /metrics.
 let app: FastifyInstance | undefined;
 if (config.worker.healthPort !== undefined) {
-  app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+  app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // Answered by closeConnectionsOnShutdown instead, in the service's error shape.
+    return503OnClosing: false,
+  });
   registerErrorHandling(app);
   closeConnectionsOnShutdown(app);
   if (composition.metrics !== undefined) await registerMetrics(app, composition.metrics);
