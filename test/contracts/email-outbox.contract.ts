@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { before, beforeEach, test } from 'node:test';
 import type { EmailMessage, User } from '../../src/flows/model.ts';
 import type { OutboxEntry, OutboxQueue, TokenEmail, Transactor } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { describeContract } from './describe-contract.ts';
 
 /** One outbox entry as stored, for the rules about what a copy of the table would reveal. */
 export interface StoredOutboxEntry {
@@ -55,23 +56,17 @@ export function describeEmailOutboxContract(
   options: { sealsStoredMessages: boolean },
 ): void {
   const sealedTest = options.sealsStoredMessages ? test : () => {};
-  describe(`Email outbox contract: ${adapterName}`, () => {
-    let underTest: EmailOutboxUnderTest;
+  describeContract(`Email outbox contract: ${adapterName}`, createOutbox, 'suite', (underTest) => {
     let transactor: Transactor;
     let queue: OutboxQueue;
 
-    before(async () => {
-      underTest = await createOutbox();
-      transactor = underTest.createTransactor({ secretKey, messageIdDomain });
-      queue = underTest.createQueue({ secretKey });
+    before(() => {
+      transactor = underTest().createTransactor({ secretKey, messageIdDomain });
+      queue = underTest().createQueue({ secretKey });
     });
 
     beforeEach(async () => {
-      await underTest.clearOutbox();
-    });
-
-    after(async () => {
-      await underTest?.close();
+      await underTest().clearOutbox();
     });
 
     function buildResetMessage(): { message: EmailMessage; token: string } {
@@ -113,7 +108,7 @@ export function describeEmailOutboxContract(
     }
 
     async function findStoredEntry(id: string): Promise<StoredOutboxEntry> {
-      const stored = (await underTest.listStoredEntries()).find((entry) => entry.id === id);
+      const stored = (await underTest().listStoredEntries()).find((entry) => entry.id === id);
       assert.ok(stored, `no stored entry ${id}`);
       return stored;
     }
@@ -132,7 +127,7 @@ export function describeEmailOutboxContract(
       );
 
       assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
-      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await underTest().listStoredEntries(), []);
       assert.equal(
         await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(emailKey)),
         null,
@@ -174,7 +169,7 @@ export function describeEmailOutboxContract(
         const { message, token } = buildResetMessage();
         await enqueueCommitted([message]);
 
-        const [stored, ...others] = await underTest.listStoredEntries();
+        const [stored, ...others] = await underTest().listStoredEntries();
 
         assert.equal(others.length, 0);
         assert.ok(stored);
@@ -223,7 +218,7 @@ export function describeEmailOutboxContract(
     test('two dispatchers claiming in parallel never get the same email among 50 queued', async () => {
       const messages = Array.from({ length: 50 }, () => buildResetMessage().message);
       for (let i = 0; i < messages.length; i += 10) await enqueueCommitted(messages.slice(i, i + 10));
-      const dispatchers = [underTest.createQueue({ secretKey }), underTest.createQueue({ secretKey })];
+      const dispatchers = [underTest().createQueue({ secretKey }), underTest().createQueue({ secretKey })];
       const at = claimTime();
 
       const claimedByDispatcher = await Promise.all(
@@ -307,7 +302,7 @@ export function describeEmailOutboxContract(
         const sealedNow = buildResetMessage().message;
         await enqueueCommitted(
           [sealedBefore],
-          underTest.createTransactor({ secretKey: previousSecretKey, messageIdDomain }),
+          underTest().createTransactor({ secretKey: previousSecretKey, messageIdDomain }),
         );
         await enqueueCommitted([sealedNow]);
 
@@ -317,7 +312,7 @@ export function describeEmailOutboxContract(
           entries.map((entry) => entry.message),
           [sealedNow],
         );
-        const abandoned = (await underTest.listStoredEntries()).filter(
+        const abandoned = (await underTest().listStoredEntries()).filter(
           (entry) => entry.status === 'abandoned',
         );
         assert.equal(abandoned.length, 1);
@@ -330,7 +325,7 @@ export function describeEmailOutboxContract(
     /** A transactor that counts how often it says mail was committed. */
     function createCountingTransactor(): { transactor: Transactor; calls: () => number } {
       let calls = 0;
-      const counting = underTest.createTransactor({
+      const counting = underTest().createTransactor({
         secretKey,
         messageIdDomain,
         onEmailCommitted: () => (calls += 1),
@@ -429,7 +424,7 @@ export function describeEmailOutboxContract(
       assert.equal(second, null);
       assert.equal(told.calls(), 1, 'told for the first only');
       assert.deepEqual(await queue.claimDueEmails(10, farFuture, leaseSeconds), []);
-      assert.equal((await underTest.listStoredEntries()).length, 1);
+      assert.equal((await underTest().listStoredEntries()).length, 1);
       assert.equal(await consume(token), null);
       const kept = await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(emailKey));
       assert.equal(kept?.passwordHash, 'hash-first');
@@ -441,7 +436,7 @@ export function describeEmailOutboxContract(
       const ended = buildTokenEmail(emailKey, 'email_verification');
       await transactor.issueTokenWithEmail(user.id, used.tokenEmail, { replacePrevious: false });
       await transactor.issueTokenWithEmail(user.id, ended.tokenEmail, { replacePrevious: false });
-      await underTest.clearOutbox();
+      await underTest().clearOutbox();
       const newKey = `rolled-back-${randomUUID()}@example.test`;
 
       await assert.rejects(
@@ -464,7 +459,7 @@ export function describeEmailOutboxContract(
       assert.deepEqual(kept.user, user);
       assert.deepEqual(await consume(used.token, 'password_reset'), { userId: user.id });
       assert.deepEqual(await consume(ended.token), { userId: user.id });
-      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await underTest().listStoredEntries(), []);
     });
 
     test('insertUserWithTokenEmail whose token cannot be stored creates no user and queues no email', async () => {
@@ -476,7 +471,7 @@ export function describeEmailOutboxContract(
           tokenEmail,
         ),
       );
-      await underTest.clearOutbox();
+      await underTest().clearOutbox();
       const otherKey = `second-${randomUUID()}@example.test`;
 
       // The same token hash again: the token cannot be stored, so nothing of the statement may land.
@@ -491,20 +486,20 @@ export function describeEmailOutboxContract(
         await transactor.runInTransaction((stores) => stores.users.findUserByEmailKey(otherKey)),
         null,
       );
-      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await underTest().listStoredEntries(), []);
     });
 
     test('issueTokenWithEmail whose token cannot be stored ends no earlier token and queues no email', async () => {
       const { user, emailKey } = await insertCommittedUser('issue-fails', 'hash');
       const earlier = buildTokenEmail(emailKey, 'password_reset');
       await transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: false });
-      await underTest.clearOutbox();
+      await underTest().clearOutbox();
 
       await assert.rejects(
         transactor.issueTokenWithEmail(user.id, earlier.tokenEmail, { replacePrevious: true }),
       );
 
-      assert.deepEqual(await underTest.listStoredEntries(), []);
+      assert.deepEqual(await underTest().listStoredEntries(), []);
       assert.deepEqual(await consume(earlier.token, 'password_reset'), { userId: user.id });
     });
 
@@ -549,7 +544,7 @@ export function describeEmailOutboxContract(
     test('onEmailCommitted is told once after a commit that queued mail, when the mail is already claimable', async () => {
       let calls = 0;
       let claimedWhenTold: Promise<OutboxEntry[]> | undefined;
-      const toldTransactor = underTest.createTransactor({
+      const toldTransactor = underTest().createTransactor({
         secretKey,
         messageIdDomain,
         onEmailCommitted: () => {
@@ -572,7 +567,7 @@ export function describeEmailOutboxContract(
 
     test('onEmailCommitted is not told after a rollback, nor after a commit that queued no mail', async () => {
       let calls = 0;
-      const toldTransactor = underTest.createTransactor({
+      const toldTransactor = underTest().createTransactor({
         secretKey,
         messageIdDomain,
         onEmailCommitted: () => {
@@ -595,7 +590,7 @@ export function describeEmailOutboxContract(
       // Twenty rounds: a miss that happens only within the commit's millisecond shows up reliably.
       for (let round = 0; round < 20; round++) {
         let claimedWhenTold: Promise<OutboxEntry[]> | undefined;
-        const wakingTransactor = underTest.createTransactor({
+        const wakingTransactor = underTest().createTransactor({
           secretKey,
           messageIdDomain,
           onEmailCommitted: () => {

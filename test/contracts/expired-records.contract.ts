@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { deleteExpiredRecords } from '../../src/flows/housekeeping.ts';
 import type { TokenPurpose } from '../../src/flows/model.ts';
 import type {
@@ -11,6 +11,7 @@ import type {
   Transactor,
 } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { describeContract } from './describe-contract.ts';
 
 export interface ExpiredRecordsUnderTest {
   readonly store: ExpiredRecordsStore;
@@ -34,21 +35,11 @@ export function describeExpiredRecordsContract(
   adapterName: string,
   createStore: () => Promise<ExpiredRecordsUnderTest>,
 ): void {
-  describe(`ExpiredRecordsStore contract: ${adapterName}`, () => {
-    let underTest: ExpiredRecordsUnderTest;
-
-    before(async () => {
-      underTest = await createStore();
-    });
-
-    after(async () => {
-      await underTest?.close();
-    });
-
+  describeContract(`ExpiredRecordsStore contract: ${adapterName}`, createStore, 'suite', (underTest) => {
     test('a pass deletes tokens a day past expiry or use, expired sessions and week-old finished mail, and nothing else', async () => {
       const now = Date.now();
       const later = now + 8 * dayMs;
-      const { transactor, sessions, queue } = underTest;
+      const { transactor, sessions, queue } = underTest();
       const emailKey = `user-${randomUUID()}@example.test`;
       const user = await transactor.runInTransaction((stores) =>
         stores.users.insertUser({ email: emailKey, emailKey, passwordHash: 'hash' }),
@@ -112,12 +103,12 @@ export function describeExpiredRecordsContract(
       await queue.scheduleEmailRetry(requeued.id, new Date(later + hourMs), '421 try again later');
 
       const clock = { now: () => new Date(later) };
-      assert.deepEqual(await deleteExpiredRecords(underTest.store, clock), {
+      assert.deepEqual(await deleteExpiredRecords(underTest().store, clock), {
         tokens: 2,
         sessions: 1,
         emails: 2,
       });
-      assert.deepEqual(await deleteExpiredRecords(underTest.store, clock), {
+      assert.deepEqual(await deleteExpiredRecords(underTest().store, clock), {
         tokens: 0,
         sessions: 0,
         emails: 0,

@@ -7,34 +7,29 @@ import { PostgresOutboxQueue } from '../../src/storage/postgres/email-outbox.ts'
 import { PostgresExpiredRecordsStore } from '../../src/storage/postgres/housekeeping.ts';
 import { PostgresSessionStore } from '../../src/storage/postgres/session-store.ts';
 import { PostgresTransactor } from '../../src/storage/postgres/transactor.ts';
-import { availableDatabaseKinds, openTestDatabase } from '../support/database.ts';
+import { databaseBackends, memoryBackend } from './backends.ts';
 import { describeExpiredRecordsContract } from './expired-records.contract.ts';
 
-describeExpiredRecordsContract('memory', async () => {
-  const database = new MemoryDatabase();
-  const sessions = new MemorySessionStore();
-  return {
-    store: createMemoryExpiredRecordsStore(database, sessions),
-    transactor: new MemoryTransactor(database),
-    sessions,
-    queue: database.outbox,
-    async close() {},
-  };
-});
-
-for (const kind of availableDatabaseKinds()) {
-  describeExpiredRecordsContract(
-    kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL',
-    async () => {
-      const database = await openTestDatabase(kind);
-      const box = createSecretBox('contract-secret-key-0123456789abcdef0123456789', 'email-outbox');
-      return {
-        store: new PostgresExpiredRecordsStore(database.db),
-        transactor: new PostgresTransactor(database.db, { box, messageIdDomain: 'mail.latchkey.test' }),
-        sessions: new PostgresSessionStore(database.db),
-        queue: new PostgresOutboxQueue(database.db, { box }),
-        close: () => database.close(),
-      };
-    },
-  );
+for (const backend of [
+  memoryBackend(() => {
+    const database = new MemoryDatabase();
+    const sessions = new MemorySessionStore();
+    return {
+      store: createMemoryExpiredRecordsStore(database, sessions),
+      transactor: new MemoryTransactor(database),
+      sessions,
+      queue: database.outbox,
+    };
+  }),
+  ...databaseBackends((database) => {
+    const box = createSecretBox('contract-secret-key-0123456789abcdef0123456789', 'email-outbox');
+    return {
+      store: new PostgresExpiredRecordsStore(database.db),
+      transactor: new PostgresTransactor(database.db, { box, messageIdDomain: 'mail.latchkey.test' }),
+      sessions: new PostgresSessionStore(database.db),
+      queue: new PostgresOutboxQueue(database.db, { box }),
+    };
+  }),
+]) {
+  describeExpiredRecordsContract(backend.name, () => backend.open());
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { RateLimitDecision, RateLimiter } from '../../src/flows/ports.ts';
+import { describeContract } from './describe-contract.ts';
 
 export interface RateLimiterBudget {
   readonly keyPrefix: string;
@@ -27,17 +28,7 @@ export function describeRateLimiterContract(
    */
   options: { sharedAcrossInstances: boolean },
 ): void {
-  describe(`RateLimiter contract: ${adapterName}`, () => {
-    let underTest: RateLimiterStoreUnderTest;
-
-    beforeEach(async () => {
-      underTest = await createStore();
-    });
-
-    afterEach(async () => {
-      await underTest.close();
-    });
-
+  describeContract(`RateLimiter contract: ${adapterName}`, createStore, 'test', (underTest) => {
     async function consumeInTurn(
       limiter: RateLimiter,
       key: string,
@@ -49,7 +40,7 @@ export function describeRateLimiterContract(
     }
 
     test('a budget of N allows exactly N, then refuses with a retry-after of at least one second', async () => {
-      const limiter = underTest.createLimiter({ keyPrefix: 'login', points: 3, durationSeconds: 60 });
+      const limiter = underTest().createLimiter({ keyPrefix: 'login', points: 3, durationSeconds: 60 });
 
       const decisions = await consumeInTurn(limiter, 'user@example.test', 5);
 
@@ -63,15 +54,15 @@ export function describeRateLimiterContract(
     });
 
     test('keys have independent budgets', async () => {
-      const limiter = underTest.createLimiter({ keyPrefix: 'login', points: 2, durationSeconds: 60 });
+      const limiter = underTest().createLimiter({ keyPrefix: 'login', points: 2, durationSeconds: 60 });
       await consumeInTurn(limiter, 'spent@example.test', 3);
 
       assert.deepEqual(await limiter.consume('other@example.test'), allowed);
     });
 
     test('limiters with different key prefixes keep separate budgets for the same key', async () => {
-      const login = underTest.createLimiter({ keyPrefix: 'login', points: 1, durationSeconds: 60 });
-      const passwordReset = underTest.createLimiter({
+      const login = underTest().createLimiter({ keyPrefix: 'login', points: 1, durationSeconds: 60 });
+      const passwordReset = underTest().createLimiter({
         keyPrefix: 'password-reset',
         points: 1,
         durationSeconds: 60,
@@ -82,7 +73,7 @@ export function describeRateLimiterContract(
     });
 
     test('the budget comes back once the window has passed', async () => {
-      const limiter = underTest.createLimiter({ keyPrefix: 'login', points: 2, durationSeconds: 1 });
+      const limiter = underTest().createLimiter({ keyPrefix: 'login', points: 2, durationSeconds: 1 });
       await consumeInTurn(limiter, 'user@example.test', 2);
       const refused = await limiter.consume('user@example.test');
       assert.equal(refused.allowed, false);
@@ -93,7 +84,7 @@ export function describeRateLimiterContract(
     });
 
     test('of 50 concurrent requests on one key with a budget of 10, exactly 10 are allowed', async () => {
-      const limiter = underTest.createLimiter({ keyPrefix: 'login', points: 10, durationSeconds: 60 });
+      const limiter = underTest().createLimiter({ keyPrefix: 'login', points: 10, durationSeconds: 60 });
 
       const decisions = await Promise.all(
         Array.from({ length: 50 }, () => limiter.consume('user@example.test')),
@@ -105,8 +96,8 @@ export function describeRateLimiterContract(
     const sharedTest = options.sharedAcrossInstances ? test : () => {};
     sharedTest('two limiter instances on the same store share one budget', async () => {
       const budget = { keyPrefix: 'login', points: 4, durationSeconds: 60 };
-      const firstInstance = underTest.createLimiter(budget);
-      const secondInstance = underTest.createLimiter(budget);
+      const firstInstance = underTest().createLimiter(budget);
+      const secondInstance = underTest().createLimiter(budget);
 
       const decisions = await Promise.all([
         ...Array.from({ length: 5 }, () => firstInstance.consume('user@example.test')),

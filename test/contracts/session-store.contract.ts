@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Session } from '../../src/flows/model.ts';
 import type { SessionStore } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { describeContract } from './describe-contract.ts';
 
 export interface SessionStoreUnderTest {
   readonly store: SessionStore;
@@ -22,21 +23,12 @@ export function describeSessionStoreContract(
   adapterName: string,
   createStore: () => Promise<SessionStoreUnderTest>,
 ): void {
-  describe(`SessionStore contract: ${adapterName}`, () => {
-    let underTest: SessionStoreUnderTest;
-    let store: SessionStore;
-
-    beforeEach(async () => {
-      underTest = await createStore();
-      store = underTest.store;
-    });
-
-    afterEach(async () => {
-      await underTest.close();
-    });
+  describeContract(`SessionStore contract: ${adapterName}`, createStore, 'test', (underTest) => {
+    const store = (): SessionStore => underTest().store;
 
     async function createUserId(): Promise<string> {
-      return underTest.createUserId === undefined ? randomUUID() : underTest.createUserId();
+      const fixture = underTest();
+      return fixture.createUserId === undefined ? randomUUID() : fixture.createUserId();
     }
 
     /** A live session for `userId`; times have millisecond precision, as a Date does. */
@@ -56,9 +48,9 @@ export function describeSessionStoreContract(
 
     test('a created session is found by its token hash with every field intact, dates as Dates', async () => {
       const session = buildSession(await createUserId(), { isVerified: true });
-      await store.createSession(session);
+      await store().createSession(session);
 
-      const found = await store.findSession(session.tokenHash, new Date());
+      const found = await store().findSession(session.tokenHash, new Date());
 
       assert.ok(found);
       assert.ok(found.createdAt instanceof Date);
@@ -67,25 +59,25 @@ export function describeSessionStoreContract(
     });
 
     test('an unknown token hash finds no session', async () => {
-      assert.equal(await store.findSession(hashToken(generateToken()), new Date()), null);
+      assert.equal(await store().findSession(hashToken(generateToken()), new Date()), null);
     });
 
     test('a deleted session is gone, and only that one', async () => {
       const userId = await createUserId();
       const deleted = buildSession(userId);
       const kept = buildSession(userId);
-      await store.createSession(deleted);
-      await store.createSession(kept);
+      await store().createSession(deleted);
+      await store().createSession(kept);
 
-      await store.deleteSession(deleted.tokenHash);
+      await store().deleteSession(deleted.tokenHash);
 
-      assert.equal(await store.findSession(deleted.tokenHash, new Date()), null);
-      assert.deepEqual(await store.findSession(kept.tokenHash, new Date()), kept);
+      assert.equal(await store().findSession(deleted.tokenHash, new Date()), null);
+      assert.deepEqual(await store().findSession(kept.tokenHash, new Date()), kept);
     });
 
     test('deleting an unknown session or the sessions of a user without any is not an error', async () => {
-      await store.deleteSession(hashToken(generateToken()));
-      await store.deleteUserSessions(await createUserId());
+      await store().deleteSession(hashToken(generateToken()));
+      await store().deleteUserSessions(await createUserId());
     });
 
     test("deleteUserSessions removes every session of that user and no other user's session", async () => {
@@ -93,34 +85,34 @@ export function describeSessionStoreContract(
       const otherUserId = await createUserId();
       const revoked = [buildSession(userId), buildSession(userId), buildSession(userId)];
       const otherUsersSession = buildSession(otherUserId);
-      for (const session of [...revoked, otherUsersSession]) await store.createSession(session);
+      for (const session of [...revoked, otherUsersSession]) await store().createSession(session);
 
-      await store.deleteUserSessions(userId);
+      await store().deleteUserSessions(userId);
 
       for (const session of revoked)
-        assert.equal(await store.findSession(session.tokenHash, new Date()), null);
-      assert.deepEqual(await store.findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
+        assert.equal(await store().findSession(session.tokenHash, new Date()), null);
+      assert.deepEqual(await store().findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
     });
 
     test('a user can log in again after all their sessions were revoked', async () => {
       const userId = await createUserId();
-      await store.createSession(buildSession(userId));
-      await store.deleteUserSessions(userId);
+      await store().createSession(buildSession(userId));
+      await store().deleteUserSessions(userId);
 
       const fresh = buildSession(userId);
-      await store.createSession(fresh);
+      await store().createSession(fresh);
 
-      assert.deepEqual(await store.findSession(fresh.tokenHash, new Date()), fresh);
+      assert.deepEqual(await store().findSession(fresh.tokenHash, new Date()), fresh);
     });
 
     test('a session is not returned once `now` has reached its expiresAt', async () => {
       const session = buildSession(await createUserId());
-      await store.createSession(session);
+      await store().createSession(session);
       const expiresAtMs = session.expiresAt.getTime();
 
-      assert.deepEqual(await store.findSession(session.tokenHash, new Date(expiresAtMs - 1000)), session);
-      assert.equal(await store.findSession(session.tokenHash, new Date(expiresAtMs)), null);
-      assert.equal(await store.findSession(session.tokenHash, new Date(expiresAtMs + 1000)), null);
+      assert.deepEqual(await store().findSession(session.tokenHash, new Date(expiresAtMs - 1000)), session);
+      assert.equal(await store().findSession(session.tokenHash, new Date(expiresAtMs)), null);
+      assert.equal(await store().findSession(session.tokenHash, new Date(expiresAtMs + 1000)), null);
     });
 
     test('a session created already expired is never returned', async () => {
@@ -129,23 +121,23 @@ export function describeSessionStoreContract(
         createdAt: new Date(now - 2 * hourMs),
         expiresAt: new Date(now - 60_000),
       });
-      await store.createSession(session);
+      await store().createSession(session);
 
-      assert.equal(await store.findSession(session.tokenHash, new Date()), null);
+      assert.equal(await store().findSession(session.tokenHash, new Date()), null);
     });
 
     test('after 20 concurrent logins of one user, deleteUserSessions leaves none of them', async () => {
       const userId = await createUserId();
       const sessions = Array.from({ length: 20 }, () => buildSession(userId));
-      await Promise.all(sessions.map((session) => store.createSession(session)));
+      await Promise.all(sessions.map((session) => store().createSession(session)));
       for (const session of sessions) {
-        assert.deepEqual(await store.findSession(session.tokenHash, new Date()), session);
+        assert.deepEqual(await store().findSession(session.tokenHash, new Date()), session);
       }
 
-      await store.deleteUserSessions(userId);
+      await store().deleteUserSessions(userId);
 
       const remaining = await Promise.all(
-        sessions.map((session) => store.findSession(session.tokenHash, new Date())),
+        sessions.map((session) => store().findSession(session.tokenHash, new Date())),
       );
       assert.deepEqual(
         remaining,

@@ -1,58 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { DependencyUnavailableError } from '../../src/flows/errors.ts';
-import { createRedisClient } from '../../src/storage/redis/client.ts';
 import { RedisSessionStore } from '../../src/storage/redis/session-store.ts';
 import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
-import { generateToken, hashToken } from '../../src/security/tokens.ts';
-import { testRedisUrl, uniqueRunId } from '../support/backends.ts';
-import { deleteRedisKeys } from '../support/redis.ts';
-import { describeSessionStoreContract } from './session-store.contract.ts';
 import { PostgresSessionStore } from '../../src/storage/postgres/session-store.ts';
-import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../support/database.ts';
+import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { testRedisUrl } from '../support/backends.ts';
+import { insertTestUser } from '../support/database.ts';
+import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
+import { databaseBackends, memoryBackend, redisBackend } from './backends.ts';
+import { describeSessionStoreContract } from './session-store.contract.ts';
 
 const redisUrl = testRedisUrl();
 
-describeSessionStoreContract('memory', async () => ({ store: new MemorySessionStore(), async close() {} }));
-
-for (const kind of availableDatabaseKinds()) {
-  describeSessionStoreContract(
-    kind === 'pglite' ? 'PostgreSQL (embedded PGlite)' : 'PostgreSQL',
-    async () => {
-      const database = await openTestDatabase(kind);
-      return {
-        store: new PostgresSessionStore(database.db),
-        createUserId: () => insertTestUser(database),
-        close: () => database.close(),
-      };
-    },
-  );
+for (const backend of [
+  memoryBackend(() => ({ store: new MemorySessionStore() })),
+  ...databaseBackends((database) => ({
+    store: new PostgresSessionStore(database.db),
+    createUserId: () => insertTestUser(database),
+  })),
+  ...(redisUrl === undefined
+    ? []
+    : [redisBackend(redisUrl, (redis) => ({ store: new RedisSessionStore(redis.client()) }))]),
+]) {
+  describeSessionStoreContract(backend.name, () => backend.open());
 }
 
 if (redisUrl === undefined) {
   test('SessionStore contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
 } else {
-  describeSessionStoreContract('Redis', async () => {
-    // A fresh prefix per store: tests never see each other's keys, and cleanup touches only this prefix.
-    const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
-    const redis = createRedisClient({ url: redisUrl, keyPrefix });
-    return {
-      store: new RedisSessionStore(redis),
-      async close() {
-        await redis.quit();
-        await deleteRedisKeys(redisUrl, keyPrefix);
-      },
-    };
-  });
-
   describe('RedisSessionStore', () => {
-    test('session keys and the user-sessions set expire, the set with the longest session', async () => {
-      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
-      const redis = createRedisClient({ url: redisUrl, keyPrefix });
-      const inspector = new Redis(redisUrl);
-      try {
-        const store = new RedisSessionStore(redis);
+    test('session keys and the user-sessions set expire, the set with the longest session', () =>
+      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+        const store = new RedisSessionStore(client());
         const now = Date.now();
         const userId = crypto.randomUUID();
         const longer = { ...buildSession(userId), expiresAt: new Date(now + 2 * 60 * 60 * 1000) };
@@ -60,26 +40,18 @@ if (redisUrl === undefined) {
         await store.createSession(longer);
         await store.createSession(shorter);
 
-        const shorterTtlSeconds = await inspector.ttl(`${keyPrefix}session:${shorter.tokenHash}`);
-        const setTtlSeconds = await inspector.ttl(`${keyPrefix}user-sessions:${userId}`);
+        const shorterTtlSeconds = await inspector().ttl(`${keyPrefix}session:${shorter.tokenHash}`);
+        const setTtlSeconds = await inspector().ttl(`${keyPrefix}user-sessions:${userId}`);
         assert.ok(
           shorterTtlSeconds > 9 * 60 && shorterTtlSeconds <= 10 * 60,
           `session TTL ${shorterTtlSeconds}`,
         );
         assert.ok(setTtlSeconds > 119 * 60 && setTtlSeconds <= 120 * 60, `set TTL ${setTtlSeconds}`);
-      } finally {
-        await redis.quit();
-        await inspector.quit();
-        await deleteRedisKeys(redisUrl, keyPrefix);
-      }
-    });
+      }));
 
-    test('the index forgets expired sessions at the next login, so it does not grow without bound', async () => {
-      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
-      const redis = createRedisClient({ url: redisUrl, keyPrefix });
-      const inspector = new Redis(redisUrl);
-      try {
-        const store = new RedisSessionStore(redis);
+    test('the index forgets expired sessions at the next login, so it does not grow without bound', () =>
+      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+        const store = new RedisSessionStore(client());
         const userId = crypto.randomUUID();
         for (let i = 0; i < 5; i++) {
           await store.createSession({ ...buildSession(userId), expiresAt: new Date(Date.now() + 1_000) });
@@ -88,22 +60,16 @@ if (redisUrl === undefined) {
         const live = buildSession(userId);
         await store.createSession(live);
 
-        assert.deepEqual(await inspector.zrange(`${keyPrefix}user-sessions:${userId}`, '0', '-1'), [
+        assert.deepEqual(await inspector().zrange(`${keyPrefix}user-sessions:${userId}`, '0', '-1'), [
           live.tokenHash,
         ]);
-      } finally {
-        await redis.quit();
-        await inspector.quit();
-        await deleteRedisKeys(redisUrl, keyPrefix);
-      }
-    });
+      }));
 
-    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', async () => {
-      const keyPrefix = `latchkey-test:${uniqueRunId()}:`;
-      const redis = createRedisClient({ url: redisUrl, keyPrefix });
-      const inspector = new Redis(redisUrl);
-      try {
-        const store = new RedisSessionStore(redis);
+    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', () =>
+      withTestRedis(redisUrl, async (redis) => {
+        const store = new RedisSessionStore(redis.client());
+        const inspector = redis.inspector();
+        const keyPrefix = redis.keyPrefix;
         const userId = crypto.randomUUID();
         const earlier = buildSession(userId);
         await inspector.set(`${keyPrefix}session:${earlier.tokenHash}`, '{}', 'EX', 3600);
@@ -118,23 +84,12 @@ if (redisUrl === undefined) {
         await store.deleteUserSessions(userId);
         assert.equal(await inspector.exists(`${keyPrefix}session:${earlier.tokenHash}`), 0);
         assert.equal(await store.findSession(live.tokenHash, new Date()), null);
-      } finally {
-        await redis.quit();
-        await inspector.quit();
-        await deleteRedisKeys(redisUrl, keyPrefix);
-      }
-    });
+      }));
   });
 }
 
-test('a Redis session store whose Redis is unreachable rejects with DependencyUnavailableError within 3 s', async () => {
-  const redis = createRedisClient({
-    url: 'redis://127.0.0.1:1',
-    keyPrefix: `latchkey-test:${uniqueRunId()}:`,
-  });
-  // Connection errors are expected here; without a listener ioredis would print each one.
-  redis.on('error', () => {});
-  try {
+test('a Redis session store whose Redis is unreachable rejects with DependencyUnavailableError within 3 s', () =>
+  withFailingRedisClient('redis://127.0.0.1:1', async (redis) => {
     const store = new RedisSessionStore(redis);
     const startedAtMs = performance.now();
     await assert.rejects(
@@ -143,10 +98,7 @@ test('a Redis session store whose Redis is unreachable rejects with DependencyUn
     );
     await assert.rejects(store.createSession(buildSession(crypto.randomUUID())), DependencyUnavailableError);
     assert.ok(performance.now() - startedAtMs < 3000, 'took 3 s or more');
-  } finally {
-    redis.disconnect();
-  }
-});
+  }));
 
 function buildSession(userId: string): {
   tokenHash: string;

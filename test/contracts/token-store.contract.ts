@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { TokenPurpose } from '../../src/flows/model.ts';
 import type { TokenStore } from '../../src/flows/ports.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
+import { describeContract } from './describe-contract.ts';
 
 export interface TokenStoreUnderTest {
   readonly store: TokenStore;
@@ -21,18 +22,8 @@ export function describeTokenStoreContract(
   adapterName: string,
   createStore: () => Promise<TokenStoreUnderTest>,
 ): void {
-  describe(`TokenStore contract: ${adapterName}`, () => {
-    let underTest: TokenStoreUnderTest;
-    let store: TokenStore;
-
-    before(async () => {
-      underTest = await createStore();
-      store = underTest.store;
-    });
-
-    after(async () => {
-      await underTest?.close();
-    });
+  describeContract(`TokenStore contract: ${adapterName}`, createStore, 'suite', (underTest) => {
+    const store = (): TokenStore => underTest().store;
 
     /** Creates a token for `userId` that expires an hour from now; returns its hash, as flows store it. */
     async function createTokenFor(
@@ -41,100 +32,103 @@ export function describeTokenStoreContract(
       expiresAt = new Date(Date.now() + hourMs),
     ): Promise<string> {
       const tokenHash = hashToken(generateToken());
-      await store.createToken({ tokenHash, purpose, userId, expiresAt });
+      await store().createToken({ tokenHash, purpose, userId, expiresAt });
       return tokenHash;
     }
 
     test('a token is found with its user while it is unused and unexpired, and finding it does not use it', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId);
 
-      assert.deepEqual(await store.findValidToken(tokenHash, 'password_reset', new Date()), { userId });
-      assert.deepEqual(await store.findValidToken(tokenHash, 'password_reset', new Date()), { userId });
-      assert.deepEqual(await store.consumeToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), { userId });
     });
 
     test('an unknown token is neither found nor consumed', async () => {
       const unknownHash = hashToken(generateToken());
 
-      assert.equal(await store.findValidToken(unknownHash, 'password_reset', new Date()), null);
-      assert.equal(await store.consumeToken(unknownHash, 'password_reset', new Date()), null);
+      assert.equal(await store().findValidToken(unknownHash, 'password_reset', new Date()), null);
+      assert.equal(await store().consumeToken(unknownHash, 'password_reset', new Date()), null);
     });
 
     test('a token stops working once `now` reaches its expiresAt', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const expiresAt = new Date(Date.now() + hourMs);
       const tokenHash = await createTokenFor(userId, 'password_reset', expiresAt);
       const expiresAtMs = expiresAt.getTime();
 
       assert.deepEqual(
-        await store.findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs - 1000)),
+        await store().findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs - 1000)),
         {
           userId,
         },
       );
-      assert.equal(await store.findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs)), null);
+      assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs)), null);
       assert.equal(
-        await store.findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs + 1000)),
+        await store().findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs + 1000)),
         null,
       );
-      assert.equal(await store.consumeToken(tokenHash, 'password_reset', new Date(expiresAtMs + 1000)), null);
+      assert.equal(
+        await store().consumeToken(tokenHash, 'password_reset', new Date(expiresAtMs + 1000)),
+        null,
+      );
     });
 
     test('a token created already expired never works', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId, 'email_verification', new Date(Date.now() - 60_000));
 
-      assert.equal(await store.findValidToken(tokenHash, 'email_verification', new Date()), null);
-      assert.equal(await store.consumeToken(tokenHash, 'email_verification', new Date()), null);
+      assert.equal(await store().findValidToken(tokenHash, 'email_verification', new Date()), null);
+      assert.equal(await store().consumeToken(tokenHash, 'email_verification', new Date()), null);
     });
 
     test('a token works only for its own purpose: a verification token cannot reset a password', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId, 'email_verification');
 
-      assert.equal(await store.findValidToken(tokenHash, 'password_reset', new Date()), null);
-      assert.equal(await store.consumeToken(tokenHash, 'password_reset', new Date()), null);
+      assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
+      assert.equal(await store().consumeToken(tokenHash, 'password_reset', new Date()), null);
       // The failed attempt under the wrong purpose did not use it up.
-      assert.deepEqual(await store.consumeToken(tokenHash, 'email_verification', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'email_verification', new Date()), { userId });
     });
 
     test('a token works once: after it is consumed it is neither found nor consumed again', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId);
 
-      assert.deepEqual(await store.consumeToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), { userId });
 
-      assert.equal(await store.findValidToken(tokenHash, 'password_reset', new Date()), null);
-      assert.equal(await store.consumeToken(tokenHash, 'password_reset', new Date()), null);
+      assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
+      assert.equal(await store().consumeToken(tokenHash, 'password_reset', new Date()), null);
     });
 
     test("consuming one token leaves the same user's other tokens working", async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const consumed = await createTokenFor(userId);
       const other = await createTokenFor(userId);
 
-      await store.consumeToken(consumed, 'password_reset', new Date());
+      await store().consumeToken(consumed, 'password_reset', new Date());
 
-      assert.deepEqual(await store.findValidToken(other, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().findValidToken(other, 'password_reset', new Date()), { userId });
     });
 
     test('a reset token works once, even when twenty requests race for it', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId);
 
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.consumeToken(tokenHash, 'password_reset', new Date())),
+        Array.from({ length: 20 }, () => store().consumeToken(tokenHash, 'password_reset', new Date())),
       );
 
       const winners = results.filter((result) => result !== null);
       assert.deepEqual(winners, [{ userId }]);
-      assert.equal(await store.findValidToken(tokenHash, 'password_reset', new Date()), null);
+      assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
     });
 
     test('invalidateUserTokens stops every unused token of that purpose and user, and no other token', async () => {
-      const userId = await underTest.createUserId();
-      const otherUserId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
+      const otherUserId = await underTest().createUserId();
       const invalidated = [
         await createTokenFor(userId),
         await createTokenFor(userId),
@@ -143,32 +137,32 @@ export function describeTokenStoreContract(
       const otherPurpose = await createTokenFor(userId, 'email_verification');
       const otherUsers = await createTokenFor(otherUserId);
 
-      await store.invalidateUserTokens(userId, 'password_reset', new Date());
+      await store().invalidateUserTokens(userId, 'password_reset', new Date());
 
       for (const tokenHash of invalidated) {
-        assert.equal(await store.findValidToken(tokenHash, 'password_reset', new Date()), null);
-        assert.equal(await store.consumeToken(tokenHash, 'password_reset', new Date()), null);
+        assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
+        assert.equal(await store().consumeToken(tokenHash, 'password_reset', new Date()), null);
       }
-      assert.deepEqual(await store.findValidToken(otherPurpose, 'email_verification', new Date()), {
+      assert.deepEqual(await store().findValidToken(otherPurpose, 'email_verification', new Date()), {
         userId,
       });
-      assert.deepEqual(await store.findValidToken(otherUsers, 'password_reset', new Date()), {
+      assert.deepEqual(await store().findValidToken(otherUsers, 'password_reset', new Date()), {
         userId: otherUserId,
       });
     });
 
     test('a token created after invalidateUserTokens works', async () => {
-      const userId = await underTest.createUserId();
+      const userId = await underTest().createUserId();
       await createTokenFor(userId);
-      await store.invalidateUserTokens(userId, 'password_reset', new Date());
+      await store().invalidateUserTokens(userId, 'password_reset', new Date());
 
       const fresh = await createTokenFor(userId);
 
-      assert.deepEqual(await store.consumeToken(fresh, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(fresh, 'password_reset', new Date()), { userId });
     });
 
     test('invalidating the tokens of a user without any is not an error', async () => {
-      await store.invalidateUserTokens(await underTest.createUserId(), 'email_verification', new Date());
+      await store().invalidateUserTokens(await underTest().createUserId(), 'email_verification', new Date());
     });
   });
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { UserStore } from '../../src/flows/ports.ts';
+import { describeContract } from './describe-contract.ts';
 
 export interface UserStoreUnderTest {
   readonly store: UserStore;
@@ -18,18 +19,8 @@ export function describeUserStoreContract(
   adapterName: string,
   createStore: () => Promise<UserStoreUnderTest>,
 ): void {
-  describe(`UserStore contract: ${adapterName}`, () => {
-    let underTest: UserStoreUnderTest;
-    let store: UserStore;
-
-    before(async () => {
-      underTest = await createStore();
-      store = underTest.store;
-    });
-
-    after(async () => {
-      await underTest?.close();
-    });
+  describeContract(`UserStore contract: ${adapterName}`, createStore, 'suite', (underTest) => {
+    const store = (): UserStore => underTest().store;
 
     /** A new address nobody else in the suite uses, typed with capitals as users do; the key is lower case. */
     function newAddress(): { email: string; emailKey: string } {
@@ -37,8 +28,16 @@ export function describeUserStoreContract(
       return { email: `${local}@Example.test`, emailKey: `${local}@example.test`.toLowerCase() };
     }
 
+    /** What the password rules change: the stored hash and whether the address counts as verified. */
+    async function passwordStateOf(
+      userId: string,
+    ): Promise<{ passwordHash: string | null | undefined; isVerified: boolean | undefined }> {
+      const user = await store().findUserById(userId);
+      return { passwordHash: user?.passwordHash, isVerified: user?.isVerified };
+    }
+
     async function insertNewUser(passwordHash = 'hash-1'): Promise<string> {
-      const user = await store.insertUser({ ...newAddress(), passwordHash });
+      const user = await store().insertUser({ ...newAddress(), passwordHash });
       assert.ok(user, 'insertUser returned null for a fresh address');
       return user.id;
     }
@@ -47,7 +46,7 @@ export function describeUserStoreContract(
       const address = newAddress();
       const startedAtMs = Date.now();
 
-      const user = await store.insertUser({ ...address, passwordHash: 'hash-1' });
+      const user = await store().insertUser({ ...address, passwordHash: 'hash-1' });
 
       assert.ok(user);
       assert.match(user.id, uuidPattern);
@@ -65,78 +64,74 @@ export function describeUserStoreContract(
     });
 
     test('a new user is found by its address key and by its id, exactly as insertUser returned it', async () => {
-      const user = await store.insertUser({ ...newAddress(), passwordHash: 'hash-1' });
+      const user = await store().insertUser({ ...newAddress(), passwordHash: 'hash-1' });
       assert.ok(user);
 
-      assert.deepEqual(await store.findUserByEmailKey(user.emailKey), user);
-      assert.deepEqual(await store.findUserById(user.id), user);
+      assert.deepEqual(await store().findUserByEmailKey(user.emailKey), user);
+      assert.deepEqual(await store().findUserById(user.id), user);
     });
 
     test('a second user with a taken address key is refused with null, not an error, and the first is kept', async () => {
       const address = newAddress();
-      const first = await store.insertUser({ ...address, passwordHash: 'hash-first' });
+      const first = await store().insertUser({ ...address, passwordHash: 'hash-first' });
       assert.ok(first);
 
-      const second = await store.insertUser({
+      const second = await store().insertUser({
         email: address.email.toUpperCase(),
         emailKey: address.emailKey,
         passwordHash: 'hash-second',
       });
 
       assert.equal(second, null);
-      assert.deepEqual(await store.findUserByEmailKey(address.emailKey), first);
+      assert.deepEqual(await store().findUserByEmailKey(address.emailKey), first);
     });
 
     test('an unknown address key or user id finds no user', async () => {
-      assert.equal(await store.findUserByEmailKey(newAddress().emailKey), null);
-      assert.equal(await store.findUserById(randomUUID()), null);
+      assert.equal(await store().findUserByEmailKey(newAddress().emailKey), null);
+      assert.equal(await store().findUserById(randomUUID()), null);
     });
 
     test('markUserVerified verifies that user and no other', async () => {
       const userId = await insertNewUser();
       const otherUserId = await insertNewUser();
 
-      await store.markUserVerified(userId);
+      await store().markUserVerified(userId);
 
-      assert.equal((await store.findUserById(userId))?.isVerified, true);
-      assert.equal((await store.findUserById(otherUserId))?.isVerified, false);
+      assert.equal((await store().findUserById(userId))?.isVerified, true);
+      assert.equal((await store().findUserById(otherUserId))?.isVerified, false);
     });
 
     test('setUserPasswordHash replaces the hash and leaves the user unverified unless told to verify', async () => {
       const userId = await insertNewUser('hash-old');
 
-      await store.setUserPasswordHash(userId, 'hash-new');
+      await store().setUserPasswordHash(userId, 'hash-new');
 
-      const user = await store.findUserById(userId);
-      assert.equal(user?.passwordHash, 'hash-new');
-      assert.equal(user?.isVerified, false);
+      assert.deepEqual(await passwordStateOf(userId), { passwordHash: 'hash-new', isVerified: false });
     });
 
     test('setUserPasswordHash with markVerified also verifies the user, since a reset proved the mailbox', async () => {
       const userId = await insertNewUser('hash-old');
 
-      await store.setUserPasswordHash(userId, 'hash-new', { markVerified: true });
+      await store().setUserPasswordHash(userId, 'hash-new', { markVerified: true });
 
-      const user = await store.findUserById(userId);
-      assert.equal(user?.passwordHash, 'hash-new');
-      assert.equal(user?.isVerified, true);
+      assert.deepEqual(await passwordStateOf(userId), { passwordHash: 'hash-new', isVerified: true });
     });
 
     test('setUserPasswordHash without markVerified never un-verifies a verified user', async () => {
       const userId = await insertNewUser('hash-old');
-      await store.markUserVerified(userId);
+      await store().markUserVerified(userId);
 
-      await store.setUserPasswordHash(userId, 'hash-new', { markVerified: false });
+      await store().setUserPasswordHash(userId, 'hash-new', { markVerified: false });
 
-      assert.equal((await store.findUserById(userId))?.isVerified, true);
+      assert.equal((await store().findUserById(userId))?.isVerified, true);
     });
 
     test('setUserPasswordHash with null removes the password, so the account has none until a reset', async () => {
       const userId = await insertNewUser('hash-old');
 
-      await store.setUserPasswordHash(userId, null);
+      await store().setUserPasswordHash(userId, null);
 
-      const user = await store.findUserById(userId);
+      const user = await store().findUserById(userId);
       assert.ok(user);
       assert.equal(user.passwordHash, null);
       assert.equal(user.isActive, true);
@@ -146,49 +141,50 @@ export function describeUserStoreContract(
       const userId = await insertNewUser('hash-shared');
       const otherUserId = await insertNewUser('hash-shared');
 
-      await store.setUserPasswordHash(userId, 'hash-new', { markVerified: true });
+      await store().setUserPasswordHash(userId, 'hash-new', { markVerified: true });
 
-      const other = await store.findUserById(otherUserId);
-      assert.equal(other?.passwordHash, 'hash-shared');
-      assert.equal(other?.isVerified, false);
+      assert.deepEqual(await passwordStateOf(otherUserId), {
+        passwordHash: 'hash-shared',
+        isVerified: false,
+      });
     });
 
     test('replaceUserPasswordHash replaces the hash while it is still the one the caller read', async () => {
       const userId = await insertNewUser('hash-bcrypt');
 
-      await store.replaceUserPasswordHash(userId, 'hash-bcrypt', 'hash-argon2');
+      await store().replaceUserPasswordHash(userId, 'hash-bcrypt', 'hash-argon2');
 
-      assert.equal((await store.findUserById(userId))?.passwordHash, 'hash-argon2');
+      assert.equal((await store().findUserById(userId))?.passwordHash, 'hash-argon2');
     });
 
     test('a login rehash never overwrites a password reset that landed after the login read the hash', async () => {
       const userId = await insertNewUser('hash-read-by-login');
-      await store.setUserPasswordHash(userId, 'hash-from-reset', { markVerified: true });
+      await store().setUserPasswordHash(userId, 'hash-from-reset', { markVerified: true });
 
-      await store.replaceUserPasswordHash(userId, 'hash-read-by-login', 'hash-rehashed-old-password');
+      await store().replaceUserPasswordHash(userId, 'hash-read-by-login', 'hash-rehashed-old-password');
 
-      assert.equal((await store.findUserById(userId))?.passwordHash, 'hash-from-reset');
+      assert.equal((await store().findUserById(userId))?.passwordHash, 'hash-from-reset');
     });
 
     test('replaceUserPasswordHash never sets a hash on an account whose password was removed', async () => {
       const userId = await insertNewUser('hash-read-by-login');
-      await store.setUserPasswordHash(userId, null);
+      await store().setUserPasswordHash(userId, null);
 
-      await store.replaceUserPasswordHash(userId, 'hash-read-by-login', 'hash-rehashed');
+      await store().replaceUserPasswordHash(userId, 'hash-read-by-login', 'hash-rehashed');
 
-      assert.equal((await store.findUserById(userId))?.passwordHash, null);
+      assert.equal((await store().findUserById(userId))?.passwordHash, null);
     });
 
     test('100 concurrent registrations of one address create exactly one user, and none throws', async () => {
       const address = newAddress();
 
       const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) => store.insertUser({ ...address, passwordHash: `hash-${i}` })),
+        Array.from({ length: 100 }, (_, i) => store().insertUser({ ...address, passwordHash: `hash-${i}` })),
       );
 
       const created = results.filter((user) => user !== null);
       assert.equal(created.length, 1, `${created.length} users created`);
-      assert.deepEqual(await store.findUserByEmailKey(address.emailKey), created[0]);
+      assert.deepEqual(await store().findUserByEmailKey(address.emailKey), created[0]);
     });
   });
 }

@@ -36,6 +36,15 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
+/** Returns `resource`, to be closed by `close` after the test. */
+function closedAfterTest<Resource>(
+  resource: Resource,
+  close: (resource: Resource) => Promise<void>,
+): Resource {
+  cleanups.push(() => close(resource));
+  return resource;
+}
+
 function captureLogs(): { logger: EmailDispatcherOptions['logger']; lines: string[] } {
   const lines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
@@ -45,32 +54,21 @@ function captureLogs(): { logger: EmailDispatcherOptions['logger']; lines: strin
 function startDispatcher(
   options: Partial<EmailDispatcherOptions> & Pick<EmailDispatcherOptions, 'queue' | 'transport' | 'logger'>,
 ): EmailDispatcher {
-  const dispatcher = startEmailDispatcher({
-    from,
-    productName: 'Latchkey',
-    pollIntervalMilliseconds: 20,
-    ...options,
-  });
-  cleanups.push(() => dispatcher.stop());
-  return dispatcher;
+  return closedAfterTest(
+    startEmailDispatcher({ from, productName: 'Latchkey', pollIntervalMilliseconds: 20, ...options }),
+    (dispatcher) => dispatcher.stop(),
+  );
 }
 
 async function startCapture(): Promise<SmtpCapture> {
-  const capture = await startSmtpCapture();
-  cleanups.push(() => capture.stop());
-  return capture;
+  return closedAfterTest(await startSmtpCapture(), (capture) => capture.stop());
 }
 
 function createTransport(port: number, timeouts: Partial<typeof quickTimeouts> = {}): EmailTransport {
-  const transport = createSmtpTransport({
-    host: '127.0.0.1',
-    port,
-    security: 'none',
-    poolSize: 2,
-    ...timeouts,
-  });
-  cleanups.push(() => transport.close());
-  return transport;
+  return closedAfterTest(
+    createSmtpTransport({ host: '127.0.0.1', port, security: 'none', poolSize: 2, ...timeouts }),
+    (transport) => transport.close(),
+  );
 }
 
 async function waitFor(condition: () => boolean, timeoutMilliseconds = 5_000): Promise<void> {

@@ -13,12 +13,21 @@ import {
   assertFlowError,
   createMemoryAccount,
   emailAddress,
+  type MemoryAccount,
   otherPassword,
   password,
   thirdPassword,
 } from './memory-account.ts';
 
 const alice = 'alice@example.test';
+
+/** An account whose address was registered twice with different passwords: contested, a reset link in the mailbox. */
+async function createContestedAccount(): Promise<MemoryAccount> {
+  const account = createMemoryAccount();
+  await registerAccount(account.context, emailAddress(alice), password);
+  await registerAccount(account.context, emailAddress(alice), otherPassword);
+  return account;
+}
 
 describe('registration', () => {
   test('a new address gets an unverified account and one verification email, whose link verifies it', async () => {
@@ -106,9 +115,7 @@ describe('registration', () => {
   });
 
   test('a contested address registered again with any password gets a new reset link, and the older one stops working', async () => {
-    const account = createMemoryAccount();
-    await registerAccount(account.context, emailAddress(alice), password);
-    await registerAccount(account.context, emailAddress(alice), otherPassword);
+    const account = await createContestedAccount();
     const older = account.tokenFromLatestEmail(alice, 'already_registered');
 
     await registerAccount(account.context, emailAddress(alice), password);
@@ -120,9 +127,7 @@ describe('registration', () => {
   });
 
   test('only the reset link sent to the mailbox settles a contested address: it sets the password and verifies it', async () => {
-    const account = createMemoryAccount();
-    await registerAccount(account.context, emailAddress(alice), password);
-    await registerAccount(account.context, emailAddress(alice), otherPassword);
+    const account = await createContestedAccount();
 
     await resetPassword(
       account.context,

@@ -6,18 +6,18 @@
 export const isCi = process.env.CI === 'true';
 
 export function testDatabaseUrl(): string | undefined {
-  const url = process.env.TEST_DATABASE_URL;
-  if (url === undefined || url === '') {
-    if (isCi) throw new Error('CI=true requires TEST_DATABASE_URL (PostgreSQL) for the real-backend suites');
-    return undefined;
-  }
-  return url;
+  return backendUrl('TEST_DATABASE_URL', 'TEST_DATABASE_URL (PostgreSQL)');
 }
 
 export function testRedisUrl(): string | undefined {
-  const url = process.env.TEST_REDIS_URL;
+  return backendUrl('TEST_REDIS_URL', 'TEST_REDIS_URL');
+}
+
+/** The variable's value; unset or empty is undefined, except under CI=true, where it is an error. */
+function backendUrl(variable: string, description: string): string | undefined {
+  const url = process.env[variable];
   if (url === undefined || url === '') {
-    if (isCi) throw new Error('CI=true requires TEST_REDIS_URL for the real-backend suites');
+    if (isCi) throw new Error(`CI=true requires ${description} for the real-backend suites`);
     return undefined;
   }
   return url;
