@@ -7,6 +7,14 @@ import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.ts';
 /** A drizzle handle: the pool, or one transaction on it. */
 export type Db = PgDatabase<NodePgQueryResultHKT>;
 
+/** An adapter whose every query goes through one drizzle handle on the pool. */
+export abstract class PostgresStore {
+  protected readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+}
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly pool: pg.Pool;

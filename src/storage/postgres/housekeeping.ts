@@ -1,7 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../flows/ports.ts';
-import type { Db } from './database.ts';
+import { PostgresStore } from './database.ts';
 import { translatePostgresOutages } from './outages.ts';
 
 /** Rows per delete statement: short transactions, so a clean-up never holds many locks for long. */
@@ -12,12 +12,7 @@ const deleteBatchSize = 1000;
  * take rows no other clean-up is deleting, so none waits for another, and a row skipped in one pass goes in
  * the next.
  */
-export class PostgresExpiredRecordsStore implements ExpiredRecordsStore {
-  readonly #db: Db;
-  constructor(db: Db) {
-    this.#db = db;
-  }
-
+export class PostgresExpiredRecordsStore extends PostgresStore implements ExpiredRecordsStore {
   async deleteExpiredRecords(cutoffs: {
     tokensBefore: Date;
     sessionsBefore: Date;
@@ -49,7 +44,7 @@ export class PostgresExpiredRecordsStore implements ExpiredRecordsStore {
   async #deleteInBatches(table: string, key: string, condition: SQL): Promise<number> {
     let total = 0;
     for (;;) {
-      const result = await this.#db.execute(sql`
+      const result = await this.db.execute(sql`
         delete from ${sql.identifier(table)} where ${sql.identifier(key)} in (
           select ${sql.identifier(key)} from ${sql.identifier(table)} where ${condition}
           limit ${deleteBatchSize} for update skip locked)`);

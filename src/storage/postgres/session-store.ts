@@ -1,23 +1,18 @@
 import { and, eq, gt } from './drizzle.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
-import type { Db } from './database.ts';
+import { PostgresStore } from './database.ts';
 import { sessions } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
 
 /** Sessions in PostgreSQL (embedded mode, or production without Redis): a restart logs nobody out. */
-export class PostgresSessionStore implements SessionStore {
-  readonly #db: Db;
-  constructor(db: Db) {
-    this.#db = db;
-  }
-
+export class PostgresSessionStore extends PostgresStore implements SessionStore {
   async createSession(session: Session): Promise<void> {
-    await this.#db.insert(sessions).values(session);
+    await this.db.insert(sessions).values(session);
   }
 
   async findSession(tokenHash: string, now: Date): Promise<Session | null> {
-    const rows = await this.#db
+    const rows = await this.db
       .select()
       .from(sessions)
       .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
@@ -26,11 +21,11 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    await this.#db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+    await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
   }
 
   async deleteUserSessions(userId: string): Promise<void> {
-    await this.#db.delete(sessions).where(eq(sessions.userId, userId));
+    await this.db.delete(sessions).where(eq(sessions.userId, userId));
   }
 }
 translatePostgresOutages(PostgresSessionStore.prototype);

@@ -1,22 +1,17 @@
 import { and, eq, gt, isNull } from './drizzle.ts';
 import type { TokenPurpose } from '../../flows/model.ts';
 import type { NewToken, TokenOwner, TokenStore } from '../../flows/ports.ts';
-import type { Db } from './database.ts';
+import { PostgresStore } from './database.ts';
 import { userTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
 
-export class PostgresTokenStore implements TokenStore {
-  readonly #db: Db;
-  constructor(db: Db) {
-    this.#db = db;
-  }
-
+export class PostgresTokenStore extends PostgresStore implements TokenStore {
   async createToken(input: NewToken): Promise<void> {
-    await this.#db.insert(userTokens).values(input);
+    await this.db.insert(userTokens).values(input);
   }
 
   async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
-    const rows = await this.#db
+    const rows = await this.db
       .select({ userId: userTokens.userId })
       .from(userTokens)
       .where(this.#usable(tokenHash, purpose, now))
@@ -27,7 +22,7 @@ export class PostgresTokenStore implements TokenStore {
   async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     // One UPDATE ... WHERE consumed_at IS NULL: the row lock makes concurrent consumers queue, and every one
     // after the first finds consumed_at set, so exactly one wins.
-    const rows = await this.#db
+    const rows = await this.db
       .update(userTokens)
       .set({ consumedAt: now })
       .where(this.#usable(tokenHash, purpose, now))
@@ -36,7 +31,7 @@ export class PostgresTokenStore implements TokenStore {
   }
 
   async invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
-    await this.#db
+    await this.db
       .update(userTokens)
       .set({ consumedAt: now })
       .where(
