@@ -28,7 +28,7 @@ export const errorCodes = {
   not_authenticated: {
     status: 401,
     message: 'Not authenticated',
-    when: '`/me`, `/logout`: no token, or no live session behind it',
+    when: '`/me`, `/logout`, `/me/password`: no token, or no live session behind it',
   },
   email_not_verified: {
     status: 403,
@@ -39,6 +39,11 @@ export const errorCodes = {
     status: 403,
     message: 'Account is deactivated',
     when: 'login: right password, account deactivated',
+  },
+  invalid_current_password: {
+    status: 403,
+    message: 'Current password is incorrect',
+    when: "`/me/password`: the current password is wrong (it spends the account's login budget)",
   },
   csrf_refused: {
     status: 403,

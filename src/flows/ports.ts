@@ -96,6 +96,8 @@ export interface SessionStore {
   deleteSession(tokenHash: string): Promise<void>;
   /** Revokes every session of the user (password reset, deactivation). */
   deleteUserSessions(userId: string): Promise<void>;
+  /** Revokes every session of the user but the one with `keptTokenHash` (a password change keeps the caller's). */
+  deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void>;
 }
 
 /** One queued email as the dispatcher sees it. */

@@ -94,6 +94,30 @@ export function describeSessionStoreContract(
       assert.deepEqual(await store().findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
     });
 
+    test("deleteOtherUserSessions keeps the named session and removes the user's others, no one else's", async () => {
+      const userId = await createUserId();
+      const otherUserId = await createUserId();
+      const kept = buildSession(userId);
+      const revoked = [buildSession(userId), buildSession(userId)];
+      const otherUsersSession = buildSession(otherUserId);
+      for (const session of [kept, ...revoked, otherUsersSession]) await store().createSession(session);
+
+      await store().deleteOtherUserSessions(userId, kept.tokenHash);
+
+      for (const session of revoked)
+        assert.equal(await store().findSession(session.tokenHash, new Date()), null);
+      assert.deepEqual(await store().findSession(kept.tokenHash, new Date()), kept);
+      assert.deepEqual(await store().findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
+
+      // The kept session is still revocable with the rest, and new sessions are ended by the next call.
+      const later = buildSession(userId);
+      await store().createSession(later);
+      await store().deleteOtherUserSessions(userId, kept.tokenHash);
+      assert.equal(await store().findSession(later.tokenHash, new Date()), null);
+      await store().deleteUserSessions(userId);
+      assert.equal(await store().findSession(kept.tokenHash, new Date()), null);
+    });
+
     test('a user can log in again after all their sessions were revoked', async () => {
       const userId = await createUserId();
       await store().createSession(buildSession(userId));

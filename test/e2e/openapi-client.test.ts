@@ -70,6 +70,11 @@ function createAnswerChecker(
   };
 }
 
+/** The code of an error answer that may also be described as a page (a form post's). */
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : error;
+}
+
 function linkTo(email: CapturedEmail, path: string): URL {
   const link = email.links.find((candidate) => new URL(candidate).pathname === path);
   assert.ok(link, `the email has a ${path} link`);
@@ -265,6 +270,55 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(second.response.status, 429);
     assert.equal(second.error?.code, 'rate_limited');
     assert.match(second.response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+  });
+
+  test('changing the password: 200, 401, 403 invalid_current_password, 422, 429, and a form post', async () => {
+    const email = 'typed.changer@example.com';
+    await client.POST('/register', { body: { email, password } });
+    const verifyLink = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    );
+    await client.POST('/verify-email', { body: { token: verifyLink.searchParams.get('token') ?? '' } });
+    const login = await client.POST('/login', { body: { email, password } });
+    const bearer = { authorization: `Bearer ${login.data?.access_token ?? ''}` };
+    const changed = 'a changed typed passphrase';
+
+    const anonymous = await client.POST('/me/password', {
+      body: { current_password: password, new_password: changed },
+    });
+    assert.equal(codeOf(anonymous.error), 'not_authenticated');
+    const weak = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: password, new_password: 'short' },
+    });
+    assert.equal(codeOf(weak.error), 'password_too_short');
+    const done = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: password, new_password: changed },
+    });
+    assert.equal(done.response.status, 200);
+    assert.equal(typeof (typeof done.data === 'object' ? done.data.message : undefined), 'string');
+    const byForm = await client.POST('/me/password', {
+      headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' },
+      body: { current_password: changed, new_password: newPassword },
+      bodySerializer: (body) => new URLSearchParams(body).toString(),
+      parseAs: 'text',
+    });
+    assert.equal(byForm.response.status, 200);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const wrong = await client.POST('/me/password', {
+        headers: bearer,
+        body: { current_password: 'not the current one', new_password: changed },
+      });
+      assert.equal(codeOf(wrong.error), 'invalid_current_password');
+    }
+    const locked = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: newPassword, new_password: changed },
+    });
+    assert.equal(locked.response.status, 429);
+    assert.equal(codeOf(locked.error), 'rate_limited');
   });
 
   test('the service routes answer as described', async () => {

@@ -14,16 +14,17 @@ import * as answers from '../answers.ts';
 
 const notAuthenticatedAnswer = answers.error('`not_authenticated`: no token, or no live session behind it');
 
+/** The live session behind the request's bearer token or cookie; 401 `not_authenticated` without one. */
+export async function requireSession(deps: HttpDeps, request: FastifyRequest): Promise<Session> {
+  const token = readSessionToken(request);
+  const session = token === undefined ? null : await findSessionByToken(deps.account, token);
+  if (session === null) throw new FlowError('not_authenticated');
+  return session;
+}
+
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
-
-  async function requireSession(request: FastifyRequest): Promise<Session> {
-    const token = readSessionToken(request);
-    const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-    if (session === null) throw new FlowError('not_authenticated');
-    return session;
-  }
 
   app.post(
     '/login',
@@ -94,7 +95,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request) => {
-      const session = await requireSession(request);
+      const session = await requireSession(deps, request);
       return {
         id: session.userId,
         email: session.email,
@@ -123,7 +124,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request, reply) => {
-      const session = await requireSession(request);
+      const session = await requireSession(deps, request);
       await invalidateSession(deps.account, session);
       sessionCookie.clear(reply);
       return { message: 'Logged out successfully' };

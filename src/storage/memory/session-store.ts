@@ -25,6 +25,14 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    for (const session of this.#sessions.values()) {
+      if (session.userId === userId && session.tokenHash !== keptTokenHash) {
+        this.#sessions.delete(session.tokenHash);
+      }
+    }
+  }
+
   /** For the clean-up: deletes the sessions that expired before `before`, and says how many. */
   deleteSessionsExpiredBefore(before: Date): number {
     let deleted = 0;

@@ -1,4 +1,4 @@
-import { and, eq, gt } from './drizzle.ts';
+import { and, eq, gt, ne } from './drizzle.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
@@ -26,6 +26,12 @@ export class PostgresSessionStore extends PostgresStore implements SessionStore 
 
   async deleteUserSessions(userId: string): Promise<void> {
     await this.db.delete(sessions).where(eq(sessions.userId, userId));
+  }
+
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    await this.db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), ne(sessions.tokenHash, keptTokenHash)));
   }
 }
 translatePostgresOutages(PostgresSessionStore.prototype);

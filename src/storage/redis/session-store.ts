@@ -47,8 +47,9 @@ return 1
 `;
 
 /**
- * KEYS: user-sessions key. ARGV: prefixed session key prefix. Atomic: no session of the user survives, whether
- * the index is a sorted set or still the plain set of an earlier version.
+ * KEYS: user-sessions key. ARGV: prefixed session key prefix, the token hash of a session to keep ('' for none).
+ * Atomic: no other session of the user survives, whether the index is a sorted set or still the plain set of
+ * an earlier version. Without a kept session the index goes too; with one, it keeps that member alone.
  */
 const deleteUserSessionsLua = `
 local kind = redis.call('TYPE', KEYS[1]).ok
@@ -59,9 +60,18 @@ elseif kind == 'set' then
   members = redis.call('SMEMBERS', KEYS[1])
 end
 for _, tokenHash in ipairs(members) do
-  redis.call('DEL', ARGV[1] .. tokenHash)
+  if tokenHash ~= ARGV[2] then
+    redis.call('DEL', ARGV[1] .. tokenHash)
+    if kind == 'zset' then
+      redis.call('ZREM', KEYS[1], tokenHash)
+    else
+      redis.call('SREM', KEYS[1], tokenHash)
+    end
+  end
 end
-redis.call('DEL', KEYS[1])
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+end
 return 1
 `;
 
@@ -76,7 +86,11 @@ interface SessionScripts {
     expiresAtEpochMilliseconds: number,
     nowEpochMilliseconds: number,
   ): Promise<unknown>;
-  latchkeyDeleteUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<unknown>;
+  latchkeyDeleteUserSessions(
+    userSessionsKey: string,
+    prefixedSessionKeyPrefix: string,
+    keptTokenHash: string,
+  ): Promise<unknown>;
 }
 
 /** What is stored under session:<tokenHash>; the hash itself is the key, so it is not repeated. */
@@ -143,7 +157,17 @@ export class RedisSessionStore implements SessionStore {
 
   async deleteUserSessions(userId: string): Promise<void> {
     await callRedis(() =>
-      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix),
+      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix, ''),
+    );
+  }
+
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    await callRedis(() =>
+      this.#redis.latchkeyDeleteUserSessions(
+        userSessionsKey(userId),
+        this.#prefixedSessionKeyPrefix,
+        keptTokenHash,
+      ),
     );
   }
 }
