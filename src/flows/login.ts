@@ -4,6 +4,7 @@ import { passwordHasherOf, secondsFrom, type AccountContext } from './context.ts
 import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { Session, User } from './model.ts';
+import { unknownClient, userAgentMaxLength, type SessionClient } from './sessions.ts';
 import type { EmailAddress } from '../security/email-address.ts';
 import { generateToken, hashToken } from '../security/tokens.ts';
 
@@ -19,6 +20,7 @@ export async function logIn(
   context: AccountContext,
   email: EmailAddress,
   password: string,
+  client: SessionClient = unknownClient,
 ): Promise<LoginResult> {
   // Built only on failure: an Error captures a stack trace, which a successful login has no use for.
   const invalid = (): FlowError => new FlowError('invalid_credentials', 'Incorrect email or password');
@@ -56,7 +58,7 @@ export async function logIn(
     await context.users.replaceUserPasswordHash(user.id, user.passwordHash, rehashed);
     verifiedHash = rehashed;
   }
-  const result = await createSession(context, user);
+  const result = await createSession(context, user, client);
   await endSessionIfPasswordChanged(context, result, verifiedHash, password, invalid);
   return result;
 }
@@ -90,7 +92,11 @@ async function endSessionIfPasswordChanged(
   throw invalid();
 }
 
-async function createSession(context: AccountContext, user: User): Promise<LoginResult> {
+async function createSession(
+  context: AccountContext,
+  user: User,
+  client: SessionClient,
+): Promise<LoginResult> {
   const token = generateToken();
   const now = context.clock.now();
   const session: Session = {
@@ -101,7 +107,15 @@ async function createSession(context: AccountContext, user: User): Promise<Login
     isVerified: user.isVerified,
     createdAt: now,
     expiresAt: secondsFrom(now, context.sessionLifetimeSeconds),
+    lastSeenAt: now,
+    ip: client.ip,
+    userAgent: client.userAgent === null ? null : truncate(client.userAgent, userAgentMaxLength),
   };
   await context.sessions.createSession(session);
   return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
+}
+
+/** At most `length` characters, never half of a surrogate pair. */
+function truncate(text: string, length: number): string {
+  return text.length <= length ? text : Array.from(text).slice(0, length).join('');
 }

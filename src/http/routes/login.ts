@@ -12,7 +12,9 @@ import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
 import { EmailField, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
 import * as answers from '../answers.ts';
 
-const notAuthenticatedAnswer = answers.error('`not_authenticated`: no token, or no live session behind it');
+export const notAuthenticatedAnswer = answers.error(
+  '`not_authenticated`: no token, or no live session behind it',
+);
 
 /** The live session behind the request's bearer token or cookie; 401 `not_authenticated` without one. */
 export async function requireSession(deps: HttpDeps, request: FastifyRequest): Promise<Session> {
@@ -70,7 +72,11 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         request,
         'login',
         { emailKey: submittedEmailKey(request) },
-        () => logIn(deps.account, readEmailAddress(request.body.email), request.body.password),
+        () =>
+          logIn(deps.account, readEmailAddress(request.body.email), request.body.password, {
+            ip: request.ip,
+            userAgent: request.headers['user-agent'] ?? null,
+          }),
         (session) => ({ userId: session.user.id }),
       );
       sessionCookie.set(reply, result.token, result.expiresInSeconds);

@@ -33,6 +33,17 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  async listUserSessions(userId: string, now: Date): Promise<Session[]> {
+    return [...this.#sessions.values()]
+      .filter((session) => session.userId === userId && session.expiresAt.getTime() > now.getTime())
+      .map((session) => ({ ...session }));
+  }
+
+  async touchSession(session: Session, lastSeenAt: Date): Promise<void> {
+    const stored = this.#sessions.get(session.tokenHash);
+    if (stored !== undefined) this.#sessions.set(session.tokenHash, { ...stored, lastSeenAt });
+  }
+
   /** For the clean-up: deletes the sessions that expired before `before`, and says how many. */
   deleteSessionsExpiredBefore(before: Date): number {
     let deleted = 0;
