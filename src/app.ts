@@ -16,6 +16,7 @@ import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
+import { registerAccountRoutes } from './http/routes/me.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
@@ -99,6 +100,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerEmailVerificationRoutes(app, deps);
   registerLoginRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
+  registerAccountRoutes(app, deps);
   return app;
 }
 

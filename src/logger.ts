@@ -9,14 +9,17 @@ export const redactedLogPaths = [
   'headers.cookie',
   'password',
   'new_password',
+  'current_password',
   'token',
   'access_token',
   '*.password',
   '*.new_password',
+  '*.current_password',
   '*.token',
   '*.access_token',
   'body.password',
   'body.new_password',
+  'body.current_password',
   'body.token',
 ];
 

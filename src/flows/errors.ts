@@ -28,7 +28,7 @@ export const errorCodes = {
   not_authenticated: {
     status: 401,
     message: 'Not authenticated',
-    when: '`/me`, `/logout`: no token, or no live session behind it',
+    when: '`/me`, `/logout`, `/me/…`: no token, or no live session behind it',
   },
   email_not_verified: {
     status: 403,
@@ -40,10 +40,20 @@ export const errorCodes = {
     message: 'Account is deactivated',
     when: 'login: right password, account deactivated',
   },
+  invalid_current_password: {
+    status: 403,
+    message: 'Current password is incorrect',
+    when: "`/me/password`: the current password is wrong (it spends the account's login budget)",
+  },
   csrf_refused: {
     status: 403,
     message: 'Cross-site request refused',
     when: 'a non-GET request that carries the session cookie but comes from another site (see the headers below); bearer-token calls are not affected',
+  },
+  session_not_found: {
+    status: 404,
+    message: 'No such session',
+    when: "`DELETE /me/sessions/{id}`: no live session of this account has that id (an unknown id and another account's id alike)",
   },
   not_found: {
     status: 404,

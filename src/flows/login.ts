@@ -4,6 +4,7 @@ import { passwordHasherOf, secondsFrom, type AccountContext } from './context.ts
 import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { Session, User } from './model.ts';
+import { unknownClient, userAgentMaxLength, type SessionClient } from './sessions.ts';
 import type { EmailAddress } from '../security/email-address.ts';
 import { generateToken, hashToken } from '../security/tokens.ts';
 
@@ -19,11 +20,12 @@ export async function logIn(
   context: AccountContext,
   email: EmailAddress,
   password: string,
+  client: SessionClient = unknownClient,
 ): Promise<LoginResult> {
   // Built only on failure: an Error captures a stack trace, which a successful login has no use for.
   const invalid = (): FlowError => new FlowError('invalid_credentials', 'Incorrect email or password');
   // Spent before anything is looked up, for addresses with and without an account alike.
-  const accountKey = budgetKey(`login:${email.key}`);
+  const accountKey = budgetKey(loginBudgetKey(email.key));
   const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
   if (!attempt.allowed) {
     throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
@@ -50,17 +52,51 @@ export async function logIn(
     }
     throw new FlowError('email_not_verified', 'Please verify your email address: a new link has been sent');
   }
+  let verifiedHash = user.passwordHash;
   if (check.needsRehash) {
-    await context.users.replaceUserPasswordHash(
-      user.id,
-      user.passwordHash,
-      await passwords.hashPassword(password),
-    );
+    const rehashed = await passwords.hashPassword(password);
+    await context.users.replaceUserPasswordHash(user.id, user.passwordHash, rehashed);
+    verifiedHash = rehashed;
   }
-  return createSession(context, user);
+  const result = await createSession(context, user, client);
+  await endSessionIfPasswordChanged(context, result, verifiedHash, password, invalid);
+  return result;
 }
 
-async function createSession(context: AccountContext, user: User): Promise<LoginResult> {
+/** The account's login budget key (before hashing): a password change spends the same budget. */
+export function loginBudgetKey(emailKey: string): string {
+  return `login:${emailKey}`;
+}
+
+/**
+ * A password change may have committed between the check above and the new session: the change ends the
+ * account's other sessions after it commits, so a session stored before that is ended there; one stored after
+ * it is caught here, by reading the hash once more. A hash that differs only by a concurrent rehash still
+ * accepts the password; anything else means the password changed, and the session ends before anyone sees it.
+ */
+async function endSessionIfPasswordChanged(
+  context: AccountContext,
+  result: LoginResult,
+  verifiedHash: string,
+  password: string,
+  invalid: () => FlowError,
+): Promise<void> {
+  const current = await context.users.findUserById(result.user.id);
+  if (current?.passwordHash === verifiedHash) return;
+  const stillValid =
+    current !== null &&
+    current.passwordHash !== null &&
+    (await passwordHasherOf(context).verifyPassword(current.passwordHash, password)).valid;
+  if (stillValid) return;
+  await context.sessions.deleteSession(hashToken(result.token));
+  throw invalid();
+}
+
+async function createSession(
+  context: AccountContext,
+  user: User,
+  client: SessionClient,
+): Promise<LoginResult> {
   const token = generateToken();
   const now = context.clock.now();
   const session: Session = {
@@ -71,7 +107,15 @@ async function createSession(context: AccountContext, user: User): Promise<Login
     isVerified: user.isVerified,
     createdAt: now,
     expiresAt: secondsFrom(now, context.sessionLifetimeSeconds),
+    lastSeenAt: now,
+    ip: client.ip,
+    userAgent: client.userAgent === null ? null : truncate(client.userAgent, userAgentMaxLength),
   };
   await context.sessions.createSession(session);
   return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
+}
+
+/** At most `length` characters, never half of a surrogate pair. */
+function truncate(text: string, length: number): string {
+  return text.length <= length ? text : Array.from(text).slice(0, length).join('');
 }

@@ -22,6 +22,12 @@ export interface Session {
   readonly isVerified: boolean;
   readonly createdAt: Date;
   readonly expiresAt: Date;
+  /** When a request last used it, to within sessionActivityIntervalSeconds; createdAt until then. */
+  readonly lastSeenAt: Date;
+  /** The client address at login (as TRUST_PROXY resolves it); null for sessions from before it was kept. */
+  readonly ip: string | null;
+  /** The User-Agent header at login, truncated; null when there was none or for sessions from before. */
+  readonly userAgent: string | null;
 }
 
 /**

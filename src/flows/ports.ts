@@ -96,6 +96,12 @@ export interface SessionStore {
   deleteSession(tokenHash: string): Promise<void>;
   /** Revokes every session of the user (password reset, deactivation). */
   deleteUserSessions(userId: string): Promise<void>;
+  /** Revokes every session of the user but the one with `keptTokenHash` (a password change keeps the caller's). */
+  deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void>;
+  /** The user's live sessions (unexpired at `now`), in no particular order. */
+  listUserSessions(userId: string, now: Date): Promise<Session[]>;
+  /** Records that `session` was used at `lastSeenAt`; a session ended meanwhile stays ended. */
+  touchSession(session: Session, lastSeenAt: Date): Promise<void>;
 }
 
 /** One queued email as the dispatcher sees it. */

@@ -1,6 +1,25 @@
 import type { AccountContext } from './context.ts';
+import { FlowError } from './errors.ts';
 import type { Session } from './model.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
+
+/**
+ * How stale a session's last_seen_at may get: a request writes it only when it is older than this, so a
+ * session in use costs one write every five minutes and who-am-I stays a single read otherwise.
+ */
+export const sessionActivityIntervalSeconds = 5 * 60;
+
+/** How much of the User-Agent header a session keeps. */
+export const userAgentMaxLength = 256;
+
+/** The client a session is created for, as the HTTP layer sees it. */
+export interface SessionClient {
+  /** The client address (as TRUST_PROXY resolves it). */
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export const unknownClient: SessionClient = { ip: null, userAgent: null };
 
 /** The live session behind a bearer token or cookie, or null: revoked and expired sessions are refused. */
 export async function findSessionByToken(
@@ -8,7 +27,12 @@ export async function findSessionByToken(
   token: string,
 ): Promise<Session | null> {
   if (!isWellFormedToken(token)) return null;
-  return context.sessions.findSession(hashToken(token), context.clock.now());
+  const now = context.clock.now();
+  const session = await context.sessions.findSession(hashToken(token), now);
+  if (session === null) return null;
+  if (now.getTime() - session.lastSeenAt.getTime() < sessionActivityIntervalSeconds * 1000) return session;
+  await context.sessions.touchSession(session, now);
+  return { ...session, lastSeenAt: now };
 }
 
 /** Ends one session: the bearer token and the cookie (the same token) both stop working at once. */
@@ -17,4 +41,72 @@ export async function invalidateSession(
   session: Session,
 ): Promise<void> {
   await context.sessions.deleteSession(session.tokenHash);
+}
+
+/**
+ * A session's public id: what the session list shows and DELETE /me/sessions/{id} takes. Derived from the
+ * token hash by a second SHA-256, so it is neither the token nor its hash, cannot be turned back into
+ * either, needs no storage, and sessions created before ids existed have one too.
+ */
+export function publicSessionId(tokenHash: string): string {
+  return hashToken(`session-id:${tokenHash}`).slice(0, 32);
+}
+
+/** One session as its owner sees it in the list. */
+export interface SessionView {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly expiresAt: Date;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** The session the list was asked for with. */
+  readonly current: boolean;
+}
+
+/** The account's live sessions, the most recently used first. Changes nothing. */
+export async function listSessions(
+  context: Pick<AccountContext, 'sessions' | 'clock'>,
+  current: Session,
+): Promise<SessionView[]> {
+  const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
+  return sessions
+    .map((session) => ({
+      id: publicSessionId(session.tokenHash),
+      createdAt: session.createdAt,
+      // The caller's own list entry shows the request that asks, not a write up to five minutes old.
+      lastSeenAt: session.tokenHash === current.tokenHash ? current.lastSeenAt : session.lastSeenAt,
+      expiresAt: session.expiresAt,
+      ip: session.ip,
+      userAgent: session.userAgent,
+      current: session.tokenHash === current.tokenHash,
+    }))
+    .sort(
+      (a, b) =>
+        b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || b.createdAt.getTime() - a.createdAt.getTime(),
+    );
+}
+
+/**
+ * Ends one of the account's sessions by its public id (the caller's own included). An id of another
+ * account's session and an unknown id are refused alike: 404 `session_not_found`.
+ */
+export async function endSession(
+  context: Pick<AccountContext, 'sessions' | 'clock'>,
+  current: Session,
+  sessionId: string,
+): Promise<{ readonly endedCurrent: boolean }> {
+  const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
+  const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
+  if (target === undefined) throw new FlowError('session_not_found');
+  await context.sessions.deleteSession(target.tokenHash);
+  return { endedCurrent: target.tokenHash === current.tokenHash };
+}
+
+/** Ends every session of the account but the caller's. */
+export async function endOtherSessions(
+  context: Pick<AccountContext, 'sessions'>,
+  current: Session,
+): Promise<void> {
+  await context.sessions.deleteOtherUserSessions(current.userId, current.tokenHash);
 }

@@ -58,6 +58,11 @@ export function jsonOrPage(description: string, schema: object): Answer {
   return { description, content: { 'application/json': { schema }, 'text/html': { schema: htmlPage } } };
 }
 
+/** A success without a body (`type: 'null'` is how the OpenAPI plugin learns there is no content). */
+export function noContent(description: string): { readonly type: 'null'; readonly description: string } {
+  return { type: 'null', description };
+}
+
 /** Answers every route can give, besides its own. */
 export const service = {
   408: error(

@@ -75,6 +75,9 @@ export function describeExpiredRecordsContract(
         isVerified: true,
         createdAt: new Date(now),
         expiresAt: new Date(expiresAtMs),
+        lastSeenAt: new Date(now),
+        ip: null,
+        userAgent: null,
       });
       const liveSession = session(later + hourMs);
       await sessions.createSession(liveSession);

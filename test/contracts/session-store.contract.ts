@@ -13,6 +13,11 @@ export interface SessionStoreUnderTest {
    * foreign key); stores without one may leave this out and get random UUIDs.
    */
   readonly createUserId?: () => Promise<string>;
+  /**
+   * Stores `session` as a version that kept no activity fields (last seen, IP, user agent) did, for stores
+   * that outlive an upgrade (PostgreSQL, Redis).
+   */
+  readonly storeAsEarlierVersion?: (session: Session) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +47,9 @@ export function describeSessionStoreContract(
         isVerified: false,
         createdAt: new Date(now - 1234),
         expiresAt: new Date(now + hourMs + 567),
+        lastSeenAt: new Date(now - 1234),
+        ip: '2001:db8::1',
+        userAgent: 'Mozilla/5.0 (contract test)',
         ...overrides,
       };
     }
@@ -92,6 +100,83 @@ export function describeSessionStoreContract(
       for (const session of revoked)
         assert.equal(await store().findSession(session.tokenHash, new Date()), null);
       assert.deepEqual(await store().findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
+    });
+
+    test("deleteOtherUserSessions keeps the named session and removes the user's others, no one else's", async () => {
+      const userId = await createUserId();
+      const otherUserId = await createUserId();
+      const kept = buildSession(userId);
+      const revoked = [buildSession(userId), buildSession(userId)];
+      const otherUsersSession = buildSession(otherUserId);
+      for (const session of [kept, ...revoked, otherUsersSession]) await store().createSession(session);
+
+      await store().deleteOtherUserSessions(userId, kept.tokenHash);
+
+      for (const session of revoked)
+        assert.equal(await store().findSession(session.tokenHash, new Date()), null);
+      assert.deepEqual(await store().findSession(kept.tokenHash, new Date()), kept);
+      assert.deepEqual(await store().findSession(otherUsersSession.tokenHash, new Date()), otherUsersSession);
+
+      // The kept session is still revocable with the rest, and new sessions are ended by the next call.
+      const later = buildSession(userId);
+      await store().createSession(later);
+      await store().deleteOtherUserSessions(userId, kept.tokenHash);
+      assert.equal(await store().findSession(later.tokenHash, new Date()), null);
+      await store().deleteUserSessions(userId);
+      assert.equal(await store().findSession(kept.tokenHash, new Date()), null);
+    });
+
+    test("listUserSessions gives the user's live sessions with every field, and no one else's", async () => {
+      const userId = await createUserId();
+      const now = Date.now();
+      const live = [buildSession(userId), buildSession(userId, { ip: null, userAgent: null })];
+      const expired = buildSession(userId, { expiresAt: new Date(now + 60_000) });
+      for (const session of [...live, expired, buildSession(await createUserId())]) {
+        await store().createSession(session);
+      }
+      const byToken = (a: Session, b: Session): number => a.tokenHash.localeCompare(b.tokenHash);
+
+      const listed = await store().listUserSessions(userId, new Date(now + 120_000));
+
+      assert.deepEqual(listed.sort(byToken), live.sort(byToken));
+      assert.deepEqual(await store().listUserSessions(await createUserId(), new Date()), []);
+      await store().deleteSession(live[0]?.tokenHash ?? '');
+      assert.deepEqual(await store().listUserSessions(userId, new Date(now + 120_000)), [live[1]]);
+    });
+
+    test('touchSession records the last use and nothing else; an ended session stays ended', async () => {
+      const session = buildSession(await createUserId());
+      await store().createSession(session);
+      const seen = new Date(session.createdAt.getTime() + 10 * 60_000);
+
+      await store().touchSession(session, seen);
+
+      assert.deepEqual(await store().findSession(session.tokenHash, new Date()), {
+        ...session,
+        lastSeenAt: seen,
+      });
+      await store().deleteSession(session.tokenHash);
+      await store().touchSession(session, new Date());
+      assert.equal(await store().findSession(session.tokenHash, new Date()), null);
+    });
+
+    test('a session stored by an earlier version works, lists as last seen at its creation, and ends', async () => {
+      const fixture = underTest();
+      if (fixture.storeAsEarlierVersion === undefined) return;
+      const userId = await createUserId();
+      const earlier = buildSession(userId);
+      await fixture.storeAsEarlierVersion(earlier);
+      const expected = { ...earlier, lastSeenAt: earlier.createdAt, ip: null, userAgent: null };
+
+      assert.deepEqual(await store().findSession(earlier.tokenHash, new Date()), expected);
+      assert.deepEqual(await store().listUserSessions(userId, new Date()), [expected]);
+      await store().touchSession(expected, new Date(earlier.createdAt.getTime() + 60_000));
+      assert.equal(
+        (await store().findSession(earlier.tokenHash, new Date()))?.lastSeenAt.getTime(),
+        earlier.createdAt.getTime() + 60_000,
+      );
+      await store().deleteOtherUserSessions(userId, 'none');
+      assert.equal(await store().findSession(earlier.tokenHash, new Date()), null);
     });
 
     test('a user can log in again after all their sessions were revoked', async () => {

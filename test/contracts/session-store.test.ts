@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DependencyUnavailableError } from '../../src/flows/errors.ts';
+import type { Session } from '../../src/flows/model.ts';
 import { RedisSessionStore } from '../../src/storage/redis/session-store.ts';
 import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
 import { PostgresSessionStore } from '../../src/storage/postgres/session-store.ts';
@@ -18,10 +19,50 @@ for (const backend of [
   ...databaseBackends((database) => ({
     store: new PostgresSessionStore(database.db),
     createUserId: () => insertTestUser(database),
+    async storeAsEarlierVersion(session: Session) {
+      await database.pool.query(
+        'INSERT INTO sessions (token_hash, user_id, email, is_active, is_verified, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [
+          session.tokenHash,
+          session.userId,
+          session.email,
+          session.isActive,
+          session.isVerified,
+          session.createdAt,
+          session.expiresAt,
+        ],
+      );
+    },
   })),
   ...(redisUrl === undefined
     ? []
-    : [redisBackend(redisUrl, (redis) => ({ store: new RedisSessionStore(redis.client()) }))]),
+    : [
+        redisBackend(redisUrl, (redis) => ({
+          store: new RedisSessionStore(redis.client()),
+          async storeAsEarlierVersion(session: Session) {
+            const record = {
+              userId: session.userId,
+              email: session.email,
+              isActive: session.isActive,
+              isVerified: session.isVerified,
+              createdAt: session.createdAt.toISOString(),
+              expiresAt: session.expiresAt.toISOString(),
+            };
+            const inspector = redis.inspector();
+            await inspector.set(
+              `${redis.keyPrefix}session:${session.tokenHash}`,
+              JSON.stringify(record),
+              'EX',
+              3600,
+            );
+            await inspector.zadd(
+              `${redis.keyPrefix}user-sessions:${session.userId}`,
+              session.expiresAt.getTime(),
+              session.tokenHash,
+            );
+          },
+        })),
+      ]),
 ]) {
   describeSessionStoreContract(backend.name, () => backend.open());
 }
@@ -100,15 +141,7 @@ test('a Redis session store whose Redis is unreachable rejects with DependencyUn
     assert.ok(performance.now() - startedAtMs < 3000, 'took 3 s or more');
   }));
 
-function buildSession(userId: string): {
-  tokenHash: string;
-  userId: string;
-  email: string;
-  isActive: boolean;
-  isVerified: boolean;
-  createdAt: Date;
-  expiresAt: Date;
-} {
+function buildSession(userId: string): Session {
   const now = Date.now();
   return {
     tokenHash: hashToken(generateToken()),
@@ -118,5 +151,8 @@ function buildSession(userId: string): {
     isVerified: true,
     createdAt: new Date(now),
     expiresAt: new Date(now + 60 * 60 * 1000),
+    lastSeenAt: new Date(now),
+    ip: '192.0.2.1',
+    userAgent: 'test agent',
   };
 }

@@ -53,6 +53,14 @@ const endpoints: readonly Endpoint[] = [
   { method: 'GET', path: '/verify-email', fields: ['token'], form: false, mutating: false, page: true },
   { method: 'GET', path: '/reset-password', fields: ['token'], form: false, mutating: false, page: true },
   { method: 'GET', path: '/me', fields: [], form: false, mutating: false },
+  {
+    method: 'POST',
+    path: '/me/password',
+    fields: ['current_password', 'new_password'],
+    form: true,
+    mutating: true,
+  },
+  { method: 'GET', path: '/me/sessions', fields: [], form: false, mutating: false },
   { method: 'GET', path: '/', fields: [], form: false, mutating: false },
   { method: 'GET', path: '/health/ready', fields: [], form: false, mutating: false },
   { method: 'GET', path: '/openapi.json', fields: [], form: false, mutating: false },
@@ -269,7 +277,7 @@ function casesFor(endpoint: Endpoint, random: Random, sessionToken: string): Fuz
       body: `email=${encodeURIComponent(seededEmail)}&password=${encodeURIComponent(seededPassword)}`,
     });
   }
-  if (path === '/logout') {
+  if (path === '/logout' || path === '/me/password') {
     for (const authorization of [
       'Bearer',
       'Bearer ' + 'A'.repeat(43),

@@ -50,8 +50,12 @@ function createAnswerChecker(
     for (const header of Object.keys(answer.headers ?? {})) {
       assert.ok(response.headers.has(header), `${where} without its documented ${header} header`);
     }
+    if (answer.content === undefined) {
+      assert.equal(await response.text(), '', `${where} with a body, where the description has none`);
+      return;
+    }
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-    const media = answer.content?.[mediaType];
+    const media = answer.content[mediaType];
     assert.ok(media, `${where} as ${mediaType}, a content type the description does not list`);
     const text = await response.text();
     if (method === 'HEAD') {
@@ -68,6 +72,11 @@ function createAnswerChecker(
       `${where} with a body the description refuses: ${ajv.errorsText(validate.errors)}`,
     );
   };
+}
+
+/** The code of an error answer that may also be described as a page (a form post's). */
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : error;
 }
 
 function linkTo(email: CapturedEmail, path: string): URL {
@@ -265,6 +274,110 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(second.response.status, 429);
     assert.equal(second.error?.code, 'rate_limited');
     assert.match(second.response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+  });
+
+  /** The Authorization header of a new session of `email`. */
+  async function logIn(email: string): Promise<{ authorization: string }> {
+    const login = await client.POST('/login', { body: { email, password } });
+    return { authorization: `Bearer ${login.data?.access_token ?? ''}` };
+  }
+
+  /** Registers and verifies `email`, then logs in. */
+  async function logInVerified(email: string): Promise<{ authorization: string }> {
+    await client.POST('/register', { body: { email, password } });
+    const verifyLink = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    );
+    await client.POST('/verify-email', { body: { token: verifyLink.searchParams.get('token') ?? '' } });
+    return logIn(email);
+  }
+
+  test('changing the password: 200, 401, 403 invalid_current_password, 422, 429, and a form post', async () => {
+    const bearer = await logInVerified('typed.changer@example.com');
+    const changed = 'a changed typed passphrase';
+
+    const anonymous = await client.POST('/me/password', {
+      body: { current_password: password, new_password: changed },
+    });
+    assert.equal(codeOf(anonymous.error), 'not_authenticated');
+    const weak = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: password, new_password: 'short' },
+    });
+    assert.equal(codeOf(weak.error), 'password_too_short');
+    const done = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: password, new_password: changed },
+    });
+    assert.equal(done.response.status, 200);
+    assert.equal(typeof (typeof done.data === 'object' ? done.data.message : undefined), 'string');
+    const byForm = await client.POST('/me/password', {
+      headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' },
+      body: { current_password: changed, new_password: newPassword },
+      bodySerializer: (body) => new URLSearchParams(body).toString(),
+      parseAs: 'text',
+    });
+    assert.equal(byForm.response.status, 200);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const wrong = await client.POST('/me/password', {
+        headers: bearer,
+        body: { current_password: 'not the current one', new_password: changed },
+      });
+      assert.equal(codeOf(wrong.error), 'invalid_current_password');
+    }
+    const locked = await client.POST('/me/password', {
+      headers: bearer,
+      body: { current_password: newPassword, new_password: changed },
+    });
+    assert.equal(locked.response.status, 429);
+    assert.equal(codeOf(locked.error), 'rate_limited');
+  });
+
+  test('listing and ending sessions: 200, 204, 401, 403 csrf_refused, 404 session_not_found, 422', async () => {
+    const email = 'typed.sessions@example.com';
+    const caller = await logInVerified(email);
+    await logIn(email);
+    await logIn(email);
+
+    const listed = await client.GET('/me/sessions', { headers: caller });
+    assert.equal(listed.data?.length, 3);
+    assert.equal(listed.data?.filter((session) => session.current).length, 1);
+    assert.equal((await client.HEAD('/me/sessions', { headers: caller })).response.status, 200);
+    assert.equal((await client.GET('/me/sessions')).error?.code, 'not_authenticated');
+    const otherId = listed.data?.find((session) => !session.current)?.id ?? '';
+
+    const ended = await client.DELETE('/me/sessions/{id}', {
+      headers: caller,
+      params: { path: { id: otherId } },
+    });
+    assert.equal(ended.response.status, 204);
+    const again = await client.DELETE('/me/sessions/{id}', {
+      headers: caller,
+      params: { path: { id: otherId } },
+    });
+    assert.equal(again.error?.code, 'session_not_found');
+    const tooLong = await client.DELETE('/me/sessions/{id}', {
+      headers: caller,
+      params: { path: { id: 'x'.repeat(65) } },
+    });
+    assert.equal(tooLong.error?.code, 'invalid_request');
+    const anonymous = await client.DELETE('/me/sessions/{id}', { params: { path: { id: otherId } } });
+    assert.equal(anonymous.error?.code, 'not_authenticated');
+    const crossSiteOne = await client.DELETE('/me/sessions/{id}', {
+      headers: { cookie: 'session_id=whatever', origin: 'https://evil.example' },
+      params: { path: { id: otherId } },
+    });
+    assert.equal(crossSiteOne.error?.code, 'csrf_refused');
+
+    const crossSiteAll = await client.DELETE('/me/sessions', {
+      headers: { cookie: 'session_id=whatever', origin: 'https://evil.example' },
+    });
+    assert.equal(crossSiteAll.error?.code, 'csrf_refused');
+    assert.equal((await client.DELETE('/me/sessions')).error?.code, 'not_authenticated');
+    const others = await client.DELETE('/me/sessions', { headers: caller });
+    assert.equal(others.response.status, 204);
+    assert.equal((await client.GET('/me/sessions', { headers: caller })).data?.length, 1);
   });
 
   test('the service routes answer as described', async () => {

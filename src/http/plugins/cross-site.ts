@@ -28,7 +28,7 @@ export async function registerCrossSiteProtection(
     await app.register(cors, {
       origin: (origin, callback) => callback(null, origin !== undefined && (anyOrigin || listed.has(origin))),
       credentials: options.corsAllowCredentials,
-      methods: ['GET', 'POST'],
+      methods: ['GET', 'POST', 'DELETE'],
       allowedHeaders: ['content-type', 'authorization'],
       maxAge: 600,
     });

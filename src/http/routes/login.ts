@@ -12,18 +12,21 @@ import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
 import { EmailField, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
 import * as answers from '../answers.ts';
 
-const notAuthenticatedAnswer = answers.error('`not_authenticated`: no token, or no live session behind it');
+export const notAuthenticatedAnswer = answers.error(
+  '`not_authenticated`: no token, or no live session behind it',
+);
+
+/** The live session behind the request's bearer token or cookie; 401 `not_authenticated` without one. */
+export async function requireSession(deps: HttpDeps, request: FastifyRequest): Promise<Session> {
+  const token = readSessionToken(request);
+  const session = token === undefined ? null : await findSessionByToken(deps.account, token);
+  if (session === null) throw new FlowError('not_authenticated');
+  return session;
+}
 
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
-
-  async function requireSession(request: FastifyRequest): Promise<Session> {
-    const token = readSessionToken(request);
-    const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-    if (session === null) throw new FlowError('not_authenticated');
-    return session;
-  }
 
   app.post(
     '/login',
@@ -69,7 +72,11 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         request,
         'login',
         { emailKey: submittedEmailKey(request) },
-        () => logIn(deps.account, readEmailAddress(request.body.email), request.body.password),
+        () =>
+          logIn(deps.account, readEmailAddress(request.body.email), request.body.password, {
+            ip: request.ip,
+            userAgent: request.headers['user-agent'] ?? null,
+          }),
         (session) => ({ userId: session.user.id }),
       );
       sessionCookie.set(reply, result.token, result.expiresInSeconds);
@@ -94,7 +101,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request) => {
-      const session = await requireSession(request);
+      const session = await requireSession(deps, request);
       return {
         id: session.userId,
         email: session.email,
@@ -123,7 +130,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request, reply) => {
-      const session = await requireSession(request);
+      const session = await requireSession(deps, request);
       await invalidateSession(deps.account, session);
       sessionCookie.clear(reply);
       return { message: 'Logged out successfully' };

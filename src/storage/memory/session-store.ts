@@ -25,6 +25,25 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    for (const session of this.#sessions.values()) {
+      if (session.userId === userId && session.tokenHash !== keptTokenHash) {
+        this.#sessions.delete(session.tokenHash);
+      }
+    }
+  }
+
+  async listUserSessions(userId: string, now: Date): Promise<Session[]> {
+    return [...this.#sessions.values()]
+      .filter((session) => session.userId === userId && session.expiresAt.getTime() > now.getTime())
+      .map((session) => ({ ...session }));
+  }
+
+  async touchSession(session: Session, lastSeenAt: Date): Promise<void> {
+    const stored = this.#sessions.get(session.tokenHash);
+    if (stored !== undefined) this.#sessions.set(session.tokenHash, { ...stored, lastSeenAt });
+  }
+
   /** For the clean-up: deletes the sessions that expired before `before`, and says how many. */
   deleteSessionsExpiredBefore(before: Date): number {
     let deleted = 0;

@@ -47,6 +47,10 @@ export const sessions = pgTable(
     isVerified: boolean('is_verified').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    // Null in sessions created before these were kept: read as created_at, unknown, unknown.
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
   },
   (table) => [
     index('sessions_user_id_idx').on(table.userId),

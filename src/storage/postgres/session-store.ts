@@ -1,4 +1,4 @@
-import { and, eq, gt } from './drizzle.ts';
+import { and, eq, gt, ne } from './drizzle.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
@@ -17,7 +17,7 @@ export class PostgresSessionStore extends PostgresStore implements SessionStore 
       .from(sessions)
       .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
       .limit(1);
-    return rows[0] ?? null;
+    return rows[0] === undefined ? null : sessionOf(rows[0]);
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
@@ -27,5 +27,28 @@ export class PostgresSessionStore extends PostgresStore implements SessionStore 
   async deleteUserSessions(userId: string): Promise<void> {
     await this.db.delete(sessions).where(eq(sessions.userId, userId));
   }
+
+  async listUserSessions(userId: string, now: Date): Promise<Session[]> {
+    const rows = await this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, now)));
+    return rows.map(sessionOf);
+  }
+
+  async touchSession(session: Session, lastSeenAt: Date): Promise<void> {
+    await this.db.update(sessions).set({ lastSeenAt }).where(eq(sessions.tokenHash, session.tokenHash));
+  }
+
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    await this.db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), ne(sessions.tokenHash, keptTokenHash)));
+  }
 }
 translatePostgresOutages(PostgresSessionStore.prototype);
+
+/** A row as a Session; rows from before the activity columns existed read as created and never seen since. */
+function sessionOf(row: typeof sessions.$inferSelect): Session {
+  return { ...row, lastSeenAt: row.lastSeenAt ?? row.createdAt };
+}

@@ -46,11 +46,8 @@ redis.call('PEXPIREAT', KEYS[2], last[2])
 return 1
 `;
 
-/**
- * KEYS: user-sessions key. ARGV: prefixed session key prefix. Atomic: no session of the user survives, whether
- * the index is a sorted set or still the plain set of an earlier version.
- */
-const deleteUserSessionsLua = `
+/** Lua: `members` of the index KEYS[1] and its `kind`, a sorted set or the plain set of an earlier version. */
+const readIndexLua = `
 local kind = redis.call('TYPE', KEYS[1]).ok
 local members = {}
 if kind == 'zset' then
@@ -58,11 +55,44 @@ if kind == 'zset' then
 elseif kind == 'set' then
   members = redis.call('SMEMBERS', KEYS[1])
 end
-for _, tokenHash in ipairs(members) do
-  redis.call('DEL', ARGV[1] .. tokenHash)
+`;
+
+/**
+ * KEYS: user-sessions key. ARGV: prefixed session key prefix, the token hash of a session to keep ('' for none).
+ * Atomic: no other session of the user survives, whether the index is a sorted set or still the plain set of
+ * an earlier version. Without a kept session the index goes too; with one, it keeps that member alone.
+ */
+const deleteUserSessionsLua = `
+${readIndexLua}for _, tokenHash in ipairs(members) do
+  if tokenHash ~= ARGV[2] then
+    redis.call('DEL', ARGV[1] .. tokenHash)
+    if kind == 'zset' then
+      redis.call('ZREM', KEYS[1], tokenHash)
+    else
+      redis.call('SREM', KEYS[1], tokenHash)
+    end
+  end
 end
-redis.call('DEL', KEYS[1])
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+end
 return 1
+`;
+
+/**
+ * KEYS: user-sessions key. ARGV: prefixed session key prefix. Every indexed session that still exists, as
+ * token hash, JSON, token hash, JSON, …; members whose session is gone (ended or expired) are skipped.
+ */
+const listUserSessionsLua = `
+${readIndexLua}local found = {}
+for _, tokenHash in ipairs(members) do
+  local json = redis.call('GET', ARGV[1] .. tokenHash)
+  if json then
+    table.insert(found, tokenHash)
+    table.insert(found, json)
+  end
+end
+return found
 `;
 
 interface SessionScripts {
@@ -76,10 +106,18 @@ interface SessionScripts {
     expiresAtEpochMilliseconds: number,
     nowEpochMilliseconds: number,
   ): Promise<unknown>;
-  latchkeyDeleteUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<unknown>;
+  latchkeyListUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<string[]>;
+  latchkeyDeleteUserSessions(
+    userSessionsKey: string,
+    prefixedSessionKeyPrefix: string,
+    keptTokenHash: string,
+  ): Promise<unknown>;
 }
 
-/** What is stored under session:<tokenHash>; the hash itself is the key, so it is not repeated. */
+/**
+ * What is stored under session:<tokenHash>; the hash itself is the key, so it is not repeated. The activity
+ * fields are absent in sessions stored by a version that did not keep them.
+ */
 interface StoredSession {
   userId: string;
   email: string;
@@ -87,6 +125,9 @@ interface StoredSession {
   isVerified: boolean;
   createdAt: string;
   expiresAt: string;
+  lastSeenAt?: string;
+  ip?: string | null;
+  userAgent?: string | null;
 }
 
 /** Sessions in Redis. Expiry is Redis's TTL (wall clock) plus a check against the caller's `now`. */
@@ -97,6 +138,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(redis: Redis) {
     redis.defineCommand('latchkeyCreateSession', { numberOfKeys: 2, lua: createSessionLua });
     redis.defineCommand('latchkeyDeleteUserSessions', { numberOfKeys: 1, lua: deleteUserSessionsLua });
+    redis.defineCommand('latchkeyListUserSessions', { numberOfKeys: 1, lua: listUserSessionsLua });
     this.#redis = redis as Redis & SessionScripts;
     this.#prefixedSessionKeyPrefix = `${redis.options.keyPrefix ?? ''}${sessionKeyPrefix}`;
   }
@@ -106,19 +148,11 @@ export class RedisSessionStore implements SessionStore {
     const lifetimeSeconds = Math.ceil((session.expiresAt.getTime() - now) / 1000);
     // Already expired: storing it could only let it be found.
     if (lifetimeSeconds <= 0) return;
-    const stored: StoredSession = {
-      userId: session.userId,
-      email: session.email,
-      isActive: session.isActive,
-      isVerified: session.isVerified,
-      createdAt: session.createdAt.toISOString(),
-      expiresAt: session.expiresAt.toISOString(),
-    };
     await callRedis(() =>
       this.#redis.latchkeyCreateSession(
         sessionKey(session.tokenHash),
         userSessionsKey(session.userId),
-        JSON.stringify(stored),
+        JSON.stringify(storedSessionOf(session)),
         lifetimeSeconds,
         this.#prefixedSessionKeyPrefix,
         session.tokenHash,
@@ -136,6 +170,24 @@ export class RedisSessionStore implements SessionStore {
     return session.expiresAt.getTime() > now.getTime() ? session : null;
   }
 
+  async listUserSessions(userId: string, now: Date): Promise<Session[]> {
+    const found = await callRedis(() =>
+      this.#redis.latchkeyListUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix),
+    );
+    const sessions: Session[] = [];
+    for (let index = 0; index + 1 < found.length; index += 2) {
+      const session = parseStoredSession(found[index] ?? '', found[index + 1] ?? '');
+      if (session.expiresAt.getTime() > now.getTime()) sessions.push(session);
+    }
+    return sessions;
+  }
+
+  async touchSession(session: Session, lastSeenAt: Date): Promise<void> {
+    // XX: a session ended meanwhile is not brought back; KEEPTTL: it still ends when it was due to.
+    const json = JSON.stringify(storedSessionOf({ ...session, lastSeenAt }));
+    await callRedis(() => this.#redis.set(sessionKey(session.tokenHash), json, 'KEEPTTL', 'XX'));
+  }
+
   async deleteSession(tokenHash: string): Promise<void> {
     // The index member stays behind until its expiry; it is harmless and dropped at a later createSession.
     await callRedis(() => this.#redis.del(sessionKey(tokenHash)));
@@ -143,7 +195,17 @@ export class RedisSessionStore implements SessionStore {
 
   async deleteUserSessions(userId: string): Promise<void> {
     await callRedis(() =>
-      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix),
+      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix, ''),
+    );
+  }
+
+  async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
+    await callRedis(() =>
+      this.#redis.latchkeyDeleteUserSessions(
+        userSessionsKey(userId),
+        this.#prefixedSessionKeyPrefix,
+        keptTokenHash,
+      ),
     );
   }
 }
@@ -162,6 +224,20 @@ async function callRedis<T>(command: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw new DependencyUnavailableError('redis', error);
   }
+}
+
+function storedSessionOf(session: Session): StoredSession {
+  return {
+    userId: session.userId,
+    email: session.email,
+    isActive: session.isActive,
+    isVerified: session.isVerified,
+    createdAt: session.createdAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    lastSeenAt: session.lastSeenAt.toISOString(),
+    ip: session.ip,
+    userAgent: session.userAgent,
+  };
 }
 
 function parseStoredSession(tokenHash: string, json: string): Session {
@@ -184,5 +260,8 @@ function parseStoredSession(tokenHash: string, json: string): Session {
     isVerified: stored.isVerified,
     createdAt: new Date(stored.createdAt),
     expiresAt: new Date(stored.expiresAt),
+    lastSeenAt: new Date(typeof stored.lastSeenAt === 'string' ? stored.lastSeenAt : stored.createdAt),
+    ip: typeof stored.ip === 'string' ? stored.ip : null,
+    userAgent: typeof stored.userAgent === 'string' ? stored.userAgent : null,
   };
 }

@@ -1,0 +1,63 @@
+import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
+import { passwordHasherOf, type AccountContext } from './context.ts';
+import { FlowError } from './errors.ts';
+import { loginBudgetKey } from './login.ts';
+import type { Session } from './model.ts';
+import { assertAcceptablePassword } from './password-rules.ts';
+
+/**
+ * A signed-in person changes their password. The current password is required (re-authentication: a stolen
+ * session alone cannot take the account over), and a wrong one spends the account's login budget, so the
+ * route is no way around the login lockout. On success every other session of the account ends, the caller's
+ * stays, open reset and verification links die, and the owner is told by email.
+ *
+ * A login that checked the old password while this change commits cannot leave a live session: the change
+ * ends the other sessions after the new hash is committed, and a login re-reads the hash after storing its
+ * session (see logIn), so its session is either stored before that clean-up or deleted by the login itself.
+ */
+export async function changePassword(
+  context: AccountContext,
+  session: Session,
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
+  const user = await context.users.findUserById(session.userId);
+  // The account is gone or lost its password (a contested registration): no current password can match.
+  if (user === null) throw new FlowError('not_authenticated');
+  const accountKey = budgetKey(loginBudgetKey(user.emailKey));
+  const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
+  if (!attempt.allowed) {
+    throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
+      retryAfterSeconds: attempt.retryAfterSeconds,
+    });
+  }
+  const passwords = passwordHasherOf(context);
+  if (user.passwordHash === null) {
+    await passwords.verifyAgainstDummyHash(currentPassword);
+    throw new FlowError('invalid_current_password');
+  }
+  const check = await passwords.verifyPassword(user.passwordHash, currentPassword);
+  if (!check.valid) throw new FlowError('invalid_current_password');
+  await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
+  assertAcceptablePassword(context.passwordPolicy, newPassword, user.emailKey);
+  const passwordHash = await passwords.hashPassword(newPassword);
+  const notify = await mayEmailRecipient(context, user.emailKey);
+  // Ended before the change too: if the session store is down, the change fails as a whole (503) instead of
+  // changing the password while the other sessions live on.
+  await context.sessions.deleteOtherUserSessions(user.id, session.tokenHash);
+  await context.transactor.runInTransaction(async (stores) => {
+    const now = context.clock.now();
+    await stores.users.setUserPasswordHash(user.id, passwordHash);
+    await stores.tokens.invalidateUserTokens(user.id, 'password_reset', now);
+    await stores.tokens.invalidateUserTokens(user.id, 'email_verification', now);
+    if (notify) {
+      await stores.outbox.enqueueEmail({
+        template: 'password_changed',
+        to: user.email,
+        params: { resetUrl: context.links.requestPasswordResetUrl() },
+      });
+    }
+  });
+  // And after: a session a login stored while the change committed ends here (or the login ends it itself).
+  await context.sessions.deleteOtherUserSessions(user.id, session.tokenHash);
+}
