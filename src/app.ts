@@ -14,6 +14,7 @@ import { registerErrorHandling } from './http/plugins/errors.ts';
 import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
 import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
+import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
@@ -99,6 +100,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerEmailVerificationRoutes(app, deps);
   registerLoginRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
+  registerAccountEmailRoutes(app, deps);
   return app;
 }
 

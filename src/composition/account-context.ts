@@ -54,6 +54,10 @@ function createLinkBuilder(base: URL): LinkBuilder {
     verifyEmailUrl: (token) => new URL(`/verify-email?token=${encodeURIComponent(token)}`, base).href,
     resetPasswordUrl: (token) => new URL(`/reset-password?token=${encodeURIComponent(token)}`, base).href,
     requestPasswordResetUrl: () => new URL('/reset-password', base).href,
+    confirmEmailChangeUrl: (token) =>
+      new URL(`/confirm-email-change?token=${encodeURIComponent(token)}`, base).href,
+    cancelEmailChangeUrl: (token) =>
+      new URL(`/cancel-email-change?token=${encodeURIComponent(token)}`, base).href,
   };
 }
 

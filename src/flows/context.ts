@@ -14,6 +14,8 @@ export interface LinkBuilder {
   resetPasswordUrl(token: string): string;
   /** The page that asks for an address and sends a fresh reset link. */
   requestPasswordResetUrl(): string;
+  confirmEmailChangeUrl(token: string): string;
+  cancelEmailChangeUrl(token: string): string;
 }
 
 /** What the account flows need; every part is a port, so flows never know which adapters run. */

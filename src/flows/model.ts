@@ -11,7 +11,13 @@ export interface User {
   readonly createdAt: Date;
 }
 
-export type TokenPurpose = 'email_verification' | 'password_reset';
+export type TokenPurpose =
+  | 'email_verification'
+  | 'password_reset'
+  /** Sent to the new address of an email change; carries that address. */
+  | 'email_change_confirm'
+  /** Sent to the old address of an email change; carries that address, to void or undo the change. */
+  | 'email_change_cancel';
 
 /** A logged-in session. The token itself is never stored; `tokenHash` is its SHA-256. */
 export interface Session {
@@ -52,6 +58,24 @@ export type EmailMessage =
     }
   | {
       readonly template: 'password_changed';
+      readonly to: string;
+      readonly params: { readonly resetUrl: string };
+    }
+  | {
+      /** To the new address: confirm the change. */
+      readonly template: 'email_change_confirm';
+      readonly to: string;
+      readonly params: { readonly url: string } & TokenLinkParams;
+    }
+  | {
+      /** To the old address when a change is asked for (`changed` false) or done (`changed` true). */
+      readonly template: 'email_change_notice';
+      readonly to: string;
+      readonly params: { readonly url: string; readonly changed: boolean } & TokenLinkParams;
+    }
+  | {
+      /** To the owner of a taken address someone tried to move another account to. */
+      readonly template: 'email_change_attempted';
       readonly to: string;
       readonly params: { readonly resetUrl: string };
     };

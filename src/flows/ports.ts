@@ -15,6 +15,13 @@ export interface UserStore {
   ): Promise<void>;
   /** Rehash on login: only replaces the hash if it is still `currentHash` (no lost update). */
   replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void>;
+  /**
+   * The user, locked until the transaction ends (SELECT ... FOR UPDATE): flows that change one account from
+   * two links (an email change's confirm and cancel) take it first, so they run one after the other.
+   */
+  lockUserById(userId: string): Promise<User | null>;
+  /** Moves the account to another address; false, and nothing changed, when that address key is taken. */
+  changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean>;
 }
 
 /** A token about to be stored: only its hash. */
@@ -23,11 +30,14 @@ export interface NewToken {
   readonly purpose: TokenPurpose;
   readonly userId: string;
   readonly expiresAt: Date;
+  /** The address the token is about, for the purposes that need one (an email change's). */
+  readonly email?: string;
 }
 
-/** Whose a usable token is. */
+/** Whose a usable token is, and the address it carries (null when its purpose has none). */
 export interface TokenOwner {
   readonly userId: string;
+  readonly email: string | null;
 }
 
 /** Single-use tokens sent by email. Only the SHA-256 of a token is stored. */
@@ -40,8 +50,13 @@ export interface TokenStore {
    * returns the user id; the others (and any later call) get null.
    */
   consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null>;
-  /** Every still-usable token of that purpose and user stops working. */
-  invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void>;
+  /** Every still-usable token of that purpose and user (carrying `options.email`, if given) stops working. */
+  invalidateUserTokens(
+    userId: string,
+    purpose: TokenPurpose,
+    now: Date,
+    options?: { readonly email?: string },
+  ): Promise<void>;
 }
 
 /** The outbox: emails written in the same transaction as the rows that promised them. */
@@ -58,7 +73,12 @@ export interface TransactionStores {
 
 /** An emailed single-use token about to be issued (only its hash is stored) and the email carrying its link. */
 export interface TokenEmail {
-  readonly token: { readonly tokenHash: string; readonly purpose: TokenPurpose; readonly expiresAt: Date };
+  readonly token: {
+    readonly tokenHash: string;
+    readonly purpose: TokenPurpose;
+    readonly expiresAt: Date;
+    readonly email?: string;
+  };
   readonly email: EmailMessage;
 }
 

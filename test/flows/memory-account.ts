@@ -110,6 +110,8 @@ export function createMemoryAccount(options: { budgets?: AttemptBudgets } = {}):
       verifyEmailUrl: (token) => `${baseUrl}/verify-email?token=${token}`,
       resetPasswordUrl: (token) => `${baseUrl}/reset-password?token=${token}`,
       requestPasswordResetUrl: () => `${baseUrl}/reset-password`,
+      confirmEmailChangeUrl: (token) => `${baseUrl}/confirm-email-change?token=${token}`,
+      cancelEmailChangeUrl: (token) => `${baseUrl}/cancel-email-change?token=${token}`,
     },
     sessionLifetimeSeconds,
     passwordPolicy: {

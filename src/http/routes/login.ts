@@ -1,13 +1,13 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { FlowError } from '../../flows/errors.ts';
 import { logIn } from '../../flows/login.ts';
 import type { Session } from '../../flows/model.ts';
-import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
-import { createSessionCookie, readSessionToken, sessionCookieHeader } from '../session-cookie.ts';
+import { invalidateSession } from '../../flows/sessions.ts';
+import { createSessionCookie, sessionCookieHeader } from '../session-cookie.ts';
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
+import { requireSession as requireSessionOf } from '../session-auth.ts';
 import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
 import { EmailField, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
 import * as answers from '../answers.ts';
@@ -18,12 +18,8 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
 
-  async function requireSession(request: FastifyRequest): Promise<Session> {
-    const token = readSessionToken(request);
-    const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-    if (session === null) throw new FlowError('not_authenticated');
-    return session;
-  }
+  const requireSession = (request: FastifyRequest): Promise<Session> =>
+    requireSessionOf(deps.account, request);
 
   app.post(
     '/login',

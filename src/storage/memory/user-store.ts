@@ -51,6 +51,21 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
     this.#update(userId, () => ({ passwordHash: newHash }));
   }
 
+  async lockUserById(userId: string): Promise<User | null> {
+    // Memory transactions run one at a time already.
+    return this.findUserById(userId);
+  }
+
+  async changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean> {
+    const user = this.#findById(userId);
+    if (user === undefined) return false;
+    const holder = this.database.users.get(emailKey);
+    if (holder !== undefined && holder.id !== userId) return false;
+    this.database.users.delete(user.emailKey, this.journal);
+    this.database.users.put(emailKey, { ...user, email, emailKey }, this.journal);
+    return true;
+  }
+
   /** Stands in for a row a test of the flows needs that no flow writes (an operator disabled the account). */
   async setUserActive(userId: string, isActive: boolean): Promise<void> {
     this.#update(userId, () => ({ isActive }));

@@ -20,13 +20,17 @@ export const userTokens = pgTable(
   'user_tokens',
   {
     tokenHash: text('token_hash').primaryKey(),
-    purpose: text('purpose', { enum: ['email_verification', 'password_reset'] }).notNull(),
+    purpose: text('purpose', {
+      enum: ['email_verification', 'password_reset', 'email_change_confirm', 'email_change_cancel'],
+    }).notNull(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     consumedAt: timestamp('consumed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The address an email change's token is about (the new one to confirm, the old one to restore). */
+    email: text('email'),
   },
   (table) => [
     index('user_tokens_user_purpose_idx').on(table.userId, table.purpose),
