@@ -1,5 +1,6 @@
-import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
-import { passwordHasherOf, type AccountContext } from './context.ts';
+import { mayEmailRecipient } from './attempt-budgets.ts';
+import type { AccountContext } from './context.ts';
+import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { FlowError } from './errors.ts';
 import type { User } from './model.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
@@ -12,31 +13,6 @@ import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 export type EmailChangeCancellation = 'voided' | 'restored';
 
 /**
- * Checks the current password (a stolen session alone cannot move the account), on the account's login budget:
- * a wrong password spends a point, the right one gives it back, as a login does.
- */
-export async function checkCurrentPassword(
-  context: AccountContext,
-  user: User,
-  currentPassword: string,
-): Promise<void> {
-  const accountKey = budgetKey(`login:${user.emailKey}`);
-  const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
-  if (!attempt.allowed) {
-    throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
-      retryAfterSeconds: attempt.retryAfterSeconds,
-    });
-  }
-  const passwords = passwordHasherOf(context);
-  const valid =
-    user.passwordHash === null
-      ? (await passwords.verifyAgainstDummyHash(currentPassword), false)
-      : (await passwords.verifyPassword(user.passwordHash, currentPassword)).valid;
-  if (!valid) throw new FlowError('invalid_current_password');
-  await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
-}
-
-/**
  * Asks to move the account to `newEmail`; the caller answers the same whatever the address is. A free address
  * gets a confirm link; a taken one gets its owner a notice instead (nothing can be confirmed); the current
  * address gets nothing. The old address is told, with a link that voids the change.
@@ -47,8 +23,7 @@ export async function requestEmailChange(
   newEmail: EmailAddress,
   currentPassword: string,
 ): Promise<void> {
-  const user = await context.users.findUserById(userId);
-  if (user === null) throw new FlowError('not_authenticated');
+  const user = await findLiveUser(context, userId);
   await checkCurrentPassword(context, user, currentPassword);
   if (newEmail.key === user.emailKey) return;
   // Spent for free and taken addresses alike, before the lookup.
@@ -73,7 +48,7 @@ export async function requestEmailChange(
       if (mayEmailNew) {
         await issueTokenWithEmailInTransaction(stores, user.id, confirm, { replacePrevious: true, now });
       }
-    } else if (mayEmailNew) {
+    } else if (mayEmailNew && holder.deletedAt === null) {
       await stores.outbox.enqueueEmail({
         template: 'email_change_attempted',
         to: holder.email,

@@ -9,6 +9,11 @@ export interface User {
   readonly isActive: boolean;
   readonly isVerified: boolean;
   readonly createdAt: Date;
+  /**
+   * When the owner deleted the account, or null. A deleted account is answered as an unknown address until
+   * housekeeping removes it (ACCOUNT_DELETION_GRACE_DAYS later), unless a restore link brings it back.
+   */
+  readonly deletedAt: Date | null;
 }
 
 export type TokenPurpose =
@@ -17,7 +22,9 @@ export type TokenPurpose =
   /** Sent to the new address of an email change; carries that address. */
   | 'email_change_confirm'
   /** Sent to the old address of an email change; carries that address, to void or undo the change. */
-  | 'email_change_cancel';
+  | 'email_change_cancel'
+  /** Sent when the owner deletes the account: brings it back within the grace period. */
+  | 'account_restore';
 
 /** A logged-in session. The token itself is never stored; `tokenHash` is its SHA-256. */
 export interface Session {
@@ -72,6 +79,12 @@ export type EmailMessage =
       readonly template: 'email_change_notice';
       readonly to: string;
       readonly params: { readonly url: string; readonly changed: boolean } & TokenLinkParams;
+    }
+  | {
+      /** To the owner of a deleted account: the restore link, or none when deletion is immediate. */
+      readonly template: 'account_deleted';
+      readonly to: string;
+      readonly params: { readonly url: string | null } & TokenLinkParams;
     }
   | {
       /** To the owner of a taken address someone tried to move another account to. */

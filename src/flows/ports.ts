@@ -20,6 +20,10 @@ export interface UserStore {
    * two links (an email change's confirm and cancel) take it first, so they run one after the other.
    */
   lockUserById(userId: string): Promise<User | null>;
+  /** The owner deleted the account at `at`: it is answered as an unknown address from now on. */
+  markUserDeleted(userId: string, at: Date): Promise<void>;
+  /** Undoes markUserDeleted; false when the account is not deleted (restored already, or never deleted). */
+  restoreUser(userId: string): Promise<boolean>;
   /** Moves the account to another address; false, and nothing changed, when that address key is taken. */
   changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean>;
 }
@@ -167,6 +171,8 @@ export interface DeletedRecordCounts {
   readonly tokens: number;
   readonly sessions: number;
   readonly emails: number;
+  /** Accounts whose owner deleted them before the grace period (their tokens, sessions and queued mail too). */
+  readonly accounts: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */
@@ -177,6 +183,8 @@ export interface ExpiredRecordCutoffs {
   readonly sessionsBefore: Date;
   /** Sent or abandoned emails finished before this; queued mail is never deleted. */
   readonly finishedEmailsBefore: Date;
+  /** Accounts deleted by their owner before this are removed for good, with everything that is theirs. */
+  readonly accountsDeletedBefore: Date;
 }
 
 /**

@@ -10,11 +10,15 @@ export const emailChangeConfirmTokenLifetimeSeconds = 60 * 60;
 /** The link to the old address: voids a pending change, or undoes a confirmed one, for this long. */
 export const emailChangeCancelTokenLifetimeSeconds = 72 * 60 * 60;
 
+/** How long a deleted account can be restored, unless ACCOUNT_DELETION_GRACE_DAYS says otherwise. */
+export const defaultAccountDeletionGraceDays = 7;
+
 const tokenLifetimeSeconds: Record<TokenPurpose, number> = {
   email_verification: emailVerificationTokenLifetimeSeconds,
   password_reset: passwordResetTokenLifetimeSeconds,
   email_change_confirm: emailChangeConfirmTokenLifetimeSeconds,
   email_change_cancel: emailChangeCancelTokenLifetimeSeconds,
+  account_restore: defaultAccountDeletionGraceDays * 24 * 60 * 60,
 };
 
 /**
@@ -27,10 +31,11 @@ export function prepareTokenEmail(
   clock: Clock,
   purpose: TokenPurpose,
   buildEmail: (token: string, expiresAt: string) => EmailMessage,
-  options: { readonly email?: string } = {},
+  options: { readonly email?: string; readonly lifetimeSeconds?: number } = {},
 ): TokenEmail {
   const token = generateToken();
-  const expiresAt = secondsFrom(clock.now(), tokenLifetimeSeconds[purpose]);
+  // `lifetimeSeconds` where the deployment decides (a restore link lives as long as the deletion grace period).
+  const expiresAt = secondsFrom(clock.now(), options.lifetimeSeconds ?? tokenLifetimeSeconds[purpose]);
   return {
     token: {
       tokenHash: hashToken(token),

@@ -224,5 +224,18 @@ export function describeUserStoreContract(
       assert.equal((await store().lockUserById(userId))?.id, userId);
       assert.equal(await store().lockUserById(randomUUID()), null);
     });
+
+    test('markUserDeleted marks the account deleted at that moment; restoreUser undoes it once', async () => {
+      const userId = await insertNewUser();
+      const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+      assert.equal(await store().restoreUser(userId), false, 'an account never deleted');
+
+      await store().markUserDeleted(userId, at);
+
+      assert.equal((await store().findUserById(userId))?.deletedAt?.getTime(), at.getTime());
+      assert.equal(await store().restoreUser(userId), true);
+      assert.equal((await store().findUserById(userId))?.deletedAt, null);
+      assert.equal(await store().restoreUser(userId), false);
+    });
   });
 }

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HttpClient, readHiddenField } from '../support/http-client.ts';
-import { generatePassword, logIn, registerVerifiedAccount, uniqueEmail } from '../support/journeys.ts';
+import {
+  generatePassword,
+  logIn,
+  registerVerifiedAccount,
+  tokenInEmail,
+  uniqueEmail,
+} from '../support/journeys.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
 import type { CapturedEmail } from '../support/smtp-capture.ts';
-
-type LinkPath = '/confirm-email-change' | '/cancel-email-change' | '/reset-password';
-
-function tokenIn(email: CapturedEmail, path: LinkPath): string {
-  const link = email.links.find((candidate) => new URL(candidate).pathname === path);
-  assert.ok(link, `the email to ${email.to} has a ${path} link`);
-  const token = new URL(link).searchParams.get('token');
-  assert.ok(token);
-  return token;
-}
 
 for (const backend of availableBackends()) {
   describe(`email change (${backend})`, () => {
@@ -52,8 +48,8 @@ for (const backend of availableBackends()) {
         json: { new_email: newEmail, current_password: owner.password },
       });
       assert.equal(answer.status, 202, answer.text);
-      const confirm = tokenIn(await emailTo(newEmail, /confirm your new/i), '/confirm-email-change');
-      const cancel = tokenIn(await emailTo(owner.email, /asked to change/i), '/cancel-email-change');
+      const confirm = tokenInEmail(await emailTo(newEmail, /confirm your new/i), '/confirm-email-change');
+      const cancel = tokenInEmail(await emailTo(owner.email, /asked to change/i), '/cancel-email-change');
       return { confirm, cancel };
     }
 
@@ -134,14 +130,14 @@ for (const backend of availableBackends()) {
       const moved = await logIn(service.baseUrl, { email: newEmail, password: alice.password });
       assert.equal((await client.get('/me', { bearer: moved })).json.email, newEmail);
       const changed = await emailTo(alice.email, /was changed/i);
-      tokenIn(changed, '/cancel-email-change');
+      tokenInEmail(changed, '/cancel-email-change');
       assert.equal((await client.post('/confirm-email-change', { json: { token: confirm } })).status, 400);
     });
 
     test('a reset link sent to the old address dies with the change', async () => {
       const alice = await account();
       await client.post('/request-password-reset', { json: { email: alice.email } });
-      const reset = tokenIn(await emailTo(alice.email, /reset/i), '/reset-password');
+      const reset = tokenInEmail(await emailTo(alice.email, /reset/i), '/reset-password');
       const { confirm } = await askChange(alice, uniqueEmail('moved'));
       assert.equal((await client.post('/confirm-email-change', { json: { token: confirm } })).status, 200);
       const answer = await client.post('/reset-password', {
@@ -169,7 +165,7 @@ for (const backend of availableBackends()) {
         200,
       );
       const attacker = await logIn(service.baseUrl, { email: newEmail, password: alice.password });
-      const undo = tokenIn(await emailTo(alice.email, /was changed/i), '/cancel-email-change');
+      const undo = tokenInEmail(await emailTo(alice.email, /was changed/i), '/cancel-email-change');
       assert.equal((await client.get(`/cancel-email-change?token=${undo}`)).status, 200);
 
       const restored = await client.post('/cancel-email-change', { form: { token: undo } });
@@ -181,7 +177,7 @@ for (const backend of availableBackends()) {
         (await client.post('/login', { json: { email: newEmail, password: alice.password } })).status,
         401,
       );
-      const reset = tokenIn(await emailTo(alice.email, /reset/i), '/reset-password');
+      const reset = tokenInEmail(await emailTo(alice.email, /reset/i), '/reset-password');
       const newPassword = generatePassword();
       assert.equal(
         (await client.post('/reset-password', { json: { token: reset, new_password: newPassword } })).status,

@@ -18,6 +18,7 @@ function buildMessages(to: string, url: string): EmailMessage[] {
     { template: 'email_change_notice', to, params: { url, changed: false, expiresAt } },
     { template: 'email_change_notice', to, params: { url, changed: true, expiresAt } },
     { template: 'email_change_attempted', to, params: { resetUrl: url } },
+    { template: 'account_deleted', to, params: { url, expiresAt } },
   ];
 }
 
@@ -28,7 +29,7 @@ describe('email templates', () => {
   )) {
     describe(message.template, () => {
       const rendered = renderEmail(message, options);
-      const url = 'url' in message.params ? message.params.url : message.params.resetUrl;
+      const url = ('url' in message.params ? message.params.url : message.params.resetUrl) ?? '';
 
       test('has a subject, a plain-text part and an HTML part', () => {
         assert.ok(rendered.subject.trim().length > 0);

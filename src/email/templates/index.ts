@@ -1,4 +1,5 @@
 import type { EmailMessage } from '../../flows/model.ts';
+import { describeAccountDeletedEmail } from './account-deleted.ts';
 import { describeAlreadyRegisteredEmail } from './already-registered.ts';
 import {
   renderLinkEmail,
@@ -39,6 +40,8 @@ function describeEmail(message: EmailMessage, productName: string): LinkEmailCon
       return describeEmailChangeNoticeEmail(message, productName);
     case 'email_change_attempted':
       return describeEmailChangeAttemptedEmail(message, productName);
+    case 'account_deleted':
+      return describeAccountDeletedEmail(message, productName);
     default:
       return assertUnknownTemplate(message);
   }

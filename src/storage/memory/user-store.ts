@@ -15,6 +15,7 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
       isActive: true,
       isVerified: false,
       createdAt: this.database.clock.now(),
+      deletedAt: null,
     };
     this.database.users.put(user.emailKey, user, this.journal);
     return { ...user };
@@ -63,6 +64,17 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
     if (holder !== undefined && holder.id !== userId) return false;
     this.database.users.delete(user.emailKey, this.journal);
     this.database.users.put(emailKey, { ...user, email, emailKey }, this.journal);
+    return true;
+  }
+
+  async markUserDeleted(userId: string, at: Date): Promise<void> {
+    this.#update(userId, () => ({ deletedAt: at }));
+  }
+
+  async restoreUser(userId: string): Promise<boolean> {
+    const user = this.#findById(userId);
+    if (user === undefined || user.deletedAt === null) return false;
+    this.#update(userId, () => ({ deletedAt: null }));
     return true;
   }
 

@@ -74,6 +74,7 @@ export class PostgresTransactor implements Transactor {
       isActive: row.is_active,
       isVerified: row.is_verified,
       createdAt: new Date(row.created_at),
+      deletedAt: null,
     };
   }
 

@@ -1,4 +1,4 @@
-import { and, eq, sql } from './drizzle.ts';
+import { and, eq, isNotNull, sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
@@ -13,6 +13,7 @@ const userColumns = {
   isActive: users.isActive,
   isVerified: users.isVerified,
   createdAt: users.createdAt,
+  deletedAt: users.deletedAt,
 };
 
 /** Built once per store and prepared once per connection by the server: every login and registration runs it. */
@@ -79,6 +80,22 @@ export class PostgresUserStore implements UserStore {
       .update(users)
       .set({ passwordHash: newHash, updatedAt: sql`now()` })
       .where(and(eq(users.id, userId), eq(users.passwordHash, currentHash)));
+  }
+
+  async markUserDeleted(userId: string, at: Date): Promise<void> {
+    await this.#db
+      .update(users)
+      .set({ deletedAt: at, updatedAt: sql`now()` })
+      .where(eq(users.id, userId));
+  }
+
+  async restoreUser(userId: string): Promise<boolean> {
+    const rows = await this.#db
+      .update(users)
+      .set({ deletedAt: null, updatedAt: sql`now()` })
+      .where(and(eq(users.id, userId), isNotNull(users.deletedAt)))
+      .returning({ id: users.id });
+    return rows.length > 0;
   }
 
   async lockUserById(userId: string): Promise<User | null> {
