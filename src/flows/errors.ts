@@ -18,7 +18,7 @@ export const errorCodes = {
   invalid_token: {
     status: 400,
     message: 'Invalid or expired token',
-    when: 'a verification, reset or email-change token that is malformed, unknown, expired, used or invalidated',
+    when: 'a verification, reset, email-change or restore token that is malformed, unknown, expired, used or invalidated',
   },
   invalid_credentials: {
     status: 401,
@@ -28,7 +28,7 @@ export const errorCodes = {
   not_authenticated: {
     status: 401,
     message: 'Not authenticated',
-    when: '`/me`, `/logout`, `/me/email`: no token, or no live session behind it',
+    when: '`/me`, `/logout`, `/me/email`, `/me/delete`: no token, or no live session behind it',
   },
   email_not_verified: {
     status: 403,
@@ -43,7 +43,7 @@ export const errorCodes = {
   invalid_current_password: {
     status: 403,
     message: 'Current password is incorrect',
-    when: '`/me/email`: the current password given is wrong (it spends the account’s login budget)',
+    when: '`/me/email`, `/me/delete`: the current password given is wrong (it spends the account’s login budget)',
   },
   csrf_refused: {
     status: 403,

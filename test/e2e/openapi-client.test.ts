@@ -376,6 +376,67 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(typeof conflict.error === 'object' ? conflict.error.code : conflict.error, 'email_taken');
   });
 
+  test('account deletion: delete, the restore page, restore, and their refusals', async () => {
+    const email = 'typed.leaver@example.com';
+    await client.POST('/register', { body: { email, password } });
+    const verifyToken = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    ).searchParams.get('token');
+    await client.POST('/verify-email', { body: { token: verifyToken ?? '' } });
+    const login = await client.POST('/login', { body: { email, password } });
+    const authorization = `Bearer ${login.data?.access_token ?? ''}`;
+
+    const anonymous = await client.POST('/me/delete', { body: { current_password: password } });
+    assert.equal(
+      typeof anonymous.error === 'object' ? anonymous.error.code : anonymous.error,
+      'not_authenticated',
+    );
+    const wrong = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: { current_password: newPassword },
+    });
+    assert.equal(
+      typeof wrong.error === 'object' ? wrong.error.code : wrong.error,
+      'invalid_current_password',
+    );
+    const missing = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: {} as { current_password: string },
+    });
+    assert.equal(missing.response.status, 422);
+    const deleted = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: { current_password: password },
+    });
+    assert.equal(deleted.response.status, 200);
+
+    const restoreToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === email && /was deleted/i.test(m.subject)),
+        '/restore-account',
+      ).searchParams.get('token') ?? '';
+    const page = await client.GET('/restore-account', {
+      params: { query: { token: restoreToken } },
+      parseAs: 'text',
+    });
+    assert.equal(readHiddenField(page.data ?? '', 'token'), restoreToken);
+    const badPage = await client.GET('/restore-account', {
+      params: { query: { token: 'x' } },
+      parseAs: 'text',
+    });
+    assert.equal(badPage.response.status, 400);
+    assert.equal(
+      (await client.HEAD('/restore-account', { params: { query: { token: 'x' } } })).response.status,
+      400,
+    );
+    const restored = await client.POST('/restore-account', { body: { token: restoreToken } });
+    assert.deepEqual(restored.data, { message: 'Account restored' });
+    const reused = await client.POST('/restore-account', { body: { token: restoreToken } });
+    assert.equal(typeof reused.error === 'object' ? reused.error.code : reused.error, 'invalid_token');
+    assert.equal((await client.POST('/login', { body: { email, password } })).response.status, 200);
+  });
+
   test('the service routes answer as described', async () => {
     assert.equal((await client.GET('/health/live')).data?.status, 'ok');
     const ready = await client.GET('/health/ready');
