@@ -123,6 +123,8 @@ async function compare(
 
 const verified = `timing.verified@example.com`;
 const unverified = `timing.unverified@example.com`;
+/** Deleted by its owner, within the grace period: login must answer as for an unknown address. */
+const deleted = `timing.deleted@example.com`;
 /** Signed in, asking to move to an address that is taken (`verified`) or free. */
 const mover = `timing.mover@example.com`;
 
@@ -149,6 +151,17 @@ const comparisons: readonly Comparison[] = [
     unknown: {
       name: 'unknown address',
       body: (index) => ({ email: `ghost.${index}@example.com`, password: otherPassword }),
+    },
+  },
+  {
+    title: 'login: unknown address vs a deleted account with its right password',
+    path: '/login',
+    status: 401,
+    samples: samplesPerClass.hashing,
+    known: { name: 'deleted account', body: { email: deleted, password } },
+    unknown: {
+      name: 'unknown address',
+      body: (index) => ({ email: `gone.${index}@example.com`, password }),
     },
   },
   {
@@ -204,6 +217,10 @@ for (const backend of availableBackends()) {
       await service.query(
         `insert into users (email, email_key, password_hash, is_verified) values ($1, $1, $3, true), ($2, $2, $3, false), ($4, $4, $3, true)`,
         [verified, unverified, hash, mover],
+      );
+      await service.query(
+        `insert into users (email, email_key, password_hash, is_verified, deleted_at) values ($1, $1, $2, true, now())`,
+        [deleted, hash],
       );
       const login = await fetch(`${service.baseUrl}/login`, {
         method: 'POST',
