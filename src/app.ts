@@ -14,6 +14,8 @@ import { registerErrorHandling } from './http/plugins/errors.ts';
 import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
 import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
+import { registerAccountDeletionRoutes } from './http/routes/account-deletion.ts';
+import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerAccountRoutes } from './http/routes/me.ts';
@@ -101,6 +103,8 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerLoginRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
   registerAccountRoutes(app, deps);
+  registerAccountEmailRoutes(app, deps);
+  registerAccountDeletionRoutes(app, deps);
   return app;
 }
 

@@ -473,6 +473,15 @@ export const configVariables = {
     doc: 'How often expired tokens, sessions and week-old sent mail are deleted, in seconds; 0: not in this process.',
     details: 'Week-old abandoned mail too. Safe on every instance.',
   }),
+  ACCOUNT_DELETION_GRACE_DAYS: integer({
+    group: 'housekeeping',
+    default: 7,
+    min: 0,
+    max: 365,
+    doc: 'How long an account its owner deleted can be restored (the emailed restore link), in days; then housekeeping removes it; 0: at its next pass.',
+    details:
+      'During the grace the account answers as an unknown address; after it the address registers as new.',
+  }),
   WORKER_HEALTH_PORT: optionalInteger({
     group: 'worker',
     defaultNote: 'unset: no HTTP',

@@ -89,6 +89,8 @@ export interface Config {
   readonly housekeeping: {
     /** How often expired tokens, sessions and old sent mail are deleted; 0: never, in this process. */
     readonly intervalSeconds: number;
+    /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account can be restored before it is removed. */
+    readonly accountDeletionGraceDays: number;
   };
   readonly worker: {
     /** `npm run worker` only: port of its /health/live, /health/ready and /metrics; unset: no HTTP at all. */
@@ -264,7 +266,10 @@ function groupConfig(values: ConfigValues): Config {
         retryMaxDelaySeconds: values.EMAIL_RETRY_MAX_DELAY_SECONDS,
       },
     },
-    housekeeping: { intervalSeconds: values.CLEANUP_INTERVAL_SECONDS },
+    housekeeping: {
+      intervalSeconds: values.CLEANUP_INTERVAL_SECONDS,
+      accountDeletionGraceDays: values.ACCOUNT_DELETION_GRACE_DAYS,
+    },
     worker: { healthPort: values.WORKER_HEALTH_PORT },
     metrics: { enabled: values.METRICS_ENABLED },
     rateLimit: {

@@ -14,7 +14,7 @@ import type { OutboxEvents } from './outbox-events.ts';
 import { systemClock } from './system-clock.ts';
 
 export interface AccountContextOptions {
-  readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email'>;
+  readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email' | 'housekeeping'>;
   readonly database: Database;
   /** Sessions live in Redis when it is configured, else in the database. */
   readonly redis: Redis | undefined;
@@ -40,6 +40,7 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
     clock: systemClock,
     links: createLinkBuilder(config.http.appBaseUrl),
     sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,
+    accountDeletionGraceDays: config.housekeeping.accountDeletionGraceDays,
     passwordPolicy: {
       minimumLength: config.passwords.minimumLength,
       commonPasswords: options.commonPasswords,
@@ -54,6 +55,11 @@ function createLinkBuilder(base: URL): LinkBuilder {
     verifyEmailUrl: (token) => new URL(`/verify-email?token=${encodeURIComponent(token)}`, base).href,
     resetPasswordUrl: (token) => new URL(`/reset-password?token=${encodeURIComponent(token)}`, base).href,
     requestPasswordResetUrl: () => new URL('/reset-password', base).href,
+    confirmEmailChangeUrl: (token) =>
+      new URL(`/confirm-email-change?token=${encodeURIComponent(token)}`, base).href,
+    cancelEmailChangeUrl: (token) =>
+      new URL(`/cancel-email-change?token=${encodeURIComponent(token)}`, base).href,
+    restoreAccountUrl: (token) => new URL(`/restore-account?token=${encodeURIComponent(token)}`, base).href,
   };
 }
 

@@ -17,6 +17,7 @@ export function startExpiredRecordsCleanup(options: {
     store: new PostgresExpiredRecordsStore(options.database.db),
     clock: systemClock,
     intervalMilliseconds: options.config.intervalSeconds * 1000,
+    accountDeletionGraceDays: options.config.accountDeletionGraceDays,
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     onPassFailed: (error) => logger.warn({ err: error }, 'clean-up failed; next pass retries'),
   });

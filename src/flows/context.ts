@@ -14,6 +14,9 @@ export interface LinkBuilder {
   resetPasswordUrl(token: string): string;
   /** The page that asks for an address and sends a fresh reset link. */
   requestPasswordResetUrl(): string;
+  confirmEmailChangeUrl(token: string): string;
+  cancelEmailChangeUrl(token: string): string;
+  restoreAccountUrl(token: string): string;
 }
 
 /** What the account flows need; every part is a port, so flows never know which adapters run. */
@@ -26,6 +29,8 @@ export interface AccountContext {
   readonly clock: Clock;
   readonly links: LinkBuilder;
   readonly sessionLifetimeSeconds: number;
+  /** ACCOUNT_DELETION_GRACE_DAYS (7 unless given): how long a deleted account can be restored. */
+  readonly accountDeletionGraceDays?: number;
   /** The rules every new password (registration, reset) must pass. */
   readonly passwordPolicy: PasswordPolicy;
   readonly budgets: AttemptBudgets;

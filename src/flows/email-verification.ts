@@ -61,6 +61,6 @@ export async function resendEmailVerification(context: AccountContext, emailKey:
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   // By the address alone: a disabled account that is still unverified gets a link as well.
-  if (user === null || addressState(user) !== 'unverified') return;
+  if (user === null || user.deletedAt !== null || addressState(user) !== 'unverified') return;
   await sendVerificationEmail(context, user);
 }

@@ -18,7 +18,7 @@ export const errorCodes = {
   invalid_token: {
     status: 400,
     message: 'Invalid or expired token',
-    when: 'a verification or reset token that is malformed, unknown, expired, used or invalidated',
+    when: 'a verification, reset, email-change or restore token that is malformed, unknown, expired, used or invalidated',
   },
   invalid_credentials: {
     status: 401,
@@ -43,7 +43,7 @@ export const errorCodes = {
   invalid_current_password: {
     status: 403,
     message: 'Current password is incorrect',
-    when: "`/me/password`: the current password is wrong (it spends the account's login budget)",
+    when: "`/me/password`, `/me/email`, `/me/delete`: the current password is wrong (it spends the account's login budget)",
   },
   csrf_refused: {
     status: 403,
@@ -64,6 +64,11 @@ export const errorCodes = {
     status: 408,
     message: 'The request did not arrive in time',
     when: "the request's headers and body did not arrive within 10 s (the connection is closed)",
+  },
+  email_taken: {
+    status: 409,
+    message: 'This address belongs to another account now',
+    when: '`/confirm-email-change`: the new address was registered after the change was asked for; `/cancel-email-change`: the old address was',
   },
   payload_too_large: {
     status: 413,

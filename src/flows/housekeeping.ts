@@ -1,4 +1,5 @@
 import type { Clock, DeletedRecordCounts, ExpiredRecordsStore } from './ports.ts';
+import { defaultAccountDeletionGraceDays } from './token-emails.ts';
 
 /** A used or expired link is kept a day, so "why did my link not work" can still be answered. */
 export const expiredTokenRetentionSeconds = 24 * 60 * 60;
@@ -9,12 +10,14 @@ export const finishedEmailRetentionSeconds = 7 * 24 * 60 * 60;
 export async function deleteExpiredRecords(
   store: ExpiredRecordsStore,
   clock: Clock,
+  accountDeletionGraceDays = defaultAccountDeletionGraceDays,
 ): Promise<DeletedRecordCounts> {
   const now = clock.now().getTime();
   return store.deleteExpiredRecords({
     tokensBefore: new Date(now - expiredTokenRetentionSeconds * 1000),
     sessionsBefore: new Date(now),
     finishedEmailsBefore: new Date(now - finishedEmailRetentionSeconds * 1000),
+    accountsDeletedBefore: new Date(now - accountDeletionGraceDays * 24 * 60 * 60 * 1000),
   });
 }
 
@@ -22,6 +25,8 @@ export interface HousekeepingOptions {
   readonly store: ExpiredRecordsStore;
   readonly clock: Clock;
   readonly intervalMilliseconds: number;
+  /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits before it is removed. */
+  readonly accountDeletionGraceDays?: number;
   /**
    * Before the first pass. Several instances started together should not all clean at the same moment, so
    * the default is a random point within the first interval.
@@ -54,7 +59,9 @@ export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
 
   async function runPass(): Promise<void> {
     try {
-      options.onPassFinished?.(await deleteExpiredRecords(options.store, options.clock));
+      options.onPassFinished?.(
+        await deleteExpiredRecords(options.store, options.clock, options.accountDeletionGraceDays),
+      );
     } catch (error) {
       options.onPassFailed?.(error);
     }

@@ -34,7 +34,8 @@ export async function logIn(
   }
   const user = await context.users.findUserByEmailKey(email.key);
   const passwords = passwordHasherOf(context);
-  if (user === null || user.passwordHash === null) {
+  // A deleted account answers as an unknown address, after the same work.
+  if (user === null || user.passwordHash === null || user.deletedAt !== null) {
     await passwords.verifyAgainstDummyHash(password);
     throw invalid();
   }

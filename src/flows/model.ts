@@ -9,9 +9,22 @@ export interface User {
   readonly isActive: boolean;
   readonly isVerified: boolean;
   readonly createdAt: Date;
+  /**
+   * When the owner deleted the account, or null. A deleted account is answered as an unknown address until
+   * housekeeping removes it (ACCOUNT_DELETION_GRACE_DAYS later), unless a restore link brings it back.
+   */
+  readonly deletedAt: Date | null;
 }
 
-export type TokenPurpose = 'email_verification' | 'password_reset';
+export type TokenPurpose =
+  | 'email_verification'
+  | 'password_reset'
+  /** Sent to the new address of an email change; carries that address. */
+  | 'email_change_confirm'
+  /** Sent to the old address of an email change; carries that address, to void or undo the change. */
+  | 'email_change_cancel'
+  /** Sent when the owner deletes the account: brings it back within the grace period. */
+  | 'account_restore';
 
 /** A logged-in session. The token itself is never stored; `tokenHash` is its SHA-256. */
 export interface Session {
@@ -58,6 +71,30 @@ export type EmailMessage =
     }
   | {
       readonly template: 'password_changed';
+      readonly to: string;
+      readonly params: { readonly resetUrl: string };
+    }
+  | {
+      /** To the new address: confirm the change. */
+      readonly template: 'email_change_confirm';
+      readonly to: string;
+      readonly params: { readonly url: string } & TokenLinkParams;
+    }
+  | {
+      /** To the old address when a change is asked for (`changed` false) or done (`changed` true). */
+      readonly template: 'email_change_notice';
+      readonly to: string;
+      readonly params: { readonly url: string; readonly changed: boolean } & TokenLinkParams;
+    }
+  | {
+      /** To the owner of a deleted account: the restore link, or none when deletion is immediate. */
+      readonly template: 'account_deleted';
+      readonly to: string;
+      readonly params: { readonly url: string | null } & TokenLinkParams;
+    }
+  | {
+      /** To the owner of a taken address someone tried to move another account to. */
+      readonly template: 'email_change_attempted';
       readonly to: string;
       readonly params: { readonly resetUrl: string };
     };

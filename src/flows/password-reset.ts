@@ -31,7 +31,7 @@ export function prepareResetEmail(
 export async function requestPasswordReset(context: AccountContext, emailKey: string): Promise<void> {
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
-  if (user === null || accountState(user) === 'disabled') return;
+  if (user === null || user.deletedAt !== null || accountState(user) === 'disabled') return;
   await context.transactor.issueTokenWithEmail(
     user.id,
     prepareResetEmail(context, user.email, 'password_reset'),

@@ -15,6 +15,17 @@ export interface UserStore {
   ): Promise<void>;
   /** Rehash on login: only replaces the hash if it is still `currentHash` (no lost update). */
   replaceUserPasswordHash(userId: string, currentHash: string, newHash: string): Promise<void>;
+  /**
+   * The user, locked until the transaction ends (SELECT ... FOR UPDATE): flows that change one account from
+   * two links (an email change's confirm and cancel) take it first, so they run one after the other.
+   */
+  lockUserById(userId: string): Promise<User | null>;
+  /** The owner deleted the account at `at`: it is answered as an unknown address from now on. */
+  markUserDeleted(userId: string, at: Date): Promise<void>;
+  /** Undoes markUserDeleted; false when the account is not deleted (restored already, or never deleted). */
+  restoreUser(userId: string): Promise<boolean>;
+  /** Moves the account to another address; false, and nothing changed, when that address key is taken. */
+  changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean>;
 }
 
 /** A token about to be stored: only its hash. */
@@ -23,11 +34,14 @@ export interface NewToken {
   readonly purpose: TokenPurpose;
   readonly userId: string;
   readonly expiresAt: Date;
+  /** The address the token is about, for the purposes that need one (an email change's). */
+  readonly email?: string;
 }
 
-/** Whose a usable token is. */
+/** Whose a usable token is, and the address it carries (null when its purpose has none). */
 export interface TokenOwner {
   readonly userId: string;
+  readonly email: string | null;
 }
 
 /** Single-use tokens sent by email. Only the SHA-256 of a token is stored. */
@@ -40,8 +54,13 @@ export interface TokenStore {
    * returns the user id; the others (and any later call) get null.
    */
   consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null>;
-  /** Every still-usable token of that purpose and user stops working. */
-  invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void>;
+  /** Every still-usable token of that purpose and user (carrying `options.email`, if given) stops working. */
+  invalidateUserTokens(
+    userId: string,
+    purpose: TokenPurpose,
+    now: Date,
+    options?: { readonly email?: string },
+  ): Promise<void>;
 }
 
 /** The outbox: emails written in the same transaction as the rows that promised them. */
@@ -58,7 +77,12 @@ export interface TransactionStores {
 
 /** An emailed single-use token about to be issued (only its hash is stored) and the email carrying its link. */
 export interface TokenEmail {
-  readonly token: { readonly tokenHash: string; readonly purpose: TokenPurpose; readonly expiresAt: Date };
+  readonly token: {
+    readonly tokenHash: string;
+    readonly purpose: TokenPurpose;
+    readonly expiresAt: Date;
+    readonly email?: string;
+  };
   readonly email: EmailMessage;
 }
 
@@ -153,6 +177,8 @@ export interface DeletedRecordCounts {
   readonly tokens: number;
   readonly sessions: number;
   readonly emails: number;
+  /** Accounts whose owner deleted them before the grace period (their tokens, sessions and queued mail too). */
+  readonly accounts: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */
@@ -163,6 +189,8 @@ export interface ExpiredRecordCutoffs {
   readonly sessionsBefore: Date;
   /** Sent or abandoned emails finished before this; queued mail is never deleted. */
   readonly finishedEmailsBefore: Date;
+  /** Accounts deleted by their owner before this are removed for good, with everything that is theirs. */
+  readonly accountsDeletedBefore: Date;
 }
 
 /**

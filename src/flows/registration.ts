@@ -47,9 +47,12 @@ async function answerExistingRegistration(
   password: string,
   mayEmail: boolean,
 ): Promise<void> {
+  const passwords = passwordHasherOf(context);
+  // A deleted account waiting for its grace period to end: the owner has its restore link; nothing is sent,
+  // and the address registers as new once housekeeping has removed the account.
+  if (user.deletedAt !== null) return passwords.verifyAgainstDummyHash(password);
   // By the address alone: a disabled account is answered as its address state says.
   const state = addressState(user);
-  const passwords = passwordHasherOf(context);
   const check =
     user.passwordHash === null
       ? (await passwords.verifyAgainstDummyHash(password), { valid: false })

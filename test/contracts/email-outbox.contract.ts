@@ -394,7 +394,7 @@ export function describeEmailOutboxContract(
       assert.equal(user.passwordHash, 'hash-1');
       assert.equal(user.isVerified, false);
       assert.equal(user.isActive, true);
-      assert.deepEqual(await consume(token), { userId: user.id });
+      assert.deepEqual(await consume(token), { userId: user.id, email: null });
       const entry = await claimOne(claimTime());
       assert.deepEqual(entry.message, tokenEmail.email);
       assert.match(entry.messageId, messageIdPattern);
@@ -457,8 +457,8 @@ export function describeEmailOutboxContract(
       }));
       assert.equal(kept.created, null);
       assert.deepEqual(kept.user, user);
-      assert.deepEqual(await consume(used.token, 'password_reset'), { userId: user.id });
-      assert.deepEqual(await consume(ended.token), { userId: user.id });
+      assert.deepEqual(await consume(used.token, 'password_reset'), { userId: user.id, email: null });
+      assert.deepEqual(await consume(ended.token), { userId: user.id, email: null });
       assert.deepEqual(await underTest().listStoredEntries(), []);
     });
 
@@ -500,7 +500,7 @@ export function describeEmailOutboxContract(
       );
 
       assert.deepEqual(await underTest().listStoredEntries(), []);
-      assert.deepEqual(await consume(earlier.token, 'password_reset'), { userId: user.id });
+      assert.deepEqual(await consume(earlier.token, 'password_reset'), { userId: user.id, email: null });
     });
 
     test('30 concurrent insertUserWithTokenEmail of one address give one user and one email, and none throws', async () => {
@@ -532,13 +532,17 @@ export function describeEmailOutboxContract(
       assert.equal(told.calls(), 3);
       assert.equal((await queue.claimDueEmails(10, claimTime(), leaseSeconds)).length, 3);
       assert.equal(await consume(first.token, 'password_reset'), null, 'the older reset token was replaced');
-      assert.deepEqual(await consume(second.token, 'password_reset'), { userId: user.id });
-      assert.deepEqual(await consume(kept.token), { userId: user.id }, 'another purpose is left alone');
+      assert.deepEqual(await consume(second.token, 'password_reset'), { userId: user.id, email: null });
+      assert.deepEqual(
+        await consume(kept.token),
+        { userId: user.id, email: null },
+        'another purpose is left alone',
+      );
       const unreplaced = buildTokenEmail(emailKey, 'password_reset');
       const alongside = buildTokenEmail(emailKey, 'password_reset');
       await transactor.issueTokenWithEmail(user.id, unreplaced.tokenEmail, { replacePrevious: false });
       await transactor.issueTokenWithEmail(user.id, alongside.tokenEmail, { replacePrevious: false });
-      assert.deepEqual(await consume(unreplaced.token, 'password_reset'), { userId: user.id });
+      assert.deepEqual(await consume(unreplaced.token, 'password_reset'), { userId: user.id, email: null });
     });
 
     test('onEmailCommitted is told once after a commit that queued mail, when the mail is already claimable', async () => {

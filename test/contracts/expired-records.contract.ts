@@ -110,21 +110,88 @@ export function describeExpiredRecordsContract(
         tokens: 2,
         sessions: 1,
         emails: 2,
+        accounts: 0,
       });
       assert.deepEqual(await deleteExpiredRecords(underTest().store, clock), {
         tokens: 0,
         sessions: 0,
         emails: 0,
+        accounts: 0,
       });
 
       const kept = await transactor.runInTransaction((stores) =>
         stores.tokens.findValidToken(liveToken, 'password_reset', new Date(now)),
       );
-      assert.deepEqual(kept, { userId });
+      assert.deepEqual(kept, { userId, email: null });
       assert.deepEqual(await sessions.findSession(liveSession.tokenHash, new Date(now)), liveSession);
       // Mail not yet sent is a promise: it stays, however old.
       const stillDue = await queue.claimDueEmails(10, new Date(later + hourMs), leaseSeconds);
       assert.deepEqual(new Set(stillDue.map((entry) => entry.id)), new Set([processing.id, requeued.id]));
+    });
+
+    test('a pass removes accounts deleted longer than the grace ago, with their tokens, sessions and queued mail', async () => {
+      const now = Date.now();
+      const { transactor, sessions, queue, store } = underTest();
+      async function account(label: string, deleted: boolean) {
+        const email = `${label}-${randomUUID()}@example.test`;
+        const tokenHash = hashToken(generateToken());
+        const sessionHash = hashToken(generateToken());
+        const user = await transactor.runInTransaction(async (stores) => {
+          const created = await stores.users.insertUser({ email, emailKey: email, passwordHash: 'hash' });
+          assert.ok(created);
+          await stores.tokens.createToken({
+            tokenHash,
+            purpose: 'account_restore',
+            userId: created.id,
+            expiresAt: new Date(now + 30 * dayMs),
+          });
+          await stores.outbox.enqueueEmail({ template: 'account_deleted', to: email, params: { url: null } });
+          if (deleted) await stores.users.markUserDeleted(created.id, new Date(now));
+          return created;
+        });
+        await sessions.createSession({
+          tokenHash: sessionHash,
+          userId: user.id,
+          email,
+          isActive: true,
+          isVerified: true,
+          createdAt: new Date(now),
+          expiresAt: new Date(now + 30 * dayMs),
+          lastSeenAt: new Date(now),
+          ip: null,
+          userAgent: null,
+        });
+        return { user, email, tokenHash, sessionHash };
+      }
+      const gone = await account('gone', true);
+      const kept = await account('kept', false);
+      const tooRecent = await account('recent', true);
+      await transactor.runInTransaction((stores) =>
+        stores.users.markUserDeleted(tooRecent.user.id, new Date(now + 2 * dayMs)),
+      );
+
+      const counts = await deleteExpiredRecords(store, { now: () => new Date(now + 8 * dayMs) }, 7);
+
+      assert.ok(counts.accounts >= 1);
+      const check = (hash: string) =>
+        transactor.runInTransaction((stores) =>
+          stores.tokens.findValidToken(hash, 'account_restore', new Date(now)),
+        );
+      const findUser = (userId: string) =>
+        transactor.runInTransaction((stores) => stores.users.findUserById(userId));
+      assert.equal(await findUser(gone.user.id), null);
+      assert.equal(await check(gone.tokenHash), null);
+      assert.equal(await sessions.findSession(gone.sessionHash, new Date(now)), null);
+      for (const survivor of [kept, tooRecent]) {
+        assert.ok(await findUser(survivor.user.id));
+        assert.ok(await check(survivor.tokenHash));
+        assert.ok(await sessions.findSession(survivor.sessionHash, new Date(now)));
+      }
+      const queued = (await queue.claimDueEmails(1000, new Date(now + dayMs), leaseSeconds)).map(
+        (entry) => entry.message.to,
+      );
+      assert.ok(!queued.includes(gone.email), 'the removed account’s queued mail is gone');
+      assert.ok(queued.includes(kept.email));
     });
   });
 }

@@ -40,9 +40,18 @@ export function describeTokenStoreContract(
       const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId);
 
-      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), { userId });
-      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), { userId });
-      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
+      assert.deepEqual(await store().findValidToken(tokenHash, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
     });
 
     test('an unknown token is neither found nor consumed', async () => {
@@ -60,9 +69,7 @@ export function describeTokenStoreContract(
 
       assert.deepEqual(
         await store().findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs - 1000)),
-        {
-          userId,
-        },
+        { userId, email: null },
       );
       assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date(expiresAtMs)), null);
       assert.equal(
@@ -90,14 +97,20 @@ export function describeTokenStoreContract(
       assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
       assert.equal(await store().consumeToken(tokenHash, 'password_reset', new Date()), null);
       // The failed attempt under the wrong purpose did not use it up.
-      assert.deepEqual(await store().consumeToken(tokenHash, 'email_verification', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'email_verification', new Date()), {
+        userId,
+        email: null,
+      });
     });
 
     test('a token works once: after it is consumed it is neither found nor consumed again', async () => {
       const userId = await underTest().createUserId();
       const tokenHash = await createTokenFor(userId);
 
-      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(tokenHash, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
 
       assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
       assert.equal(await store().consumeToken(tokenHash, 'password_reset', new Date()), null);
@@ -110,7 +123,10 @@ export function describeTokenStoreContract(
 
       await store().consumeToken(consumed, 'password_reset', new Date());
 
-      assert.deepEqual(await store().findValidToken(other, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().findValidToken(other, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
     });
 
     test('a reset token works once, even when twenty requests race for it', async () => {
@@ -122,7 +138,7 @@ export function describeTokenStoreContract(
       );
 
       const winners = results.filter((result) => result !== null);
-      assert.deepEqual(winners, [{ userId }]);
+      assert.deepEqual(winners, [{ userId, email: null }]);
       assert.equal(await store().findValidToken(tokenHash, 'password_reset', new Date()), null);
     });
 
@@ -145,9 +161,11 @@ export function describeTokenStoreContract(
       }
       assert.deepEqual(await store().findValidToken(otherPurpose, 'email_verification', new Date()), {
         userId,
+        email: null,
       });
       assert.deepEqual(await store().findValidToken(otherUsers, 'password_reset', new Date()), {
         userId: otherUserId,
+        email: null,
       });
     });
 
@@ -158,7 +176,44 @@ export function describeTokenStoreContract(
 
       const fresh = await createTokenFor(userId);
 
-      assert.deepEqual(await store().consumeToken(fresh, 'password_reset', new Date()), { userId });
+      assert.deepEqual(await store().consumeToken(fresh, 'password_reset', new Date()), {
+        userId,
+        email: null,
+      });
+    });
+
+    test('a token carries the address it was created with, and an address filter invalidates only those', async () => {
+      const userId = await underTest().createUserId();
+      const expiresAt = new Date(Date.now() + hourMs);
+      const [oldAddress, olderAddress] = ['Old@Example.test', 'older@example.test'];
+      const forOld = hashToken(generateToken());
+      const forOlder = hashToken(generateToken());
+      await store().createToken({
+        tokenHash: forOld,
+        purpose: 'email_change_cancel',
+        userId,
+        expiresAt,
+        email: oldAddress,
+      });
+      await store().createToken({
+        tokenHash: forOlder,
+        purpose: 'email_change_cancel',
+        userId,
+        expiresAt,
+        email: olderAddress,
+      });
+      assert.deepEqual(await store().findValidToken(forOld, 'email_change_cancel', new Date()), {
+        userId,
+        email: oldAddress,
+      });
+
+      await store().invalidateUserTokens(userId, 'email_change_cancel', new Date(), { email: oldAddress });
+
+      assert.equal(await store().consumeToken(forOld, 'email_change_cancel', new Date()), null);
+      assert.deepEqual(await store().consumeToken(forOlder, 'email_change_cancel', new Date()), {
+        userId,
+        email: olderAddress,
+      });
     });
 
     test('invalidating the tokens of a user without any is not an error', async () => {

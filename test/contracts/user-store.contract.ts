@@ -186,5 +186,56 @@ export function describeUserStoreContract(
       assert.equal(created.length, 1, `${created.length} users created`);
       assert.deepEqual(await store().findUserByEmailKey(address.emailKey), created[0]);
     });
+
+    test('changeUserEmail moves the account to a free address: found by the new key, no longer by the old', async () => {
+      const userId = await insertNewUser();
+      const before = await store().lockUserById(userId);
+      assert.ok(before);
+      const target = newAddress();
+
+      assert.equal(await store().changeUserEmail(userId, target.email, target.emailKey), true);
+
+      assert.equal(await store().findUserByEmailKey(before.emailKey), null);
+      const after = await store().findUserByEmailKey(target.emailKey);
+      assert.equal(after?.id, userId);
+      assert.equal(after?.email, target.email);
+      assert.equal(after?.passwordHash, before.passwordHash);
+    });
+
+    test('changeUserEmail to a taken address answers false and changes nothing; two racing for one address, one wins', async () => {
+      const [first, second] = [await insertNewUser(), await insertNewUser()];
+      const firstUser = await store().findUserById(first);
+      assert.ok(firstUser);
+      assert.equal(await store().changeUserEmail(second, firstUser.email, firstUser.emailKey), false);
+      assert.equal((await store().findUserByEmailKey(firstUser.emailKey))?.id, first);
+
+      const target = newAddress();
+      const results = await Promise.all(
+        [first, second].map((userId) => store().changeUserEmail(userId, target.email, target.emailKey)),
+      );
+      assert.deepEqual(
+        results.filter((moved) => moved),
+        [true],
+      );
+    });
+
+    test('lockUserById finds the user, or null for an unknown id', async () => {
+      const userId = await insertNewUser();
+      assert.equal((await store().lockUserById(userId))?.id, userId);
+      assert.equal(await store().lockUserById(randomUUID()), null);
+    });
+
+    test('markUserDeleted marks the account deleted at that moment; restoreUser undoes it once', async () => {
+      const userId = await insertNewUser();
+      const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+      assert.equal(await store().restoreUser(userId), false, 'an account never deleted');
+
+      await store().markUserDeleted(userId, at);
+
+      assert.equal((await store().findUserById(userId))?.deletedAt?.getTime(), at.getTime());
+      assert.equal(await store().restoreUser(userId), true);
+      assert.equal((await store().findUserById(userId))?.deletedAt, null);
+      assert.equal(await store().restoreUser(userId), false);
+    });
   });
 }

@@ -380,6 +380,176 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.GET('/me/sessions', { headers: caller })).data?.length, 1);
   });
 
+  test('email change: ask, the pages, confirm, cancel, and their refusals', async () => {
+    const email = 'typed.mover@example.com';
+    const moved = 'typed.moved@example.com';
+    await client.POST('/register', { body: { email, password } });
+    const verifyToken = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    ).searchParams.get('token');
+    await client.POST('/verify-email', { body: { token: verifyToken ?? '' } });
+    const login = await client.POST('/login', { body: { email, password } });
+    const authorization = `Bearer ${login.data?.access_token ?? ''}`;
+
+    const anonymous = await client.POST('/me/email', {
+      body: { new_email: moved, current_password: password },
+    });
+    assert.equal(anonymous.error?.code, 'not_authenticated');
+    const wrong = await client.POST('/me/email', {
+      headers: { authorization },
+      body: { new_email: moved, current_password: newPassword },
+    });
+    assert.equal(wrong.error?.code, 'invalid_current_password');
+    const invalid = await client.POST('/me/email', {
+      headers: { authorization },
+      body: { new_email: 'not an address', current_password: password },
+    });
+    assert.equal(invalid.response.status, 422);
+    const crossSite = await client.POST('/me/email', {
+      headers: { cookie: 'session_id=whatever', origin: 'https://evil.example' },
+      body: { new_email: moved, current_password: password },
+    });
+    assert.equal(crossSite.error?.code, 'csrf_refused');
+    const asked = await client.POST('/me/email', {
+      headers: { authorization },
+      body: { new_email: moved, current_password: password },
+    });
+    assert.equal(asked.response.status, 202);
+
+    const confirmToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === moved && /confirm/i.test(m.subject)),
+        '/confirm-email-change',
+      ).searchParams.get('token') ?? '';
+    const cancelToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === email && /asked to change/i.test(m.subject)),
+        '/cancel-email-change',
+      ).searchParams.get('token') ?? '';
+    const confirmPage = await client.GET('/confirm-email-change', {
+      params: { query: { token: confirmToken } },
+      parseAs: 'text',
+    });
+    assert.equal(readHiddenField(confirmPage.data ?? '', 'token'), confirmToken);
+    const cancelPage = await client.GET('/cancel-email-change', {
+      params: { query: { token: cancelToken } },
+      parseAs: 'text',
+    });
+    assert.equal(readHiddenField(cancelPage.data ?? '', 'token'), cancelToken);
+    const badPage = await client.GET('/cancel-email-change', {
+      params: { query: { token: 'x' } },
+      parseAs: 'text',
+    });
+    assert.equal(badPage.response.status, 400);
+    assert.equal(
+      (await client.HEAD('/confirm-email-change', { params: { query: { token: 'x' } } })).response.status,
+      400,
+    );
+    assert.equal(
+      (await client.HEAD('/cancel-email-change', { params: { query: { token: cancelToken } } })).response
+        .status,
+      200,
+    );
+
+    const confirmed = await client.POST('/confirm-email-change', { body: { token: confirmToken } });
+    assert.deepEqual(confirmed.data, { message: 'Email address changed' });
+    const reused = await client.POST('/confirm-email-change', { body: { token: confirmToken } });
+    assert.equal(typeof reused.error === 'object' ? reused.error.code : reused.error, 'invalid_token');
+    const undoToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === email && /was changed/i.test(m.subject)),
+        '/cancel-email-change',
+      ).searchParams.get('token') ?? '';
+    const restored = await client.POST('/cancel-email-change', { body: { token: undoToken } });
+    assert.equal(typeof restored.data === 'object' ? restored.data.outcome : restored.data, 'restored');
+    const spent = await client.POST('/cancel-email-change', { body: { token: cancelToken } });
+    assert.equal(typeof spent.error === 'object' ? spent.error.code : spent.error, 'invalid_token');
+
+    // The restored account's reset link; then a change whose new address is registered before it is confirmed.
+    const resetToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === email && /reset your/i.test(m.subject)),
+        '/reset-password',
+      ).searchParams.get('token') ?? '';
+    await client.POST('/reset-password', { body: { token: resetToken, new_password: password } });
+    const session = await client.POST('/login', { body: { email, password } });
+    const taken = 'typed.taken@example.com';
+    await client.POST('/me/email', {
+      headers: { authorization: `Bearer ${session.data?.access_token ?? ''}` },
+      body: { new_email: taken, current_password: password },
+    });
+    const takenToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === taken && /confirm/i.test(m.subject)),
+        '/confirm-email-change',
+      ).searchParams.get('token') ?? '';
+    await client.POST('/register', { body: { email: taken, password: newPassword } });
+    const conflict = await client.POST('/confirm-email-change', { body: { token: takenToken } });
+    assert.equal(typeof conflict.error === 'object' ? conflict.error.code : conflict.error, 'email_taken');
+  });
+
+  test('account deletion: delete, the restore page, restore, and their refusals', async () => {
+    const email = 'typed.leaver@example.com';
+    await client.POST('/register', { body: { email, password } });
+    const verifyToken = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    ).searchParams.get('token');
+    await client.POST('/verify-email', { body: { token: verifyToken ?? '' } });
+    const login = await client.POST('/login', { body: { email, password } });
+    const authorization = `Bearer ${login.data?.access_token ?? ''}`;
+
+    const anonymous = await client.POST('/me/delete', { body: { current_password: password } });
+    assert.equal(
+      typeof anonymous.error === 'object' ? anonymous.error.code : anonymous.error,
+      'not_authenticated',
+    );
+    const wrong = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: { current_password: newPassword },
+    });
+    assert.equal(
+      typeof wrong.error === 'object' ? wrong.error.code : wrong.error,
+      'invalid_current_password',
+    );
+    const missing = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: {} as { current_password: string },
+    });
+    assert.equal(missing.response.status, 422);
+    const deleted = await client.POST('/me/delete', {
+      headers: { authorization },
+      body: { current_password: password },
+    });
+    assert.equal(deleted.response.status, 200);
+
+    const restoreToken =
+      linkTo(
+        await service.smtp.waitForEmail((m) => m.to === email && /was deleted/i.test(m.subject)),
+        '/restore-account',
+      ).searchParams.get('token') ?? '';
+    const page = await client.GET('/restore-account', {
+      params: { query: { token: restoreToken } },
+      parseAs: 'text',
+    });
+    assert.equal(readHiddenField(page.data ?? '', 'token'), restoreToken);
+    const badPage = await client.GET('/restore-account', {
+      params: { query: { token: 'x' } },
+      parseAs: 'text',
+    });
+    assert.equal(badPage.response.status, 400);
+    assert.equal(
+      (await client.HEAD('/restore-account', { params: { query: { token: 'x' } } })).response.status,
+      400,
+    );
+    const restored = await client.POST('/restore-account', { body: { token: restoreToken } });
+    assert.deepEqual(restored.data, { message: 'Account restored' });
+    const reused = await client.POST('/restore-account', { body: { token: restoreToken } });
+    assert.equal(typeof reused.error === 'object' ? reused.error.code : reused.error, 'invalid_token');
+    assert.equal((await client.POST('/login', { body: { email, password } })).response.status, 200);
+  });
+
   test('the service routes answer as described', async () => {
     assert.equal((await client.GET('/health/live')).data?.status, 'ok');
     const ready = await client.GET('/health/ready');

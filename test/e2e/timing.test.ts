@@ -45,9 +45,19 @@ class TimingClient {
     this.#waiting.clear();
   }
 
-  async timePost(url: string, body: unknown, expectedStatus: number): Promise<number> {
+  async timePost(
+    url: string,
+    body: unknown,
+    expectedStatus: number,
+    authorization?: string,
+  ): Promise<number> {
     const id = (this.#nextId += 1);
-    const request: TimedRequest = { id, url, body: JSON.stringify(body) };
+    const request: TimedRequest = {
+      id,
+      url,
+      body: JSON.stringify(body),
+      ...(authorization === undefined ? {} : { authorization }),
+    };
     const answer = await new Promise<TimedAnswer>((resolve) => {
       this.#waiting.set(id, resolve);
       this.#worker.postMessage(request);
@@ -113,6 +123,10 @@ async function compare(
 
 const verified = `timing.verified@example.com`;
 const unverified = `timing.unverified@example.com`;
+/** Deleted by its owner, within the grace period: login must answer as for an unknown address. */
+const deleted = `timing.deleted@example.com`;
+/** Signed in, asking to move to an address that is taken (`verified`) or free. */
+const mover = `timing.mover@example.com`;
 
 /** One rule: the same route for an address with an account and for one without. */
 interface Comparison {
@@ -123,6 +137,8 @@ interface Comparison {
   readonly samples: number;
   readonly known: { readonly name: string; readonly body: unknown };
   readonly unknown: { readonly name: string; readonly body: (index: number) => unknown };
+  /** Sent with the session of `mover`. */
+  readonly signedIn?: boolean;
 }
 
 const comparisons: readonly Comparison[] = [
@@ -135,6 +151,17 @@ const comparisons: readonly Comparison[] = [
     unknown: {
       name: 'unknown address',
       body: (index) => ({ email: `ghost.${index}@example.com`, password: otherPassword }),
+    },
+  },
+  {
+    title: 'login: unknown address vs a deleted account with its right password',
+    path: '/login',
+    status: 401,
+    samples: samplesPerClass.hashing,
+    known: { name: 'deleted account', body: { email: deleted, password } },
+    unknown: {
+      name: 'unknown address',
+      body: (index) => ({ email: `gone.${index}@example.com`, password }),
     },
   },
   {
@@ -164,34 +191,62 @@ const comparisons: readonly Comparison[] = [
     known: { name: 'unverified account', body: { email: unverified } },
     unknown: { name: 'unknown address', body: (index) => ({ email: `ghost.${index}@example.com` }) },
   },
+  {
+    title: 'me/email: a free new address vs a taken one',
+    path: '/me/email',
+    status: 202,
+    samples: samplesPerClass.hashing,
+    signedIn: true,
+    known: { name: 'taken address', body: { new_email: verified, current_password: password } },
+    unknown: {
+      name: 'free address',
+      body: (index) => ({ new_email: `free.${index}@example.com`, current_password: password }),
+    },
+  },
 ];
 
 for (const backend of availableBackends()) {
   describe(`response time does not tell whether an address has an account (${backend})`, () => {
     let service: TestService;
     let client: TimingClient;
+    let authorization: string;
     before(async () => {
       service = await startTestService(backend);
       client = new TimingClient();
       const hash = await hashPassword(password);
       await service.query(
-        `insert into users (email, email_key, password_hash, is_verified) values ($1, $1, $3, true), ($2, $2, $3, false)`,
-        [verified, unverified, hash],
+        `insert into users (email, email_key, password_hash, is_verified) values ($1, $1, $3, true), ($2, $2, $3, false), ($4, $4, $3, true)`,
+        [verified, unverified, hash, mover],
       );
+      await service.query(
+        `insert into users (email, email_key, password_hash, is_verified, deleted_at) values ($1, $1, $2, true, now())`,
+        [deleted, hash],
+      );
+      const login = await fetch(`${service.baseUrl}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: mover, password }),
+      });
+      assert.equal(login.status, 200);
+      authorization = `Bearer ${((await login.json()) as { access_token: string }).access_token}`;
     });
     after(async () => {
       await client?.close();
       await service?.close();
     });
 
-    for (const { title, path, status, samples, known, unknown } of comparisons) {
+    for (const { title, path, status, samples, known, unknown, signedIn } of comparisons) {
       test(title, async (t) => {
         const url = `${service.baseUrl}${path}`;
+        const session = signedIn === true ? authorization : undefined;
         await compare(
           t,
           path.slice(1),
-          { name: known.name, send: () => client.timePost(url, known.body, status) },
-          { name: unknown.name, send: (index) => client.timePost(url, unknown.body(index), status) },
+          { name: known.name, send: () => client.timePost(url, known.body, status, session) },
+          {
+            name: unknown.name,
+            send: (index) => client.timePost(url, unknown.body(index), status, session),
+          },
           samples,
         );
       });

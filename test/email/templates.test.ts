@@ -14,6 +14,11 @@ function buildMessages(to: string, url: string): EmailMessage[] {
     { template: 'already_registered', to, params: { resetUrl: url, expiresAt } },
     { template: 'password_reset', to, params: { url, expiresAt } },
     { template: 'password_changed', to, params: { resetUrl: url } },
+    { template: 'email_change_confirm', to, params: { url, expiresAt } },
+    { template: 'email_change_notice', to, params: { url, changed: false, expiresAt } },
+    { template: 'email_change_notice', to, params: { url, changed: true, expiresAt } },
+    { template: 'email_change_attempted', to, params: { resetUrl: url } },
+    { template: 'account_deleted', to, params: { url, expiresAt } },
   ];
 }
 
@@ -24,7 +29,7 @@ describe('email templates', () => {
   )) {
     describe(message.template, () => {
       const rendered = renderEmail(message, options);
-      const url = 'url' in message.params ? message.params.url : message.params.resetUrl;
+      const url = ('url' in message.params ? message.params.url : message.params.resetUrl) ?? '';
 
       test('has a subject, a plain-text part and an HTML part', () => {
         assert.ok(rendered.subject.trim().length > 0);
@@ -99,6 +104,20 @@ describe('email templates', () => {
         deadline,
       );
     }
+  });
+
+  test('the email change notices state their link expiry; the old address is told whether the change is pending or done', () => {
+    const [confirm, pending, done] = buildMessages('a@example.com', 'https://x.test/c').slice(4);
+    assert.match(
+      renderEmail(confirm!, options).text,
+      /valid until 20:15 UTC on 1 December 2026 and works once/,
+    );
+    const pendingText = renderEmail(pending!, options).text;
+    assert.match(pendingText, /Nothing changes until that address confirms/);
+    assert.match(pendingText, /valid until 20:15 UTC on 1 December 2026/);
+    const doneText = renderEmail(done!, options).text;
+    assert.match(doneText, /has just been moved to another address/);
+    assert.match(doneText, /sends you a link to set a new password/);
   });
 
   test('a message queued without an expiry (by an older version) promises no deadline at all', () => {

@@ -31,16 +31,31 @@ describe('housekeeping', () => {
 
     // The session is over, the used link is not yet a day old, and nothing is a week old.
     account.clock.advanceSeconds(sessionLifetimeSeconds + 1);
-    assert.deepEqual(await deleteExpiredRecords(store, account.clock), { tokens: 0, sessions: 1, emails: 0 });
+    assert.deepEqual(await deleteExpiredRecords(store, account.clock), {
+      tokens: 0,
+      sessions: 1,
+      emails: 0,
+      accounts: 0,
+    });
     assert.equal(await findSessionByToken(account.context, session), null);
 
     // A day after alice's link was used; bob's unused link (24 hours) is still within its retention.
     account.clock.advanceSeconds(expiredTokenRetentionSeconds - sessionLifetimeSeconds);
-    assert.deepEqual(await deleteExpiredRecords(store, account.clock), { tokens: 1, sessions: 0, emails: 0 });
+    assert.deepEqual(await deleteExpiredRecords(store, account.clock), {
+      tokens: 1,
+      sessions: 0,
+      emails: 0,
+      accounts: 0,
+    });
 
     // A week on: bob's link expired long ago, alice's mail was sent a week ago; bob's mail is still queued.
     account.clock.advanceSeconds(finishedEmailRetentionSeconds - expiredTokenRetentionSeconds);
-    assert.deepEqual(await deleteExpiredRecords(store, account.clock), { tokens: 1, sessions: 0, emails: 1 });
+    assert.deepEqual(await deleteExpiredRecords(store, account.clock), {
+      tokens: 1,
+      sessions: 0,
+      emails: 1,
+      accounts: 0,
+    });
     assert.deepEqual(
       account.database.emails.map((record) => [record.message.to, record.status]),
       [['bob@example.test', 'queued']],

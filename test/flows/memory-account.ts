@@ -93,7 +93,9 @@ export interface MemoryAccount {
   findUser(address: string): Promise<User>;
 }
 
-export function createMemoryAccount(options: { budgets?: AttemptBudgets } = {}): MemoryAccount {
+export function createMemoryAccount(
+  options: { budgets?: AttemptBudgets; accountDeletionGraceDays?: number } = {},
+): MemoryAccount {
   // Not on a whole minute, so a deadline rounded to the minute is seen rounded.
   const clock = createManualClock(new Date('2026-01-15T09:00:30.250Z'));
   const database = new MemoryDatabase({ clock });
@@ -110,8 +112,14 @@ export function createMemoryAccount(options: { budgets?: AttemptBudgets } = {}):
       verifyEmailUrl: (token) => `${baseUrl}/verify-email?token=${token}`,
       resetPasswordUrl: (token) => `${baseUrl}/reset-password?token=${token}`,
       requestPasswordResetUrl: () => `${baseUrl}/reset-password`,
+      confirmEmailChangeUrl: (token) => `${baseUrl}/confirm-email-change?token=${token}`,
+      cancelEmailChangeUrl: (token) => `${baseUrl}/cancel-email-change?token=${token}`,
+      restoreAccountUrl: (token) => `${baseUrl}/restore-account?token=${token}`,
     },
     sessionLifetimeSeconds,
+    ...(options.accountDeletionGraceDays === undefined
+      ? {}
+      : { accountDeletionGraceDays: options.accountDeletionGraceDays }),
     passwordPolicy: {
       minimumLength: 15,
       commonPasswords: createCommonPasswordList(['passwordpassword123']),
@@ -147,6 +155,7 @@ export function createMemoryAccount(options: { budgets?: AttemptBudgets } = {}):
 /** The token in an emailed link. */
 export function tokenOf(message: EmailMessage): string {
   const url = 'url' in message.params ? message.params.url : message.params.resetUrl;
+  assert.ok(url, `no link in the ${message.template} email`);
   const token = new URL(url).searchParams.get('token');
   assert.ok(token, `no token in ${url}`);
   return token;

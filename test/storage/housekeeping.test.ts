@@ -114,7 +114,7 @@ for (const kind of availableDatabaseKinds()) {
         now: () => new Date(now),
       });
 
-      assert.deepEqual(deleted, { tokens: 2, sessions: 1, emails: 2 });
+      assert.deepEqual(deleted, { tokens: 2, sessions: 1, emails: 2, accounts: 0 });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-expired-an-hour-ago', 'token-live', 'token-used-an-hour-ago'],
         sessions: ['session-live'],
@@ -151,10 +151,11 @@ for (const kind of availableDatabaseKinds()) {
           tokens: sum.tokens + counts.tokens,
           sessions: sum.sessions + counts.sessions,
           emails: sum.emails + counts.emails,
+          accounts: sum.accounts + counts.accounts,
         }),
-        { tokens: 0, sessions: 0, emails: 0 },
+        { tokens: 0, sessions: 0, emails: 0, accounts: 0 },
       );
-      assert.deepEqual(total, { tokens: 2500, sessions: 0, emails: 1500 });
+      assert.deepEqual(total, { tokens: 2500, sessions: 0, emails: 1500, accounts: 0 });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-live'],
         sessions: [],
@@ -195,8 +196,8 @@ describe('clean-up schedule', () => {
     };
   }
 
-  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail', async () => {
-    const store = recordingStore(async () => ({ tokens: 0, sessions: 0, emails: 0 }));
+  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail and deleted accounts', async () => {
+    const store = recordingStore(async () => ({ tokens: 0, sessions: 0, emails: 0, accounts: 0 }));
     const now = new Date('2026-06-01T12:00:00Z');
     await deleteExpiredRecords(store, { now: () => now });
     assert.deepEqual(store.cutoffs, [
@@ -204,6 +205,7 @@ describe('clean-up schedule', () => {
         tokensBefore: new Date(now.getTime() - expiredTokenRetentionSeconds * 1000),
         sessionsBefore: now,
         finishedEmailsBefore: new Date(now.getTime() - finishedEmailRetentionSeconds * 1000),
+        accountsDeletedBefore: new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000),
       },
     ]);
     assert.equal(expiredTokenRetentionSeconds, 24 * 60 * 60);
@@ -217,7 +219,7 @@ describe('clean-up schedule', () => {
       calls += 1;
       if (calls === 2) throw new Error('database unavailable');
       if (calls === 4) await new Promise<void>((resolve) => (finishSlowPass = resolve));
-      return { tokens: calls, sessions: 0, emails: 0 };
+      return { tokens: calls, sessions: 0, emails: 0, accounts: 0 };
     });
     const finished: DeletedRecordCounts[] = [];
     const failures: unknown[] = [];

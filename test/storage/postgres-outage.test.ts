@@ -54,6 +54,7 @@ describe('PostgreSQL adapters while the server cannot be reached', () => {
           new PostgresExpiredRecordsStore(db).deleteExpiredRecords({
             tokensBefore: now,
             sessionsBefore: now,
+            accountsDeletedBefore: now,
             finishedEmailsBefore: now,
           }),
       ],

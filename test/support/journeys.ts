@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HttpClient } from './http-client.ts';
-import type { SmtpCapture } from './smtp-capture.ts';
+import type { CapturedEmail, SmtpCapture } from './smtp-capture.ts';
 import { uniqueRunId } from './backends.ts';
 
 /** A password every policy in force accepts: long, random, unrelated to the address. */
@@ -28,6 +28,14 @@ export async function readEmailedToken(
   const link = email.links.find((candidate) => new URL(candidate).pathname === path);
   const token = link === undefined ? null : new URL(link).searchParams.get('token');
   if (token === null) throw new Error(`no ${path} token in the email to ${to}`);
+  return token;
+}
+
+/** The `token` query parameter of the email's first link to `path`; fails the test when there is none. */
+export function tokenInEmail(email: CapturedEmail, path: string): string {
+  const link = email.links.find((candidate) => new URL(candidate).pathname === path);
+  const token = link === undefined ? null : new URL(link).searchParams.get('token');
+  if (token === null) throw new Error(`no ${path} token in the email to ${email.to}`);
   return token;
 }
 

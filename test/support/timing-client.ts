@@ -6,6 +6,8 @@ export interface TimedRequest {
   readonly id: number;
   readonly url: string;
   readonly body: string;
+  /** An `authorization` header (a bearer session), for routes that need a session. */
+  readonly authorization?: string;
 }
 
 export interface TimedAnswer {
@@ -25,7 +27,10 @@ parentPort?.on('message', (request: TimedRequest) => {
     try {
       const response = await fetch(request.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(request.authorization === undefined ? {} : { authorization: request.authorization }),
+        },
         body: request.body,
         signal: AbortSignal.timeout(requestTimeoutMilliseconds),
       });

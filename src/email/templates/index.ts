@@ -1,4 +1,5 @@
 import type { EmailMessage } from '../../flows/model.ts';
+import { describeAccountDeletedEmail } from './account-deleted.ts';
 import { describeAlreadyRegisteredEmail } from './already-registered.ts';
 import {
   renderLinkEmail,
@@ -6,6 +7,11 @@ import {
   type RenderedEmail,
   type TemplateOptions,
 } from './layout.ts';
+import {
+  describeEmailChangeAttemptedEmail,
+  describeEmailChangeConfirmEmail,
+  describeEmailChangeNoticeEmail,
+} from './email-change.ts';
 import { describePasswordChangedEmail } from './password-changed.ts';
 import { describePasswordResetEmail } from './password-reset.ts';
 import { describeVerifyEmail } from './verify-email.ts';
@@ -28,6 +34,14 @@ function describeEmail(message: EmailMessage, productName: string): LinkEmailCon
       return describePasswordResetEmail(message, productName);
     case 'password_changed':
       return describePasswordChangedEmail(message, productName);
+    case 'email_change_confirm':
+      return describeEmailChangeConfirmEmail(message, productName);
+    case 'email_change_notice':
+      return describeEmailChangeNoticeEmail(message, productName);
+    case 'email_change_attempted':
+      return describeEmailChangeAttemptedEmail(message, productName);
+    case 'account_deleted':
+      return describeAccountDeletedEmail(message, productName);
     default:
       return assertUnknownTemplate(message);
   }

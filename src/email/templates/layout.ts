@@ -35,7 +35,8 @@ export interface LinkEmailContent {
   /** The HTML part's heading and title. */
   readonly heading: string;
   readonly paragraphsBeforeLink: readonly string[];
-  readonly url: string;
+  /** null: an email without a link (the notice of a deletion that cannot be undone). */
+  readonly url: string | null;
   readonly buttonLabel: string;
   readonly paragraphsAfterLink: readonly string[];
 }
@@ -58,7 +59,7 @@ export function renderLinkEmail(
       productName,
       heading: content.heading,
       introParagraphs: content.paragraphsBeforeLink,
-      button: { label: content.buttonLabel, url: content.url },
+      button: content.url === null ? null : { label: content.buttonLabel, url: content.url },
       closingParagraphs: content.paragraphsAfterLink,
       recipient: to,
     }),
@@ -98,7 +99,7 @@ export interface HtmlEmailContent {
   readonly productName: string;
   readonly heading: string;
   readonly introParagraphs: readonly string[];
-  readonly button: { readonly label: string; readonly url: string };
+  readonly button: { readonly label: string; readonly url: string } | null;
   readonly closingParagraphs: readonly string[];
   readonly recipient: string;
 }
@@ -108,7 +109,6 @@ export interface HtmlEmailContent {
  * Inline styles and a table because many mail clients ignore <style> blocks.
  */
 export function renderHtmlEmail(content: HtmlEmailContent): string {
-  const url = escapeHtml(assertEmailLink(content.button.url));
   const paragraph = (value: string): string =>
     `<p style="margin:0 0 16px;font-size:16px;line-height:24px;color:#1f2933;">${escapeHtml(value)}</p>`;
   return [
@@ -124,11 +124,7 @@ export function renderHtmlEmail(content: HtmlEmailContent): string {
     `<p style="margin:0 0 8px;font-size:14px;color:#52606d;">${escapeHtml(content.productName)}</p>`,
     `<h1 style="margin:0 0 24px;font-size:22px;line-height:30px;color:#1f2933;">${escapeHtml(content.heading)}</h1>`,
     ...content.introParagraphs.map(paragraph),
-    '<p style="margin:24px 0;">',
-    `<a href="${url}" style="display:inline-block;padding:12px 24px;background:#2563eb;color:#ffffff;text-decoration:none;border-radius:6px;font-size:16px;font-weight:bold;">${escapeHtml(content.button.label)}</a>`,
-    '</p>',
-    '<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#52606d;">If the button does not work, copy this link into your browser:</p>',
-    `<p style="margin:0 0 24px;font-size:14px;line-height:20px;word-break:break-all;"><a href="${url}" style="color:#2563eb;">${url}</a></p>`,
+    ...(content.button === null ? [] : renderHtmlButton(content.button)),
     ...content.closingParagraphs.map(paragraph),
     `<p style="margin:24px 0 0;font-size:12px;line-height:18px;color:#7b8794;">This email was sent to ${escapeHtml(content.recipient)} by ${escapeHtml(content.productName)}.</p>`,
     '</td></tr></table>',
@@ -139,17 +135,28 @@ export function renderHtmlEmail(content: HtmlEmailContent): string {
   ].join('\n');
 }
 
+function renderHtmlButton(button: { readonly label: string; readonly url: string }): string[] {
+  const url = escapeHtml(assertEmailLink(button.url));
+  return [
+    '<p style="margin:24px 0;">',
+    `<a href="${url}" style="display:inline-block;padding:12px 24px;background:#2563eb;color:#ffffff;text-decoration:none;border-radius:6px;font-size:16px;font-weight:bold;">${escapeHtml(button.label)}</a>`,
+    '</p>',
+    '<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#52606d;">If the button does not work, copy this link into your browser:</p>',
+    `<p style="margin:0 0 24px;font-size:14px;line-height:20px;word-break:break-all;"><a href="${url}" style="color:#2563eb;">${url}</a></p>`,
+  ];
+}
+
 /** Plain text with the link alone on its line, so terminals and mail clients make it clickable whole. */
 export function renderTextEmail(content: {
   readonly productName: string;
   readonly paragraphsBeforeLink: readonly string[];
-  readonly url: string;
+  readonly url: string | null;
   readonly paragraphsAfterLink: readonly string[];
 }): string {
   return (
     [
       ...content.paragraphsBeforeLink,
-      assertEmailLink(content.url),
+      ...(content.url === null ? [] : [assertEmailLink(content.url)]),
       ...content.paragraphsAfterLink,
       `-- ${content.productName}`,
     ].join('\n\n') + '\n'

@@ -1,13 +1,12 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { FlowError } from '../../flows/errors.ts';
+import type { FastifyInstance } from 'fastify';
 import { logIn } from '../../flows/login.ts';
-import type { Session } from '../../flows/model.ts';
-import { findSessionByToken, invalidateSession } from '../../flows/sessions.ts';
-import { createSessionCookie, readSessionToken, sessionCookieHeader } from '../session-cookie.ts';
+import { invalidateSession } from '../../flows/sessions.ts';
+import { createSessionCookie, sessionCookieHeader } from '../session-cookie.ts';
 import { requireJsonBody } from '../plugins/json-only.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
+import { requireSession } from '../session-auth.ts';
 import { submittedEmailKey, withSecurityLog } from '../security-log.ts';
 import { EmailField, MessageResponse, PasswordField, UserResponse, readEmailAddress } from '../schemas.ts';
 import * as answers from '../answers.ts';
@@ -15,14 +14,6 @@ import * as answers from '../answers.ts';
 export const notAuthenticatedAnswer = answers.error(
   '`not_authenticated`: no token, or no live session behind it',
 );
-
-/** The live session behind the request's bearer token or cookie; 401 `not_authenticated` without one. */
-export async function requireSession(deps: HttpDeps, request: FastifyRequest): Promise<Session> {
-  const token = readSessionToken(request);
-  const session = token === undefined ? null : await findSessionByToken(deps.account, token);
-  if (session === null) throw new FlowError('not_authenticated');
-  return session;
-}
 
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -101,7 +92,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request) => {
-      const session = await requireSession(deps, request);
+      const session = await requireSession(deps.account, request);
       return {
         id: session.userId,
         email: session.email,
@@ -130,7 +121,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
       },
     },
     async (request, reply) => {
-      const session = await requireSession(deps, request);
+      const session = await requireSession(deps.account, request);
       await invalidateSession(deps.account, session);
       sessionCookie.clear(reply);
       return { message: 'Logged out successfully' };

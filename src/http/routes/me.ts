@@ -8,7 +8,8 @@ import type { HttpDeps } from '../route-deps.ts';
 import { withSecurityLog } from '../security-log.ts';
 import { MessageResponse, PasswordField } from '../schemas.ts';
 import * as answers from '../answers.ts';
-import { notAuthenticatedAnswer, requireSession } from './login.ts';
+import { requireSession } from '../session-auth.ts';
+import { notAuthenticatedAnswer } from './login.ts';
 
 /** A string, or null where the session predates it (sessions created before these were kept). */
 const NullableString = (description: string) =>
@@ -71,7 +72,7 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
     },
     async (request, reply) => {
       const work = async (): Promise<void> => {
-        const session = await requireSession(deps, request);
+        const session = await requireSession(deps.account, request);
         await withSecurityLog(
           request,
           'password_change',
@@ -101,7 +102,7 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
       },
     },
     async (request) => {
-      const session = await requireSession(deps, request);
+      const session = await requireSession(deps.account, request);
       const sessions = await listSessions(deps.account, session);
       return sessions.map((view) => ({
         id: view.id,
@@ -135,7 +136,7 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
       },
     },
     async (request, reply) => {
-      const session = await requireSession(deps, request);
+      const session = await requireSession(deps.account, request);
       await endSession(deps.account, session, request.params.id);
       return reply.status(204).send(null);
     },
@@ -158,7 +159,7 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
       },
     },
     async (request, reply) => {
-      const session = await requireSession(deps, request);
+      const session = await requireSession(deps.account, request);
       await endOtherSessions(deps.account, session);
       return reply.status(204).send(null);
     },

@@ -11,6 +11,7 @@ export interface TokenRow {
   readonly userId: string;
   readonly expiresAt: Date;
   readonly consumedAt: Date | null;
+  readonly email?: string;
 }
 
 /**

@@ -15,6 +15,7 @@ async function deleteExpiredRecords(
   sessions: MemorySessionStore,
   cutoffs: ExpiredRecordCutoffs,
 ): Promise<DeletedRecordCounts> {
+  const accounts = await deleteDeletedAccounts(database, sessions, cutoffs.accountsDeletedBefore);
   const tokensBefore = cutoffs.tokensBefore.getTime();
   let tokens = 0;
   for (const token of database.tokens.rows()) {
@@ -33,5 +34,27 @@ async function deleteExpiredRecords(
   );
   const emails = records.length - kept.length;
   records.splice(0, records.length, ...kept);
-  return { tokens, sessions: expiredSessions, emails };
+  return { tokens, sessions: expiredSessions, emails, accounts };
+}
+
+/** Removes the accounts deleted before `before`, their tokens, sessions and queued mail, as the cascade does. */
+async function deleteDeletedAccounts(
+  database: MemoryDatabase,
+  sessions: MemorySessionStore,
+  before: Date,
+): Promise<number> {
+  let accounts = 0;
+  for (const user of database.users.rows()) {
+    if (user.deletedAt === null || user.deletedAt.getTime() >= before.getTime()) continue;
+    database.users.delete(user.emailKey, undefined);
+    for (const token of database.tokens.rows()) {
+      if (token.userId === user.id) database.tokens.delete(token.tokenHash, undefined);
+    }
+    await sessions.deleteUserSessions(user.id);
+    const records = database.outbox.records;
+    const kept = records.filter((record) => record.status !== 'queued' || record.message.to !== user.email);
+    records.splice(0, records.length, ...kept);
+    accounts += 1;
+  }
+  return accounts;
 }

@@ -13,19 +13,25 @@ export class MemoryTokenStore extends MemoryDatabaseStore implements TokenStore 
 
   async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const token = this.#findUsable(tokenHash, purpose, now);
-    return token === undefined ? null : { userId: token.userId };
+    return token === undefined ? null : ownerOf(token);
   }
 
   async consumeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const token = this.#findUsable(tokenHash, purpose, now);
     if (token === undefined) return null;
     this.database.tokens.put(tokenHash, { ...token, consumedAt: now }, this.journal);
-    return { userId: token.userId };
+    return ownerOf(token);
   }
 
-  async invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
+  async invalidateUserTokens(
+    userId: string,
+    purpose: TokenPurpose,
+    now: Date,
+    options: { readonly email?: string } = {},
+  ): Promise<void> {
     for (const token of this.database.tokens.rows()) {
-      if (token.userId === userId && token.purpose === purpose && token.consumedAt === null) {
+      const carries = options.email === undefined || token.email === options.email;
+      if (token.userId === userId && token.purpose === purpose && token.consumedAt === null && carries) {
         this.database.tokens.put(token.tokenHash, { ...token, consumedAt: now }, this.journal);
       }
     }
@@ -40,4 +46,8 @@ export class MemoryTokenStore extends MemoryDatabaseStore implements TokenStore 
       token.expiresAt.getTime() > now.getTime();
     return usable ? token : undefined;
   }
+}
+
+function ownerOf(token: TokenRow): TokenOwner {
+  return { userId: token.userId, email: token.email ?? null };
 }

@@ -15,6 +15,7 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
       isActive: true,
       isVerified: false,
       createdAt: this.database.clock.now(),
+      deletedAt: null,
     };
     this.database.users.put(user.emailKey, user, this.journal);
     return { ...user };
@@ -49,6 +50,32 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
     const user = this.#findById(userId);
     if (user === undefined || user.passwordHash !== currentHash) return;
     this.#update(userId, () => ({ passwordHash: newHash }));
+  }
+
+  async lockUserById(userId: string): Promise<User | null> {
+    // Memory transactions run one at a time already.
+    return this.findUserById(userId);
+  }
+
+  async changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean> {
+    const user = this.#findById(userId);
+    if (user === undefined) return false;
+    const holder = this.database.users.get(emailKey);
+    if (holder !== undefined && holder.id !== userId) return false;
+    this.database.users.delete(user.emailKey, this.journal);
+    this.database.users.put(emailKey, { ...user, email, emailKey }, this.journal);
+    return true;
+  }
+
+  async markUserDeleted(userId: string, at: Date): Promise<void> {
+    this.#update(userId, () => ({ deletedAt: at }));
+  }
+
+  async restoreUser(userId: string): Promise<boolean> {
+    const user = this.#findById(userId);
+    if (user === undefined || user.deletedAt === null) return false;
+    this.#update(userId, () => ({ deletedAt: null }));
+    return true;
   }
 
   /** Stands in for a row a test of the flows needs that no flow writes (an operator disabled the account). */

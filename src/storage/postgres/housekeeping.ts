@@ -1,6 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
-import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../flows/ports.ts';
+import type { DeletedRecordCounts, ExpiredRecordCutoffs, ExpiredRecordsStore } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
 import { translatePostgresOutages } from './outages.ts';
 
@@ -13,11 +13,9 @@ const deleteBatchSize = 1000;
  * the next.
  */
 export class PostgresExpiredRecordsStore extends PostgresStore implements ExpiredRecordsStore {
-  async deleteExpiredRecords(cutoffs: {
-    tokensBefore: Date;
-    sessionsBefore: Date;
-    finishedEmailsBefore: Date;
-  }): Promise<DeletedRecordCounts> {
+  async deleteExpiredRecords(cutoffs: ExpiredRecordCutoffs): Promise<DeletedRecordCounts> {
+    // First, so the tokens and sessions that go with them (on delete cascade) are not counted below.
+    const accounts = await this.#deleteDeletedAccounts(cutoffs.accountsDeletedBefore.toISOString());
     const tokensBefore = cutoffs.tokensBefore.toISOString();
     const sessionsBefore = cutoffs.sessionsBefore.toISOString();
     const emailsBefore = cutoffs.finishedEmailsBefore.toISOString();
@@ -38,7 +36,22 @@ export class PostgresExpiredRecordsStore extends PostgresStore implements Expire
       'id',
       sql`status in ('sent', 'abandoned') and coalesce(sent_at, created_at) < ${emailsBefore}`,
     );
-    return { tokens, sessions, emails };
+    return { tokens, sessions, emails, accounts };
+  }
+
+  /** Accounts deleted before the cutoff go with their queued mail; tokens and sessions follow by cascade. */
+  async #deleteDeletedAccounts(before: string): Promise<number> {
+    const result = await this.db.execute(sql`
+      with gone as (
+        delete from users where id in (
+          select id from users where deleted_at < ${before}
+          limit ${deleteBatchSize} for update skip locked)
+        returning email
+      ), unsent as (
+        delete from email_outbox where status = 'queued' and recipient in (select email from gone)
+      )
+      select count(*)::int as accounts from gone`);
+    return Number((result.rows[0] as { accounts?: number } | undefined)?.accounts ?? 0);
   }
 
   async #deleteInBatches(table: string, key: string, condition: SQL): Promise<number> {

@@ -11,8 +11,15 @@ export const users = pgTable(
     isVerified: boolean('is_verified').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set when the owner deleted the account; housekeeping removes the row after the grace period. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
-  (table) => [uniqueIndex('users_email_key_idx').on(table.emailKey)],
+  (table) => [
+    uniqueIndex('users_email_key_idx').on(table.emailKey),
+    index('users_deleted_at_idx')
+      .on(table.deletedAt)
+      .where(sql`deleted_at is not null`),
+  ],
 );
 
 /** Emailed single-use tokens; `token_hash` is the SHA-256 (hex) of the token, never the token. */
@@ -20,13 +27,23 @@ export const userTokens = pgTable(
   'user_tokens',
   {
     tokenHash: text('token_hash').primaryKey(),
-    purpose: text('purpose', { enum: ['email_verification', 'password_reset'] }).notNull(),
+    purpose: text('purpose', {
+      enum: [
+        'email_verification',
+        'password_reset',
+        'email_change_confirm',
+        'email_change_cancel',
+        'account_restore',
+      ],
+    }).notNull(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     consumedAt: timestamp('consumed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The address an email change's token is about (the new one to confirm, the old one to restore). */
+    email: text('email'),
   },
   (table) => [
     index('user_tokens_user_purpose_idx').on(table.userId, table.purpose),

@@ -5,6 +5,8 @@ import { PostgresStore } from './database.ts';
 import { userTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
 
+const tokenOwnerColumns = { userId: userTokens.userId, email: userTokens.email };
+
 export class PostgresTokenStore extends PostgresStore implements TokenStore {
   async createToken(input: NewToken): Promise<void> {
     await this.db.insert(userTokens).values(input);
@@ -12,7 +14,7 @@ export class PostgresTokenStore extends PostgresStore implements TokenStore {
 
   async findValidToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<TokenOwner | null> {
     const rows = await this.db
-      .select({ userId: userTokens.userId })
+      .select(tokenOwnerColumns)
       .from(userTokens)
       .where(this.#usable(tokenHash, purpose, now))
       .limit(1);
@@ -26,16 +28,26 @@ export class PostgresTokenStore extends PostgresStore implements TokenStore {
       .update(userTokens)
       .set({ consumedAt: now })
       .where(this.#usable(tokenHash, purpose, now))
-      .returning({ userId: userTokens.userId });
+      .returning(tokenOwnerColumns);
     return rows[0] ?? null;
   }
 
-  async invalidateUserTokens(userId: string, purpose: TokenPurpose, now: Date): Promise<void> {
+  async invalidateUserTokens(
+    userId: string,
+    purpose: TokenPurpose,
+    now: Date,
+    options: { readonly email?: string } = {},
+  ): Promise<void> {
     await this.db
       .update(userTokens)
       .set({ consumedAt: now })
       .where(
-        and(eq(userTokens.userId, userId), eq(userTokens.purpose, purpose), isNull(userTokens.consumedAt)),
+        and(
+          eq(userTokens.userId, userId),
+          eq(userTokens.purpose, purpose),
+          isNull(userTokens.consumedAt),
+          options.email === undefined ? undefined : eq(userTokens.email, options.email),
+        ),
       );
   }
 

@@ -74,6 +74,7 @@ export class PostgresTransactor implements Transactor {
       isActive: row.is_active,
       isVerified: row.is_verified,
       createdAt: new Date(row.created_at),
+      deletedAt: null,
     };
   }
 
@@ -99,8 +100,9 @@ export class PostgresTransactor implements Transactor {
 
   /** Inserts the token for the user that `userId` yields (none when it yields no row). */
   #insertToken(userId: SQL, { token }: TokenEmail): SQL {
-    return sql`insert into ${userTokens} (token_hash, purpose, user_id, expires_at)
-      select ${token.tokenHash}, ${token.purpose}, user_id, ${token.expiresAt.toISOString()}::timestamptz
+    return sql`insert into ${userTokens} (token_hash, purpose, user_id, expires_at, email)
+      select ${token.tokenHash}, ${token.purpose}, user_id, ${token.expiresAt.toISOString()}::timestamptz,
+        ${token.email ?? null}::text
       from (select ${userId} as user_id) as owner where user_id is not null`;
   }
 

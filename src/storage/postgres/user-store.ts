@@ -1,4 +1,4 @@
-import { and, eq, sql } from './drizzle.ts';
+import { and, eq, isNotNull, sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
 import type { Db } from './database.ts';
@@ -13,6 +13,7 @@ const userColumns = {
   isActive: users.isActive,
   isVerified: users.isVerified,
   createdAt: users.createdAt,
+  deletedAt: users.deletedAt,
 };
 
 /** Built once per store and prepared once per connection by the server: every login and registration runs it. */
@@ -80,5 +81,62 @@ export class PostgresUserStore implements UserStore {
       .set({ passwordHash: newHash, updatedAt: sql`now()` })
       .where(and(eq(users.id, userId), eq(users.passwordHash, currentHash)));
   }
+
+  async markUserDeleted(userId: string, at: Date): Promise<void> {
+    await this.#db
+      .update(users)
+      .set({ deletedAt: at, updatedAt: sql`now()` })
+      .where(eq(users.id, userId));
+  }
+
+  async restoreUser(userId: string): Promise<boolean> {
+    const rows = await this.#db
+      .update(users)
+      .set({ deletedAt: null, updatedAt: sql`now()` })
+      .where(and(eq(users.id, userId), isNotNull(users.deletedAt)))
+      .returning({ id: users.id });
+    return rows.length > 0;
+  }
+
+  async lockUserById(userId: string): Promise<User | null> {
+    const rows = await this.#db
+      .select(userColumns)
+      .from(users)
+      .where(eq(users.id, userId))
+      .limit(1)
+      .for('update');
+    return rows[0] ?? null;
+  }
+
+  async changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean> {
+    // In a savepoint: a key taken meanwhile (the unique index refuses it) undoes only this update, and the
+    // flow answers 409 instead of failing the whole transaction.
+    try {
+      const rows = await this.#db.transaction(async (savepoint) =>
+        savepoint
+          .update(users)
+          .set({ email, emailKey, updatedAt: sql`now()` })
+          .where(eq(users.id, userId))
+          .returning({ id: users.id }),
+      );
+      return rows.length > 0;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/** PostgreSQL's unique_violation (23505), also when drizzle wraps the driver's error. */
+function isUniqueViolation(error: unknown): boolean {
+  for (
+    let current = error, depth = 0;
+    typeof current === 'object' && current !== null && depth < 5;
+    depth += 1
+  ) {
+    if ((current as { code?: unknown }).code === '23505') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 translatePostgresOutages(PostgresUserStore.prototype);
