@@ -116,3 +116,17 @@ export const publicFormPost = {
 };
 /** The session token as a bearer token or, failing that, as the session cookie. */
 export const sessionSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
+
+/**
+ * The answers of a POST that consumes an emailed link's token (JSON from an app, or the form of the link's
+ * page): a token that does not work, an unreadable or invalid body, the route's per-IP budget.
+ */
+export const linkTokenPost = {
+  ...post,
+  400: error(
+    '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
+    { html: true },
+  ),
+  422: invalidBody,
+  429: rateLimited,
+} as const;

@@ -82,17 +82,11 @@ export function registerAccountDeletionRoutes(root: FastifyInstance, deps: HttpD
         ...answers.publicFormPost,
         body: Type.Object({ token: TokenField }),
         response: {
-          ...answers.post,
+          ...answers.linkTokenPost,
           200: answers.jsonOrPage(
             'Restored (JSON), or the "Account restored" page (form post)',
             MessageResponse,
           ),
-          400: answers.error(
-            '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
-            { html: true },
-          ),
-          422: answers.invalidBody,
-          429: answers.rateLimited,
         },
       },
       preHandler: limitLinks,

@@ -27,17 +27,11 @@ const changeRequestedMessage =
   'If the new address can be used, a confirmation link has been sent to it; your current address has been told';
 
 const tokenPostAnswers = {
-  ...answers.post,
-  400: answers.error(
-    '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
-    { html: true },
-  ),
+  ...answers.linkTokenPost,
   409: answers.error(
     '`email_taken`: the address the account would move to has been registered by another account meanwhile (JSON, or a page for a form post)',
     { html: true },
   ),
-  422: answers.invalidBody,
-  429: answers.rateLimited,
 };
 
 export function registerAccountEmailRoutes(root: FastifyInstance, deps: HttpDeps): void {

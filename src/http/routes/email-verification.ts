@@ -51,17 +51,11 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
         ...answers.publicFormPost,
         body: Type.Object({ token: TokenField }),
         response: {
-          ...answers.post,
+          ...answers.linkTokenPost,
           200: answers.jsonOrPage(
             'Verified (JSON), or the "Email verified" page (form post)',
             MessageResponse,
           ),
-          400: answers.error(
-            '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
-            { html: true },
-          ),
-          422: answers.invalidBody,
-          429: answers.rateLimited,
         },
       },
       preHandler: limit,

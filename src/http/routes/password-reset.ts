@@ -97,14 +97,10 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         ...answers.publicFormPost,
         body: Type.Object({ token: TokenField, new_password: PasswordField }),
         response: {
-          ...answers.post,
+          ...answers.linkTokenPost,
           200: answers.jsonOrPage(
             'The password is changed (JSON, or a page for a form post)',
             MessageResponse,
-          ),
-          400: answers.error(
-            '`invalid_token` (JSON, or a page for a form post), or `invalid_request`: the body cannot be parsed',
-            { html: true },
           ),
           422: answers.error(
             `${answers.invalidBody.description}, or a password rule: \`password_too_short\`, \`password_too_long\`, \`password_contains_email\`, \`password_too_common\` (JSON, or a page for a form post)`,
