@@ -1,6 +1,7 @@
 import { budgetKey, refundAttempt, spendAttempt } from './attempt-budgets.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
+import { loginBudgetKey } from './login.ts';
 import type { User } from './model.ts';
 
 /** The account behind a session, unless it is gone or deleted (its sessions end then, but one may be racing). */
@@ -19,7 +20,7 @@ export async function checkCurrentPassword(
   user: User,
   currentPassword: string,
 ): Promise<void> {
-  const accountKey = budgetKey(`login:${user.emailKey}`);
+  const accountKey = budgetKey(loginBudgetKey(user.emailKey));
   const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
   if (!attempt.allowed) {
     throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {

@@ -1,7 +1,6 @@
-import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
+import { mayEmailRecipient } from './attempt-budgets.ts';
+import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
-import { FlowError } from './errors.ts';
-import { loginBudgetKey } from './login.ts';
 import type { Session } from './model.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 
@@ -21,26 +20,10 @@ export async function changePassword(
   currentPassword: string,
   newPassword: string,
 ): Promise<void> {
-  const user = await context.users.findUserById(session.userId);
-  // The account is gone or lost its password (a contested registration): no current password can match.
-  if (user === null) throw new FlowError('not_authenticated');
-  const accountKey = budgetKey(loginBudgetKey(user.emailKey));
-  const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
-  if (!attempt.allowed) {
-    throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
-      retryAfterSeconds: attempt.retryAfterSeconds,
-    });
-  }
-  const passwords = passwordHasherOf(context);
-  if (user.passwordHash === null) {
-    await passwords.verifyAgainstDummyHash(currentPassword);
-    throw new FlowError('invalid_current_password');
-  }
-  const check = await passwords.verifyPassword(user.passwordHash, currentPassword);
-  if (!check.valid) throw new FlowError('invalid_current_password');
-  await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
+  const user = await findLiveUser(context, session.userId);
+  await checkCurrentPassword(context, user, currentPassword);
   assertAcceptablePassword(context.passwordPolicy, newPassword, user.emailKey);
-  const passwordHash = await passwords.hashPassword(newPassword);
+  const passwordHash = await passwordHasherOf(context).hashPassword(newPassword);
   const notify = await mayEmailRecipient(context, user.emailKey);
   // Ended before the change too: if the session store is down, the change fails as a whole (503) instead of
   // changing the password while the other sessions live on.
