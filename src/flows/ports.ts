@@ -200,3 +200,57 @@ export interface ExpiredRecordCutoffs {
 export interface ExpiredRecordsStore {
   deleteExpiredRecords(cutoffs: ExpiredRecordCutoffs): Promise<DeletedRecordCounts>;
 }
+
+/** One row of the FastAPI tutorial's `users` table, as it stored it. */
+export interface TutorialUser {
+  readonly id: number;
+  readonly email: string;
+  readonly hashedPassword: string;
+  /** The tutorial's columns are nullable; null reads as its default, false. */
+  readonly isActive: boolean;
+  readonly isVerified: boolean;
+  /** The tutorial stored naive UTC; null when the row has none. */
+  readonly createdAt: Date | null;
+}
+
+/** The tutorial's `users` table, read a page at a time in id order, so any size fits in memory. */
+export interface TutorialUserSource {
+  /** Up to `limit` users with an id above `afterId`, by id. */
+  readTutorialUsers(afterId: number, limit: number): Promise<TutorialUser[]>;
+}
+
+/** An account about to be created from a tutorial user, with the hash and flags it had there. */
+export interface ImportedAccount {
+  readonly tutorialId: number;
+  readonly email: string;
+  readonly emailKey: string;
+  readonly passwordHash: string;
+  readonly isActive: boolean;
+  readonly isVerified: boolean;
+  readonly createdAt: Date;
+}
+
+/** Which account a tutorial user became; userId is null once that account was deleted. */
+export interface TutorialUserMapping {
+  readonly tutorialId: number;
+  readonly userId: string | null;
+  readonly importedAt: Date;
+}
+
+/** Accounts imported from the tutorial, and the map from its integer ids to theirs. */
+export interface TutorialImportStore {
+  /** Of these tutorial ids, the ones imported before (by an earlier run). */
+  findImportedTutorialIds(tutorialIds: readonly number[]): Promise<Set<number>>;
+  /** Of these address keys, the ones an account (imported or not) already has. */
+  findTakenEmailKeys(emailKeys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Creates the accounts and their map rows in one transaction. An account whose address key or tutorial id
+   * was taken meanwhile is not created: its tutorial id is returned in `notInserted`.
+   */
+  insertImportedAccounts(
+    accounts: readonly ImportedAccount[],
+    importedAt: Date,
+  ): Promise<{ readonly inserted: readonly TutorialUserMapping[]; readonly notInserted: readonly number[] }>;
+  /** Up to `limit` map rows with a tutorial id above `afterTutorialId`, by tutorial id. */
+  listTutorialUserMappings(afterTutorialId: number, limit: number): Promise<TutorialUserMapping[]>;
+}

@@ -105,3 +105,14 @@ export const emailOutbox = pgTable(
       .where(sql`status in ('queued', 'processing')`),
   ],
 );
+
+/**
+ * Which account each user of the FastAPI tutorial's `users` table became (`npm run import-tutorial`). A row
+ * is written with its account, in one transaction, and outlives it: an imported account its owner deleted
+ * keeps its row (user_id null), so importing again does not bring it back.
+ */
+export const importedTutorialUsers = pgTable('imported_tutorial_users', {
+  tutorialId: integer('tutorial_id').primaryKey(),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+});
