@@ -119,12 +119,19 @@ async function writeMappingCsv(store: TutorialImportStore, out: CommandOutput['s
   }
 }
 
+/**
+ * The driver's own message: a failed query's wrapper also lists its parameters, which may be password hashes.
+ */
 function describeFailure(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  let innermost = error;
+  for (let depth = 0; depth < 5; depth += 1) {
+    const cause = (innermost as { cause?: unknown } | null)?.cause;
+    if (!(cause instanceof Error)) break;
+    innermost = cause;
   }
-  return String(error);
+  if (!(innermost instanceof Error)) return String(innermost);
+  const code = (innermost as { code?: unknown }).code;
+  return typeof code === 'string' ? `${innermost.message} (${code})` : innermost.message;
 }
 
 if (import.meta.main) {

@@ -15,7 +15,7 @@ export class PostgresTutorialImportStore implements TutorialImportStore {
     const rows = await this.#db
       .select({ tutorialId: importedTutorialUsers.tutorialId })
       .from(importedTutorialUsers)
-      .where(sql`${importedTutorialUsers.tutorialId} = any(${[...tutorialIds]}::integer[])`);
+      .where(sql`${importedTutorialUsers.tutorialId} = any(${sql.param([...tutorialIds])}::integer[])`);
     return new Set(rows.map((row) => row.tutorialId));
   }
 
@@ -24,7 +24,7 @@ export class PostgresTutorialImportStore implements TutorialImportStore {
     const rows = await this.#db
       .select({ emailKey: users.emailKey })
       .from(users)
-      .where(sql`${users.emailKey} = any(${[...emailKeys]}::text[])`);
+      .where(sql`${users.emailKey} = any(${sql.param([...emailKeys])}::text[])`);
     return new Set(rows.map((row) => row.emailKey));
   }
 
@@ -67,7 +67,7 @@ export class PostgresTutorialImportStore implements TutorialImportStore {
       const writtenIds = new Set(written.map((row) => row.tutorialId));
       const orphans = mapped.filter((row) => !writtenIds.has(row.tutorialId)).map((row) => row.userId);
       if (orphans.length > 0) {
-        await tx.delete(users).where(sql`${users.id} = any(${orphans}::uuid[])`);
+        await tx.delete(users).where(sql`${users.id} = any(${sql.param(orphans)}::uuid[])`);
       }
       return {
         inserted: mapped.filter((row) => writtenIds.has(row.tutorialId)),
