@@ -69,7 +69,11 @@ export async function importTutorialUsers(options: {
   let read = 0;
   let imported = 0;
   let alreadyImported = 0;
-  const skip = (row: TutorialUser, reason: TutorialImportSkipReason, collidesWith?: number[]): void => {
+  const skip = (
+    row: Pick<TutorialUser, 'id' | 'email'>,
+    reason: TutorialImportSkipReason,
+    collidesWith?: number[],
+  ): void => {
     skipped[reason] += 1;
     options.onEvent({
       kind: 'skipped',
@@ -127,19 +131,12 @@ export async function importTutorialUsers(options: {
       );
     }
     for (const account of candidates) {
-      const row = { id: account.tutorialId, email: account.email };
       if (taken.has(account.emailKey) || notInserted.has(account.tutorialId)) {
-        skipped.address_in_use += 1;
-        options.onEvent({
-          kind: 'skipped',
-          tutorialId: row.id,
-          email: row.email,
-          reason: 'address_in_use',
-        });
+        skip({ id: account.tutorialId, email: account.email }, 'address_in_use');
         continue;
       }
       imported += 1;
-      options.onEvent({ kind: 'imported', tutorialId: row.id, email: row.email });
+      options.onEvent({ kind: 'imported', tutorialId: account.tutorialId, email: account.email });
     }
   }
   return { dryRun: options.dryRun, read, imported, alreadyImported, skipped };

@@ -41,22 +41,10 @@ export class MemoryTutorialImportStore extends MemoryDatabaseStore implements Tu
         continue;
       }
       const userId = randomUUID();
-      this.database.users.put(
-        account.emailKey,
-        {
-          id: userId,
-          email: account.email,
-          emailKey: account.emailKey,
-          passwordHash: account.passwordHash,
-          isActive: account.isActive,
-          isVerified: account.isVerified,
-          createdAt: account.createdAt,
-          deletedAt: null,
-        },
-        this.journal,
-      );
-      const mapping = { tutorialId: account.tutorialId, userId, importedAt };
-      this.#mappings.set(account.tutorialId, mapping);
+      const { tutorialId, ...fields } = account;
+      this.database.users.put(account.emailKey, { id: userId, ...fields, deletedAt: null }, this.journal);
+      const mapping = { tutorialId, userId, importedAt };
+      this.#mappings.set(tutorialId, mapping);
       inserted.push(mapping);
     }
     return { inserted, notInserted };
