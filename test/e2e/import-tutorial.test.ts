@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -326,4 +326,20 @@ test('import-tutorial fails with exit code 1 and no password in its output when 
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test("import-tutorial refuses a database that is not the tutorial's, and writes nothing", async (t) => {
+  const notTutorial = await createTutorialDatabase();
+  t.after(() => notTutorial.drop());
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-import-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const result = await runImport(['--from', notTutorial.url], { DATA_DIR: dataDir });
+
+  assert.equal(result.code, 1);
+  assert.deepEqual(readdirSync(dataDir), [], "Latchkey's embedded database was not even created");
+  assert.match(
+    result.stderr,
+    /import-tutorial failed: the database has no `users` table: is it the tutorial's\?/,
+  );
 });

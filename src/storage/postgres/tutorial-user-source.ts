@@ -10,6 +10,22 @@ interface TutorialUserRow {
   created_at: Date | null;
 }
 
+const tutorialColumns = ['id', 'email', 'hashed_password', 'is_active', 'is_verified', 'created_at'];
+
+/** A clear refusal when `--from` is not the tutorial's database, instead of a failed query halfway. */
+async function assertTutorialUsersTable(client: pg.Client): Promise<void> {
+  const result = await client.query<{ column_name: string }>(
+    `select column_name from information_schema.columns
+     where table_schema = current_schema() and table_name = 'users'`,
+  );
+  const present = new Set(result.rows.map((row) => row.column_name));
+  const missing = tutorialColumns.filter((column) => !present.has(column));
+  if (present.size === 0) throw new Error("the database has no `users` table: is it the tutorial's?");
+  if (missing.length > 0) {
+    throw new Error(`the \`users\` table has no ${missing.join(', ')}: is it the tutorial's (models.py)?`);
+  }
+}
+
 /**
  * The FastAPI tutorial's database (models.py's `users` table), read inside one read-only, repeatable-read
  * transaction: every page of every pass sees the same snapshot, even while the tutorial keeps running.
@@ -26,6 +42,7 @@ export class PostgresTutorialUserSource implements TutorialUserSource {
     await client.connect();
     try {
       await client.query('begin isolation level repeatable read read only');
+      await assertTutorialUsersTable(client);
     } catch (error) {
       await client.end();
       throw error;
