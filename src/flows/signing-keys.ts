@@ -45,13 +45,17 @@ export interface SigningKeyContext {
   readonly timeline: SigningKeyTimeline;
 }
 
-/** Where a key is on the timeline at `now`. */
-export type SigningKeyState = 'published' | 'signing' | 'retired';
+/**
+ * Where a key is on the timeline at `now`: published (in the JWKS, not signing yet), signing, retired (still
+ * in the JWKS for the tokens it signed), or unpublished (out of the JWKS; the clean-up deletes it).
+ */
+export type SigningKeyState = 'published' | 'signing' | 'retired' | 'unpublished';
 
 export function signingKeyStateAt(key: StoredSigningKey, now: Date): SigningKeyState {
   if (key.signingStartsAt > now) return 'published';
   if (key.signingEndsAt === null || key.signingEndsAt > now) return 'signing';
-  return 'retired';
+  if (key.publishedUntil === null || key.publishedUntil > now) return 'retired';
+  return 'unpublished';
 }
 
 /**
