@@ -44,6 +44,14 @@ function ringOf(
   });
 }
 
+/** The kids in the ring's JWKS now, sorted. */
+function publishedKids(ring: SigningKeyRing): (string | undefined)[] {
+  return ring
+    .publishedKeys()
+    .map((key) => key.kid)
+    .sort();
+}
+
 const session: Session = {
   tokenHash: 'a'.repeat(64),
   userId: '00000000-0000-4000-8000-000000000001',
@@ -91,13 +99,7 @@ describe('JWT signing keys', () => {
     assert.equal(outcome.rotated, true);
     const newKid = outcome.key?.kid;
     await ring.reload();
-    assert.deepEqual(
-      ring
-        .publishedKeys()
-        .map((key) => key.kid)
-        .sort(),
-      [oldKid, newKid].sort(),
-    );
+    assert.deepEqual(publishedKids(ring), [oldKid, newKid].sort());
 
     context.clock.advanceSeconds(publicationLeadSeconds(timeline) - 1);
     assert.equal(ring.currentSigningKey().kid, oldKid, 'not a second early');
@@ -106,18 +108,9 @@ describe('JWT signing keys', () => {
 
     // The old key verifies its last tokens for a lifetime + max-age + 5 s, then leaves the JWKS.
     context.clock.advanceSeconds(retentionSeconds(timeline) - 1);
-    assert.deepEqual(
-      ring
-        .publishedKeys()
-        .map((key) => key.kid)
-        .sort(),
-      [oldKid, newKid].sort(),
-    );
+    assert.deepEqual(publishedKids(ring), [oldKid, newKid].sort());
     context.clock.advanceSeconds(1);
-    assert.deepEqual(
-      ring.publishedKeys().map((key) => key.kid),
-      [newKid],
-    );
+    assert.deepEqual(publishedKids(ring), [newKid]);
   });
 
   test('a rotation while one is pending changes nothing, however many instances ask', async () => {
