@@ -7,6 +7,7 @@ import { hashToken } from '../../src/security/tokens.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, readEmailedToken, uniqueEmail } from '../support/journeys.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const runFile = promisify(execFile);
 const audience = 'https://api.example.test';
@@ -181,6 +182,79 @@ for (const backend of availableBackends()) {
       const account = await registerVerified(service);
       await mint(service.baseUrl, await logIn(service.baseUrl, account));
       assert.equal(await metrics(), before_ + 1);
+    });
+  });
+}
+
+for (const backend of availableBackends()) {
+  describe(`the clean-up rotates the signing key when it is JWT_KEY_ROTATION_DAYS old, and deletes keys out of the JWKS (${backend})`, () => {
+    let service: TestService;
+    let stopHousekeeping: (() => Promise<void>) | undefined;
+    before(async () => {
+      service = await startTestService(backend, {
+        CLEANUP_INTERVAL_SECONDS: '1',
+        JWT_KEY_ROTATION_DAYS: '2',
+        JWT_KEY_RELOAD_SECONDS: '1',
+      });
+      // The clean-up loop as src/main.ts starts it (the test service starts only the mail delivery).
+      stopHousekeeping = service.deps.startHousekeeping();
+    });
+    after(async () => {
+      await stopHousekeeping?.();
+      await service?.close();
+    });
+
+    test('a key one day old stays; two days old, one pass publishes its successor; an unpublished key is deleted', async () => {
+      type Row = { kid: string; generation: number };
+      const keys = (): Promise<Row[]> =>
+        service.query<Row>('select kid, generation from jwt_signing_keys order by generation');
+      const [first] = await keys();
+      assert.ok(first);
+      await service.query(
+        "update jwt_signing_keys set created_at = now() - interval '1 day', signing_starts_at = now() - interval '1 day'",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.equal((await keys()).length, 1, 'not rotated before it is due');
+
+      await service.query(
+        "update jwt_signing_keys set created_at = now() - interval '2 days', signing_starts_at = now() - interval '2 days'",
+      );
+      const rotated = await waitUntil(
+        'the clean-up rotates',
+        async () => {
+          const found = await keys();
+          return found.length === 2 ? found : null;
+        },
+        { timeoutMilliseconds: 10_000 },
+      );
+      assert.deepEqual(
+        rotated.map((key) => key.generation),
+        [1, 2],
+      );
+      const published = await waitUntil(
+        'the new key is in the JWKS',
+        async () => {
+          const kids = (
+            (await new HttpClient(service.baseUrl).get('/.well-known/jwks.json')).json.keys as {
+              kid: string;
+            }[]
+          ).map((key) => key.kid);
+          return kids.includes(rotated[1]?.kid ?? '') ? kids : null;
+        },
+        { timeoutMilliseconds: 10_000, intervalMilliseconds: 200 },
+      );
+      assert.ok(published.includes(first.kid), 'the signing key stays published');
+
+      await service.query(
+        "update jwt_signing_keys set published_until = now() - interval '1 second' where generation = 1",
+      );
+      await waitUntil('the clean-up deletes the unpublished key', async () => (await keys()).length === 1, {
+        timeoutMilliseconds: 10_000,
+      });
+      assert.deepEqual(
+        (await keys()).map((key) => key.generation),
+        [2],
+      );
     });
   });
 }
