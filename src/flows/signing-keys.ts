@@ -175,7 +175,6 @@ export function createSigningKeyRing(options: SigningKeyRingOptions): SigningKey
   let loaded: LoadedKey[] = [];
   let timer: NodeJS.Timeout | undefined;
   let reloading: Promise<void> | undefined;
-  let lastReloadMs = 0;
 
   function openKey(stored: StoredSigningKey): KeyObject | null {
     const known = opened.get(stored.kid);
@@ -204,19 +203,28 @@ export function createSigningKeyRing(options: SigningKeyRingOptions): SigningKey
       .sort((a, b) => b.stored.generation - a.stored.generation);
   }
 
-  /** The newest key whose signing has started, whether or not this process can open it. */
-  function scheduledKey(now: Date): LoadedKey | undefined {
-    return loaded.find((key) => key.stored.signingStartsAt <= now);
+  /**
+   * The newest key this process can open whose signing has started and whose tokens still verify (it is in
+   * the JWKS). Normally the key due to sign; while another instance's newer key cannot be opened here (a
+   * SECRET_KEY change rolling out), the last one this process can open, until it leaves the JWKS.
+   */
+  function usableKey(now: Date): (LoadedKey & { readonly privateKey: KeyObject }) | undefined {
+    return loaded.find(
+      (key): key is LoadedKey & { readonly privateKey: KeyObject } =>
+        key.privateKey !== null &&
+        key.stored.signingStartsAt <= now &&
+        (key.stored.publishedUntil === null || key.stored.publishedUntil > now),
+    );
   }
 
   async function reloadNow(): Promise<void> {
-    lastReloadMs = options.clock.now().getTime();
     const keys = await options.store.listSigningKeys();
     load(keys);
-    const scheduled = scheduledKey(options.clock.now());
-    if (scheduled !== undefined && scheduled.privateKey !== null) return;
-    // Nothing can sign: a key that signs at once beats refusing every token. Verifiers that cached the JWKS
-    // fetch it again on the unknown kid; the timeline resumes with the next rotation.
+    if (usableKey(options.clock.now()) !== undefined) return;
+    // Nothing this process can open can sign (the first start, or SECRET_KEY changed): a key that signs at
+    // once beats refusing every token. Verifiers that cached the JWKS fetch it again on the unknown kid; the
+    // timeline resumes with the next rotation. Only when nothing here can sign, so instances on two
+    // SECRET_KEYs do not replace each other's keys at every reload.
     const added = await addSigningKey(options, keys, options.clock.now());
     if (added !== null) options.onKeyCreated?.(added.kid);
     load(await options.store.listSigningKeys());
@@ -236,19 +244,9 @@ export function createSigningKeyRing(options: SigningKeyRingOptions): SigningKey
   return {
     reload,
     currentSigningKey() {
-      const now = options.clock.now();
-      const scheduled = scheduledKey(now);
-      if (scheduled?.privateKey === null && now.getTime() - lastReloadMs >= 1000) {
-        // The key due to sign cannot be opened here: the reload replaces it. Meanwhile the last key this
-        // process can open signs (it is still in the JWKS).
-        reloadInBackground();
-      }
-      for (const key of loaded) {
-        if (key.privateKey !== null && key.stored.signingStartsAt <= now) {
-          return { kid: key.stored.kid, privateKey: key.privateKey };
-        }
-      }
-      throw new DependencyUnavailableError('signing keys');
+      const key = usableKey(options.clock.now());
+      if (key === undefined) throw new DependencyUnavailableError('signing keys');
+      return { kid: key.stored.kid, privateKey: key.privateKey };
     },
     publishedKeys() {
       const now = options.clock.now();

@@ -171,6 +171,34 @@ describe('JWT signing keys', () => {
     assert.ok(!ring.publishedKeys().some((key) => key.kid === oldKey?.kid));
   });
 
+  test('while SECRET_KEY changes instance by instance, neither side replaces the keys of the other at every reload', async () => {
+    const old = createContext('the old secret');
+    const oldRing = ringOf(old);
+    await oldRing.reload();
+    const [oldKey] = await old.store.listSigningKeys();
+    const changed = createContext('the new secret', old);
+    const newRing = ringOf(changed);
+    await newRing.reload();
+    const [, newKey] = await old.store.listSigningKeys();
+    assert.ok(oldKey && newKey);
+
+    for (let reload = 0; reload < 3; reload++) {
+      old.clock.advanceSeconds(timeline.reloadIntervalSeconds);
+      await Promise.all([oldRing.reload(), newRing.reload()]);
+    }
+    assert.equal((await old.store.listSigningKeys()).length, 2, 'no key added after the first');
+    assert.equal(newRing.currentSigningKey().kid, newKey.kid);
+    assert.equal(oldRing.currentSigningKey().kid, oldKey.kid, 'the old side signs with the key it can open');
+
+    // Once the old key has left the JWKS its tokens would not verify: the old side mints none with it.
+    const [retired] = await old.store.listSigningKeys();
+    assert.ok(retired?.publishedUntil);
+    old.clock.set(new Date(retired.publishedUntil.getTime() - 1000));
+    assert.equal(oldRing.currentSigningKey().kid, oldKey.kid);
+    old.clock.advanceSeconds(1);
+    assert.throws(() => oldRing.currentSigningKey(), { name: 'DependencyUnavailableError' });
+  });
+
   test('without any loaded key nothing is signed: 503, not a token', () => {
     const ring = ringOf(createContext());
     assert.throws(() => ring.currentSigningKey(), { name: 'DependencyUnavailableError' });
