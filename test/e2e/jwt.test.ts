@@ -380,3 +380,53 @@ for (const backend of availableBackends().filter((name) => name === 'postgres+re
     });
   });
 }
+
+for (const backend of availableBackends().filter((name) => name === 'postgres+redis')) {
+  describe('an instance started with another SECRET_KEY on the same database', () => {
+    let first: TestService;
+    let changed: TestService;
+    before(async () => {
+      first = await startTestService(backend, { JWT_KEY_RELOAD_SECONDS: '1' });
+      // Every test service gets a SECRET_KEY of its own: this one cannot open the first one's key.
+      changed = await startTestService(backend, {
+        JWT_KEY_RELOAD_SECONDS: '1',
+        DATABASE_URL: first.config.database.url ?? '',
+        REDIS_KEY_PREFIX: first.config.redis?.keyPrefix ?? '',
+      });
+    });
+    after(async () => {
+      await changed?.close();
+      await first?.close();
+    });
+
+    test('crashes nothing: it logs the key once, signs with a fresh key, and both sides mint JWTs that verify', async () => {
+      assert.notEqual(changed.config.secretKey, first.config.secretKey);
+      // Several reloads on both sides.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const keys = await first.query<{ kid: string }>('select kid from jwt_signing_keys order by generation');
+      assert.equal(keys.length, 2, 'one fresh key, not one per reload');
+      const [oldKid, freshKid] = keys.map((key) => key.kid);
+      const reported = changed.logLines.filter((line) =>
+        line.includes('cannot be opened with this SECRET_KEY'),
+      );
+      assert.equal(reported.length, 1, 'reported once');
+      assert.ok(reported[0]?.includes(oldKid ?? '-'));
+
+      const account = await registerVerified(first);
+      const sessionToken = await logIn(first.baseUrl, account);
+      for (const [service, kid] of [
+        [first, oldKid],
+        [changed, freshKid],
+      ] as const) {
+        const token = await mint(service.baseUrl, sessionToken);
+        assert.equal(decodeProtectedHeader(token).kid, kid);
+        for (const jwksFrom of [first, changed]) {
+          const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', jwksFrom.baseUrl));
+          const issuer = new URL(service.baseUrl).origin;
+          await jwtVerify(token, jwks, { issuer, audience: issuer, typ: 'at+jwt' });
+        }
+        assert.equal((await new HttpClient(service.baseUrl).get('/health/ready')).status, 200);
+      }
+    });
+  });
+}
