@@ -46,7 +46,7 @@ export async function registerSecurityHeaders(
     if (
       !request.url.startsWith('/assets/') &&
       !request.url.startsWith('/docs/static/') &&
-      !(request.url === '/.well-known/jwks.json' && reply.statusCode === 200)
+      !(request.routeOptions.url === '/.well-known/jwks.json' && reply.statusCode === 200)
     ) {
       reply.header('cache-control', 'no-store');
     }
