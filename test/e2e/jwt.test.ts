@@ -245,12 +245,17 @@ for (const backend of availableBackends()) {
       );
       assert.ok(published.includes(first.kid), 'the signing key stays published');
 
+      // Later on: the successor signs, and the old key's last tokens have expired.
       await service.query(
-        "update jwt_signing_keys set published_until = now() - interval '1 second' where generation = 1",
+        "update jwt_signing_keys set signing_starts_at = now() - interval '10 minutes' where generation = 2",
+      );
+      await service.query(
+        "update jwt_signing_keys set signing_ends_at = now() - interval '10 minutes', published_until = now() - interval '1 second' where generation = 1",
       );
       await waitUntil('the clean-up deletes the unpublished key', async () => (await keys()).length === 1, {
         timeoutMilliseconds: 10_000,
       });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.deepEqual(
         (await keys()).map((key) => key.generation),
         [2],
