@@ -17,6 +17,7 @@ import type { HttpDeps } from './http/route-deps.ts';
 import { registerAccountDeletionRoutes } from './http/routes/account-deletion.ts';
 import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
+import { registerJwtRoutes } from './http/routes/jwt.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerAccountRoutes } from './http/routes/me.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
@@ -105,6 +106,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerAccountRoutes(app, deps);
   registerAccountEmailRoutes(app, deps);
   registerAccountDeletionRoutes(app, deps);
+  registerJwtRoutes(app, deps);
   return app;
 }
 

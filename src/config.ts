@@ -56,6 +56,15 @@ export interface Config {
     /** ACCESS_TOKEN_EXPIRE_MINUTES (the tutorial's name): the lifetime of a bearer token and cookie alike. */
     readonly lifetimeMinutes: number;
   };
+  readonly jwt: {
+    /** JWT_EXPIRE_SECONDS: the lifetime of a minted JWT (`exp` - `iat`). */
+    readonly lifetimeSeconds: number;
+    /** JWT_AUDIENCE; unset: the issuer. */
+    readonly audience: string | undefined;
+    readonly keyRotationDays: number;
+    readonly jwksMaxAgeSeconds: number;
+    readonly keyReloadSeconds: number;
+  };
   readonly passwords: {
     /** Shortest acceptable new password, in code points after NFKC (NIST 800-63B-4: 15 for a sole factor). */
     readonly minimumLength: number;
@@ -238,6 +247,13 @@ function groupConfig(values: ConfigValues): Config {
       corsAllowCredentials: values.CORS_ALLOW_CREDENTIALS,
     },
     sessions: { lifetimeMinutes: values.ACCESS_TOKEN_EXPIRE_MINUTES },
+    jwt: {
+      lifetimeSeconds: values.JWT_EXPIRE_SECONDS,
+      audience: values.JWT_AUDIENCE,
+      keyRotationDays: values.JWT_KEY_ROTATION_DAYS,
+      jwksMaxAgeSeconds: values.JWT_JWKS_MAX_AGE_SECONDS,
+      keyReloadSeconds: values.JWT_KEY_RELOAD_SECONDS,
+    },
     passwords: { minimumLength: values.PASSWORD_MIN_LENGTH },
     database: { url: values.DATABASE_URL, poolSize: values.DATABASE_POOL_SIZE },
     cluster: { workers: values.WORKERS },

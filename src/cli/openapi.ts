@@ -2,6 +2,7 @@
 // database, Redis or a listening socket: routes only describe themselves until a request arrives.
 import { randomBytes } from 'node:crypto';
 import type { AccountContext } from '../flows/context.ts';
+import type { HttpDeps } from '../http/route-deps.ts';
 import { buildApp } from '../app.ts';
 import { serviceVersion } from '../composition/http-deps.ts';
 import { createLogger } from '../logger.ts';
@@ -26,6 +27,15 @@ export async function describeApi(appBaseUrl = new URL('http://localhost:8000'))
       secureCookies: false,
       version: serviceVersion,
       accountPseudonymKey: randomBytes(32),
+      accessTokens: {
+        signingKeys: new Proxy({} as HttpDeps['accessTokens']['signingKeys'], {
+          get(): never {
+            throw new Error('the OpenAPI description is built without serving requests');
+          },
+        }),
+        settings: { issuer: appBaseUrl.origin, audience: appBaseUrl.origin, lifetimeSeconds: 300 },
+        jwksMaxAgeSeconds: 300,
+      },
     },
     { logger: createLogger({ level: 'silent' }), trustProxy: false },
   );

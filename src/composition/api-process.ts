@@ -18,6 +18,7 @@ import { createHttpDeps, createMetricsDeps } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createAttemptBudgets, createClientIpLimiters, createRateLimiterBuilder } from './rate-limiters.ts';
 import { connectRedis } from './redis.ts';
+import { accessTokenSettingsOf, createSigningKeyContext, loadSigningKeyRing } from './signing-keys.ts';
 
 export interface ApiProcess extends BackgroundWork {
   readonly http: HttpDeps;
@@ -54,6 +55,15 @@ export async function composeApiProcess(
     commonPasswords: commonPasswordList,
     budgets: createAttemptBudgets(buildLimiters),
   });
+  const signingKeys = createSigningKeyContext({ config, database, secretKey: options.secretKey });
+  let signingKeyRing: Awaited<ReturnType<typeof loadSigningKeyRing>>;
+  try {
+    signingKeyRing = await loadSigningKeyRing(signingKeys, logger);
+  } catch (error) {
+    redis?.disconnect();
+    await database.close();
+    throw error;
+  }
   const healthChecks: HealthCheck[] = [createDatabaseHealthCheck(database)];
   if (redis !== undefined) healthChecks.push(createRedisHealthCheck(redis));
   const transport = createEmailTransport(config.email.smtp);
@@ -66,6 +76,11 @@ export async function composeApiProcess(
       clientIpLimiters: createClientIpLimiters(buildLimiters),
       healthChecks,
       metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+      accessTokens: {
+        signingKeys: signingKeyRing,
+        settings: accessTokenSettingsOf(config),
+        jwksMaxAgeSeconds: config.jwt.jwksMaxAgeSeconds,
+      },
     }),
     database,
     startEmailDelivery: () =>
@@ -79,8 +94,15 @@ export async function composeApiProcess(
         // Under a login or registration storm the answers come first, and the mail a few seconds later.
         deferWhile: () => waitingHashJobs() > 0,
       }),
-    startHousekeeping: () => startExpiredRecordsCleanup({ config: config.housekeeping, database, logger }),
+    startHousekeeping: () =>
+      startExpiredRecordsCleanup({
+        config: config.housekeeping,
+        database,
+        logger,
+        signingKeys: { context: signingKeys, rotationDays: config.jwt.keyRotationDays },
+      }),
     async close() {
+      await signingKeyRing.stopReloading();
       await transport.close();
       redis?.disconnect();
       await database.close();

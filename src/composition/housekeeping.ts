@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { startHousekeeping } from '../flows/housekeeping.ts';
+import { maintainSigningKeys, type SigningKeyContext } from '../flows/signing-keys.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresExpiredRecordsStore } from '../storage/postgres/housekeeping.ts';
 import { systemClock } from './system-clock.ts';
@@ -10,15 +11,24 @@ export function startExpiredRecordsCleanup(options: {
   readonly config: Config['housekeeping'];
   readonly database: Database;
   readonly logger: Logger;
+  /** Set: the pass also rotates the JWT signing key every `rotationDays` and deletes keys out of the JWKS. */
+  readonly signingKeys?: { readonly context: SigningKeyContext; readonly rotationDays: number };
 }): () => Promise<void> {
   if (options.config.intervalSeconds === 0) return async () => {};
   const logger = options.logger.child({ component: 'housekeeping' });
+  const signingKeys = options.signingKeys;
   const housekeeping = startHousekeeping({
     store: new PostgresExpiredRecordsStore(options.database.db),
     clock: systemClock,
     intervalMilliseconds: options.config.intervalSeconds * 1000,
     accountDeletionGraceDays: options.config.accountDeletionGraceDays,
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
+    ...(signingKeys !== undefined && {
+      async maintainSigningKeys() {
+        const outcome = await maintainSigningKeys(signingKeys.context, signingKeys.rotationDays);
+        if (outcome.rotated || outcome.deleted > 0) logger.info(outcome, 'JWT signing keys maintained');
+      },
+    }),
     onPassFailed: (error) => logger.warn({ err: error }, 'clean-up failed; next pass retries'),
   });
   return () => housekeeping.stop();

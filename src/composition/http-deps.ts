@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 import type { MetricsDeps } from '../http/plugins/metrics.ts';
-import type { HttpDeps, RateLimitedRoute } from '../http/route-deps.ts';
+import type { AccessTokenDeps, HttpDeps, RateLimitedRoute } from '../http/route-deps.ts';
 import { deriveAccountPseudonymKey } from '../http/security-log.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { readOutboxStats } from '../storage/postgres/email-outbox.ts';
@@ -19,6 +19,7 @@ export interface HttpDepsOptions {
   readonly healthChecks: readonly HealthCheck[];
   /** Set: Prometheus metrics at /metrics. */
   readonly metrics: MetricsDeps | undefined;
+  readonly accessTokens: AccessTokenDeps;
 }
 
 /** Everything the API's routes and plugins are given. */
@@ -34,6 +35,7 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
     secureCookies: !isPlainLocalHttp(http.appBaseUrl),
     version: serviceVersion,
     accountPseudonymKey: deriveAccountPseudonymKey(options.secretKey),
+    accessTokens: options.accessTokens,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   };
 }

@@ -11,6 +11,7 @@ import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
 import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
+import { createSigningKeyContext } from './signing-keys.ts';
 
 export interface WorkerProcess extends BackgroundWork {
   /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
@@ -39,7 +40,16 @@ export async function composeWorkerProcess(
         outboxEvents,
         logger,
       }),
-    startHousekeeping: () => startExpiredRecordsCleanup({ config: config.housekeeping, database, logger }),
+    startHousekeeping: () =>
+      startExpiredRecordsCleanup({
+        config: config.housekeeping,
+        database,
+        logger,
+        signingKeys: {
+          context: createSigningKeyContext({ config, database, secretKey: options.secretKey }),
+          rotationDays: config.jwt.keyRotationDays,
+        },
+      }),
     async close() {
       await transport.close();
       await database.close();

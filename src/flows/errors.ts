@@ -28,7 +28,7 @@ export const errorCodes = {
   not_authenticated: {
     status: 401,
     message: 'Not authenticated',
-    when: '`/me`, `/logout`, `/me/…`: no token, or no live session behind it',
+    when: '`/me`, `/logout`, `/me/…`, `/jwt`: no token, or no live session behind it',
   },
   email_not_verified: {
     status: 403,

@@ -33,6 +33,8 @@ export interface HousekeepingOptions {
    */
   readonly firstRunAfterMilliseconds?: number;
   readonly onPassFinished?: (deleted: DeletedRecordCounts) => void;
+  /** Also run at every pass, after the deletes: the JWT signing keys' rotation and removal (signing-keys.ts). */
+  readonly maintainSigningKeys?: () => Promise<void>;
   /** A failed pass (the database is down) is reported and retried at the next interval, never thrown. */
   readonly onPassFailed?: (error: unknown) => void;
 }
@@ -62,6 +64,7 @@ export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
       options.onPassFinished?.(
         await deleteExpiredRecords(options.store, options.clock, options.accountDeletionGraceDays),
       );
+      await options.maintainSigningKeys?.();
     } catch (error) {
       options.onPassFailed?.(error);
     }

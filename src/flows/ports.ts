@@ -254,3 +254,38 @@ export interface TutorialImportStore {
   /** Up to `limit` map rows with a tutorial id above `afterTutorialId`, by tutorial id. */
   listTutorialUserMappings(afterTutorialId: number, limit: number): Promise<TutorialUserMapping[]>;
 }
+
+/** One JWT signing key as stored: the public JWK, and the private key sealed under SECRET_KEY. */
+export interface StoredSigningKey {
+  readonly kid: string;
+  /** 1 for the first key, one more for each successor: two instances cannot both add the same successor. */
+  readonly generation: number;
+  /** The public JWK, as JSON. */
+  readonly publicJwk: string;
+  /** The PKCS #8 private key, sealed (AES-256-GCM under a key derived from SECRET_KEY). */
+  readonly sealedPrivateKey: string;
+  /** When it was created, and published in the JWKS. */
+  readonly createdAt: Date;
+  /** From when it signs (it is published well before, so verifiers have it when it starts). */
+  readonly signingStartsAt: Date;
+  /** When it stops signing (its successor's start); null while it has no successor. */
+  readonly signingEndsAt: Date | null;
+  /** When it leaves the JWKS (every token it signed has expired); null while it has no successor. */
+  readonly publishedUntil: Date | null;
+}
+
+/** The JWT signing keys every instance shares. The set is small (a few keys): it is read whole. */
+export interface SigningKeyStore {
+  /** Every stored key, oldest generation first. */
+  listSigningKeys(): Promise<StoredSigningKey[]>;
+  /**
+   * Adds `key` unless a key of its generation exists (false then, and nothing changes). In the same atomic
+   * step every older key still without a successor gets `retire`'s end times, so there is one signing line.
+   */
+  insertSigningKey(
+    key: StoredSigningKey,
+    retire: { readonly signingEndsAt: Date; readonly publishedUntil: Date },
+  ): Promise<boolean>;
+  /** Deletes the keys that left the JWKS before `before`; returns how many. */
+  deleteSigningKeysUnpublishedBefore(before: Date): Promise<number>;
+}

@@ -1,5 +1,6 @@
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
+import type { AccessTokenSettings, SigningKeyRing } from '../flows/signing-keys.ts';
 import type { MetricsDeps } from './plugins/metrics.ts';
 
 export const rateLimitedRoutes = [
@@ -28,6 +29,16 @@ export interface HttpDeps {
   readonly accountPseudonymKey: Uint8Array;
   /** Set: Prometheus metrics at /metrics. */
   readonly metrics?: MetricsDeps;
+  /** POST /jwt and the JWKS. */
+  readonly accessTokens: AccessTokenDeps;
+}
+
+/** What POST /jwt signs with and the JWKS publishes: the process's key ring, in memory. */
+export interface AccessTokenDeps {
+  readonly signingKeys: Pick<SigningKeyRing, 'currentSigningKey' | 'publishedKeys'>;
+  readonly settings: AccessTokenSettings;
+  /** JWT_JWKS_MAX_AGE_SECONDS: the JWKS answer's Cache-Control max-age. */
+  readonly jwksMaxAgeSeconds: number;
 }
 
 /** What the service routes (/, /health/*) need: also served by the worker, which has no account context. */

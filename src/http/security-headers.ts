@@ -40,9 +40,14 @@ export async function registerSecurityHeaders(
     reply.headers(headers);
     done();
   });
-  // Auth answers carry tokens and account data: no cache, shared or private, may keep them.
+  // Auth answers carry tokens and account data: no cache, shared or private, may keep them. The JWKS is
+  // public and meant to be cached (its route sets the max-age).
   app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/assets/') && !request.url.startsWith('/docs/static/')) {
+    if (
+      !request.url.startsWith('/assets/') &&
+      !request.url.startsWith('/docs/static/') &&
+      !(request.routeOptions.url === '/.well-known/jwks.json' && reply.statusCode === 200)
+    ) {
       reply.header('cache-control', 'no-store');
     }
   });

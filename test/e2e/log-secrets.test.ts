@@ -94,6 +94,13 @@ for (const backend of availableBackends()) {
       secrets.push(sessionToken, `Bearer ${sessionToken}`, `session_id=${sessionToken}`);
       assert.equal((await client.get('/me', { bearer: sessionToken, cookies: false })).status, 200);
       assert.equal((await client.get('/me')).status, 200, 'by cookie');
+      const jwt = await client.post('/jwt', { bearer: sessionToken, cookies: false });
+      assert.equal(jwt.status, 200);
+      secrets.push(jwt.json.access_token, jwt.json.access_token.split('.')[2]);
+      const keys = await service.query<{ sealed_private_key: string }>(
+        'select sealed_private_key from jwt_signing_keys',
+      );
+      secrets.push('-----BEGIN PRIVATE KEY-----', ...keys.map((key) => key.sealed_private_key));
       assert.equal((await client.post('/logout')).status, 200);
       assert.equal((await client.get('/me', { bearer: sessionToken, cookies: false })).status, 401);
 

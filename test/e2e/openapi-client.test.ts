@@ -550,6 +550,25 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.POST('/login', { body: { email, password } })).response.status, 200);
   });
 
+  test('signed JWTs: mint (200, 401, 403 cross-site), and the JWKS (GET, HEAD)', async () => {
+    const caller = await logInVerified('typed.minter@example.com');
+    const minted = await client.POST('/jwt', { headers: caller });
+    assert.equal(minted.data?.token_type, 'bearer');
+    assert.equal(minted.data?.access_token.split('.').length, 3);
+    const anonymous = await client.POST('/jwt');
+    assert.equal(anonymous.error?.code, 'not_authenticated');
+    const crossSite = await client.POST('/jwt', {
+      headers: { cookie: 'session_id=whatever', origin: 'https://evil.example' },
+    });
+    assert.equal(crossSite.error?.code, 'csrf_refused');
+    const jwks = await client.GET('/.well-known/jwks.json');
+    const header = JSON.parse(
+      Buffer.from(minted.data?.access_token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as { kid?: string };
+    assert.ok(jwks.data?.keys.some((key) => key.kid === header.kid));
+    assert.equal((await client.HEAD('/.well-known/jwks.json')).response.status, 200);
+  });
+
   test('the service routes answer as described', async () => {
     assert.equal((await client.GET('/health/live')).data?.status, 'ok');
     const ready = await client.GET('/health/ready');

@@ -342,6 +342,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/jwt': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mint a short-lived signed JWT for the session, for services that verify it locally */
+    post: operations['mintJwt'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/.well-known/jwks.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The JSON Web Key Set that verifies the JWTs of POST /jwt */
+    get: operations['getJwks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /** The JSON Web Key Set that verifies the JWTs of POST /jwt */
+    head: operations['getJwks-head'];
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3807,6 +3842,270 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  mintJwt: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Minted: valid until `exp` even if the session ends before; never stored, so nothing to revoke */
+      200: {
+        headers: {
+          /** @description `no-store` */
+          'cache-control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A JWT (EdDSA over Ed25519, `typ` `at+jwt`) for downstream services, which verify it against the JWKS; claims in docs/api.md */
+            access_token: string;
+            /** @enum {string} */
+            token_type: 'bearer';
+            /** @description Seconds until its `exp` (JWT_EXPIRE_SECONDS) */
+            expires_in: number;
+          };
+        };
+      };
+      /** @description `invalid_request`: the body cannot be parsed (malformed JSON, an empty JSON body) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `not_authenticated`: no token, or no live session behind it */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `csrf_refused`: the request carries the `session_id` cookie but comes from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `payload_too_large`: the body is over 16 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `unsupported_media_type`: the body is neither JSON nor (where accepted) form-encoded */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getJwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The public signing keys (never a private member) */
+      200: {
+        headers: {
+          /** @description `public, max-age=<JWT_JWKS_MAX_AGE_SECONDS>`: shorter than the lead of a new key */
+          'cache-control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The keys that sign now, the next one (published before it signs) and retired ones whose tokens may still be live */
+            keys: {
+              /** @enum {string} */
+              kty: 'OKP';
+              /** @enum {string} */
+              crv: 'Ed25519';
+              /** @description The public key, base64url */
+              x: string;
+              /** @description The key's RFC 7638 thumbprint, as in the JWT header */
+              kid: string;
+              /** @enum {string} */
+              alg: 'EdDSA';
+              /** @enum {string} */
+              use: 'sig';
+            }[];
+          };
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'getJwks-head': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The public signing keys (never a private member) */
+      200: {
+        headers: {
+          /** @description `public, max-age=<JWT_JWKS_MAX_AGE_SECONDS>`: shorter than the lead of a new key */
+          'cache-control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The keys that sign now, the next one (published before it signs) and retired ones whose tokens may still be live */
+            keys: {
+              /** @enum {string} */
+              kty: 'OKP';
+              /** @enum {string} */
+              crv: 'Ed25519';
+              /** @description The public key, base64url */
+              x: string;
+              /** @description The key's RFC 7638 thumbprint, as in the JWT header */
+              kid: string;
+              /** @enum {string} */
+              alg: 'EdDSA';
+              /** @enum {string} */
+              use: 'sig';
+            }[];
+          };
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
           [name: string]: unknown;
         };
         content: {

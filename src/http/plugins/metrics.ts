@@ -75,6 +75,11 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     labelNames: ['route'],
     registers: [registry],
   });
+  const mintedJwts = new prometheus.Counter({
+    name: 'latchkey_jwts_minted_total',
+    help: 'Signed JWTs minted by POST /jwt (200 answers)',
+    registers: [registry],
+  });
   const emailDeliveries = new prometheus.Counter({
     name: 'latchkey_email_deliveries_total',
     help: "Sends by this process's dispatcher, by outcome: sent, retry (temporary failure) or abandoned",
@@ -108,11 +113,13 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
   // Every series exists from the start, so rate() and alerts work before the first event.
   for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);
   for (const outcome of ['sent', 'retry', 'abandoned']) emailDeliveries.inc({ outcome }, 0);
+  mintedJwts.inc(0);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined) return;
     if (reply.statusCode === 429) rateLimitRefusals.inc({ route });
+    if (route === '/jwt' && request.method === 'POST' && reply.statusCode === 200) mintedJwts.inc();
     if (route === '/login' && request.method === 'POST') {
       if (reply.statusCode === 200) logins.inc({ outcome: 'success' });
       else if (reply.statusCode === 401 || reply.statusCode === 403) logins.inc({ outcome: 'failure' });

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
  */
 const load = typeof require === 'function' ? require : createRequire(import.meta.url);
 
-export const { and, eq, gt, isNotNull, isNull, ne, sql } = load(
+export const { and, asc, eq, gt, isNotNull, isNull, lt, ne, sql } = load(
   'drizzle-orm',
 ) as typeof import('drizzle-orm');
 export const { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } = load(

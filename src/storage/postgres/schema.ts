@@ -116,3 +116,23 @@ export const importedTutorialUsers = pgTable('imported_tutorial_users', {
   userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
   importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * JWT signing keys (Ed25519), shared by every instance. `sealed_private_key` is the PKCS #8 key sealed with
+ * AES-256-GCM under a key derived from SECRET_KEY; `generation` is unique, so two instances adding the same
+ * successor (or the first key) at once end up with one.
+ */
+export const jwtSigningKeys = pgTable(
+  'jwt_signing_keys',
+  {
+    kid: text('kid').primaryKey(),
+    generation: integer('generation').notNull(),
+    publicJwk: text('public_jwk').notNull(),
+    sealedPrivateKey: text('sealed_private_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    signingStartsAt: timestamp('signing_starts_at', { withTimezone: true }).notNull(),
+    signingEndsAt: timestamp('signing_ends_at', { withTimezone: true }),
+    publishedUntil: timestamp('published_until', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('jwt_signing_keys_generation_idx').on(table.generation)],
+);
