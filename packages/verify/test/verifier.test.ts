@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createVerifier, VerificationError, type Verifier } from '../src/index.ts';
 import { FakeIssuer, nowSeconds } from './support/issuer.ts';
@@ -185,5 +186,25 @@ describe('verify: what a Latchkey access token must be', () => {
       await issuer.mint({ claims: { iat: now, exp: now + 86_400 * 365 } }),
       'token_invalid',
     );
+  });
+
+  test('a token verified before is refused once it expires, though remembered', async () => {
+    const strict = createVerifier({ issuer: issuer.url, clockToleranceSeconds: 0 });
+    const now = nowSeconds();
+    const token = await issuer.mint({ claims: { iat: now, exp: now + 2 } });
+    assert.ok(await strict.verify(token));
+    assert.ok(await strict.verify(token));
+    await sleep(2_100);
+    await assertRefused(strict, token, 'token_expired');
+  });
+
+  test('the claims handed out cannot be changed by one caller for the next', async () => {
+    const token = await issuer.mint({ claims: { aud: [issuer.url, 'other'] } });
+    const first = await verifier.verify(token);
+    assert.throws(() => {
+      (first as { email: string }).email = 'mallory@example.com';
+    }, TypeError);
+    assert.throws(() => (first.aud as string[]).push('mallory'), TypeError);
+    assert.equal((await verifier.verify(token)).email, 'ada@example.com');
   });
 });
