@@ -50,15 +50,17 @@ export async function authenticateRequest(
 
 export function describeRefusal(error: VerificationError): Refusal {
   const body = { code: error.code, detail: details[error.code] };
+  const noStore = { 'cache-control': 'no-store' };
   switch (error.code) {
     case 'jwks_unavailable':
-      return { statusCode: 503, headers: { 'retry-after': String(retryAfterSeconds) }, body };
+      return { statusCode: 503, headers: { ...noStore, 'retry-after': String(retryAfterSeconds) }, body };
     case 'token_missing':
-      return { statusCode: 401, headers: { 'www-authenticate': 'Bearer' }, body };
+      return { statusCode: 401, headers: { ...noStore, 'www-authenticate': 'Bearer' }, body };
     default:
       return {
         statusCode: 401,
         headers: {
+          ...noStore,
           'www-authenticate': `Bearer error="invalid_token", error_description="${body.detail}"`,
         },
         body,

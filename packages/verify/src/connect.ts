@@ -33,7 +33,6 @@ export function createLatchkeyMiddleware(
           ...refusal.headers,
           'content-type': 'application/json; charset=utf-8',
           'content-length': Buffer.byteLength(body),
-          'cache-control': 'no-store',
         });
         response.end(body);
       },

@@ -45,6 +45,7 @@ export function testGuardedAnswers(setup: () => { service: GuardedService; issue
       assert.equal(answer.status, 401, String(authorization));
       assert.equal(answer.headers.get('www-authenticate'), 'Bearer');
       assert.equal(answer.body.code, 'token_missing');
+      assert.equal(answer.headers.get('cache-control'), 'no-store');
     }
   });
 
