@@ -51,6 +51,7 @@ describe('verify: what a Latchkey access token must be', () => {
     const fresh = createVerifier({ issuer: issuer.url });
     const before = issuer.jwksRequests;
     await assertRefused(fresh, issuer.mintUnsigned(), 'token_invalid');
+    await assertRefused(fresh, issuer.mintUnsigned('c2lnbmF0dXJl'), 'token_invalid');
     assert.equal(issuer.jwksRequests, before);
   });
 

@@ -139,9 +139,9 @@ export class FakeIssuer {
       .sign(key.privateKey);
   }
 
-  /** An unsigned token (`alg: none`). */
-  mintUnsigned(): string {
-    return `${encodePart({ alg: 'none', typ: 'at+jwt', kid: this.current.kid })}.${encodePart(this.claimsFor())}.`;
+  /** An unsigned token (`alg: none`), with an empty signature or some bytes in its place. */
+  mintUnsigned(signature = ''): string {
+    return `${encodePart({ alg: 'none', typ: 'at+jwt', kid: this.current.kid })}.${encodePart(this.claimsFor())}.${signature}`;
   }
 
   /** HS256 with the published public key as the HMAC secret: the classic algorithm-confusion forgery. */
