@@ -22,7 +22,7 @@ function forbid(patterns, message) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'migrations/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'migrations/**', 'packages/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,3 @@
+export { createVerifier, type LatchkeyClaims, type Verifier, type VerifierOptions } from './verifier.ts';
+export { VerificationError, type VerificationErrorCode } from './errors.ts';
+export { authenticateRequest, readBearerToken, describeRefusal, type Refusal } from './answers.ts';
