@@ -53,6 +53,7 @@ export async function composeApiProcess(
     outboxEvents,
     commonPasswords: commonPasswordList,
     budgets: createAttemptBudgets(buildLimiters),
+    secretKey: options.secretKey,
   });
   const healthChecks: HealthCheck[] = [createDatabaseHealthCheck(database)];
   if (redis !== undefined) healthChecks.push(createRedisHealthCheck(redis));
