@@ -147,9 +147,11 @@ describe('refresh tokens', () => {
 
   test('a family ends REFRESH_TOKEN_EXPIRE_DAYS after the login, however often it is refreshed', async () => {
     // Thirty refreshes within a real second: the per-family budget (real time) is not what is tested here.
-    let { account, refreshToken } = await logInWithRefreshToken(
+    const loggedIn = await logInWithRefreshToken(
       await addVerifiedAccount(createMemoryAccount({ budgets: noAttemptBudgets })),
     );
+    const { account } = loggedIn;
+    let { refreshToken } = loggedIn;
     const steps = refreshTokenSettings.absoluteLifetimeSeconds / daySeconds;
     for (let day = 1; day < steps; day++) {
       account.clock.advanceSeconds(daySeconds);
