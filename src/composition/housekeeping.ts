@@ -3,11 +3,14 @@ import type { Config } from '../config.ts';
 import { startHousekeeping } from '../flows/housekeeping.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresExpiredRecordsStore } from '../storage/postgres/housekeeping.ts';
+import { PostgresRefreshFamilyStore } from '../storage/postgres/refresh-family-store.ts';
 import { systemClock } from './system-clock.ts';
 
 /** Deletes expired rows every CLEANUP_INTERVAL_SECONDS (0: never here); returns the function that stops it. */
 export function startExpiredRecordsCleanup(options: {
   readonly config: Config['housekeeping'];
+  /** REFRESH_TOKEN_IDLE_DAYS, in seconds: a family unused this long has ended and can go. */
+  readonly refreshIdleLifetimeSeconds: number;
   readonly database: Database;
   readonly logger: Logger;
 }): () => Promise<void> {
@@ -18,6 +21,10 @@ export function startExpiredRecordsCleanup(options: {
     clock: systemClock,
     intervalMilliseconds: options.config.intervalSeconds * 1000,
     accountDeletionGraceDays: options.config.accountDeletionGraceDays,
+    refreshFamilies: {
+      store: new PostgresRefreshFamilyStore(options.database.db),
+      idleLifetimeSeconds: options.refreshIdleLifetimeSeconds,
+    },
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     onPassFailed: (error) => logger.warn({ err: error }, 'clean-up failed; next pass retries'),
   });

@@ -234,6 +234,8 @@ export interface DeletedRecordCounts {
   readonly emails: number;
   /** Accounts whose owner deleted them before the grace period (their tokens, sessions and queued mail too). */
   readonly accounts: number;
+  /** Refresh families that ended (expired, idle or revoked) over a day before, with their tokens. */
+  readonly refreshFamilies?: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { noAttemptBudgets } from '../../src/flows/attempt-budgets.ts';
 import { deleteAccount } from '../../src/flows/account-deletion.ts';
+import { deleteEndedRefreshFamilies } from '../../src/flows/housekeeping.ts';
 import { confirmEmailChange, requestEmailChange } from '../../src/flows/email-change.ts';
 import { logIn } from '../../src/flows/login.ts';
 import { changePassword } from '../../src/flows/password-change.ts';
@@ -322,5 +323,21 @@ describe('ending refresh families', () => {
     await invalidateSession(account.context, session);
     await assertFlowError(refreshSession(account.context, refreshToken), 'invalid_grant');
     assert.deepEqual(await account.sessions.listUserSessions(user.id, account.clock.now()), []);
+  });
+
+  test('the clean-up deletes a family a day after it ended, and keeps the live ones', async () => {
+    const ended = await logInWithRefreshToken();
+    const { account } = ended;
+    const session = await findSessionByToken(account.context, ended.token);
+    assert.ok(session);
+    await invalidateSession(account.context, session);
+    const live = await logInWithRefreshToken(account);
+    const idle = refreshTokenSettings.idleLifetimeSeconds;
+
+    assert.equal(await deleteEndedRefreshFamilies(account.refreshFamilies, account.clock, idle), 0);
+    account.clock.advanceSeconds(daySeconds + 1);
+    assert.equal(await deleteEndedRefreshFamilies(account.refreshFamilies, account.clock, idle), 1);
+    assert.equal(await account.refreshFamilies.findTokenOwner(hashToken(ended.refreshToken)), null);
+    await refreshSession(account.context, live.refreshToken);
   });
 });
