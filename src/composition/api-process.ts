@@ -80,13 +80,7 @@ export async function composeApiProcess(
         // Under a login or registration storm the answers come first, and the mail a few seconds later.
         deferWhile: () => waitingHashJobs() > 0,
       }),
-    startHousekeeping: () =>
-      startExpiredRecordsCleanup({
-        config: config.housekeeping,
-        refreshIdleLifetimeSeconds: config.sessions.refreshTokens.idleDays * 24 * 60 * 60,
-        database,
-        logger,
-      }),
+    startHousekeeping: () => startExpiredRecordsCleanup({ config, database, logger }),
     async close() {
       await transport.close();
       redis?.disconnect();

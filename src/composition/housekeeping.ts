@@ -8,22 +8,21 @@ import { systemClock } from './system-clock.ts';
 
 /** Deletes expired rows every CLEANUP_INTERVAL_SECONDS (0: never here); returns the function that stops it. */
 export function startExpiredRecordsCleanup(options: {
-  readonly config: Config['housekeeping'];
-  /** REFRESH_TOKEN_IDLE_DAYS, in seconds: a family unused this long has ended and can go. */
-  readonly refreshIdleLifetimeSeconds: number;
+  readonly config: Pick<Config, 'housekeeping' | 'sessions'>;
   readonly database: Database;
   readonly logger: Logger;
 }): () => Promise<void> {
-  if (options.config.intervalSeconds === 0) return async () => {};
+  if (options.config.housekeeping.intervalSeconds === 0) return async () => {};
   const logger = options.logger.child({ component: 'housekeeping' });
   const housekeeping = startHousekeeping({
     store: new PostgresExpiredRecordsStore(options.database.db),
     clock: systemClock,
-    intervalMilliseconds: options.config.intervalSeconds * 1000,
-    accountDeletionGraceDays: options.config.accountDeletionGraceDays,
+    intervalMilliseconds: options.config.housekeeping.intervalSeconds * 1000,
+    accountDeletionGraceDays: options.config.housekeeping.accountDeletionGraceDays,
     refreshFamilies: {
       store: new PostgresRefreshFamilyStore(options.database.db),
-      idleLifetimeSeconds: options.refreshIdleLifetimeSeconds,
+      // A family unused for REFRESH_TOKEN_IDLE_DAYS has ended.
+      idleLifetimeSeconds: options.config.sessions.refreshTokens.idleDays * 24 * 60 * 60,
     },
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     onPassFailed: (error) => logger.warn({ err: error }, 'clean-up failed; next pass retries'),

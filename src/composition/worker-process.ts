@@ -39,13 +39,7 @@ export async function composeWorkerProcess(
         outboxEvents,
         logger,
       }),
-    startHousekeeping: () =>
-      startExpiredRecordsCleanup({
-        config: config.housekeeping,
-        refreshIdleLifetimeSeconds: config.sessions.refreshTokens.idleDays * 24 * 60 * 60,
-        database,
-        logger,
-      }),
+    startHousekeeping: () => startExpiredRecordsCleanup({ config, database, logger }),
     async close() {
       await transport.close();
       await database.close();

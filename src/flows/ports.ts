@@ -136,17 +136,36 @@ export interface RefreshTokenOwner {
   readonly currentTokenHash: string;
 }
 
+/** A family about to start: its first token and the login's session, both as hashes. */
+export interface NewRefreshFamily {
+  readonly family: RefreshFamily;
+  readonly tokenHash: string;
+  readonly sessionTokenHash: string;
+}
+
+/** A rotation: from which generation, and the next token and session (hashes). */
+export interface RefreshRotation {
+  readonly familyId: string;
+  readonly fromGeneration: number;
+  readonly tokenHash: string;
+  readonly sessionTokenHash: string;
+  readonly now: Date;
+}
+
+/** Families ended before these moments (expired, last used, revoked) are of no more use. */
+export interface EndedFamilyCutoffs {
+  readonly expiredBefore: Date;
+  readonly idleBefore: Date;
+  readonly revokedBefore: Date;
+}
+
 /**
  * Refresh families and every token they issued (only SHA-256 hashes), each with the hash of the session it
  * came with, so ending a family reaches every session it minted.
  */
 export interface RefreshFamilyStore {
   /** Starts a family at generation 0 with its first token and the login's session. */
-  createFamily(input: {
-    readonly family: RefreshFamily;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-  }): Promise<void>;
+  createFamily(input: NewRefreshFamily): Promise<void>;
   /** The family and generation of a token of any generation, or null when unknown. */
   findTokenOwner(tokenHash: string): Promise<RefreshTokenOwner | null>;
   findFamily(familyId: string): Promise<RefreshFamily | null>;
@@ -155,13 +174,7 @@ export interface RefreshFamilyStore {
    * conditionally: of any number of concurrent calls for one generation, exactly one returns true; a revoked
    * family never rotates.
    */
-  rotateFamily(input: {
-    readonly familyId: string;
-    readonly fromGeneration: number;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-    readonly now: Date;
-  }): Promise<boolean>;
+  rotateFamily(input: RefreshRotation): Promise<boolean>;
   /** Marks the family revoked (if it is not yet) and returns the hashes of every session it minted. */
   revokeFamily(familyId: string, now: Date): Promise<string[]>;
   /** The id of the family that minted the session, or null (a session from a login without refresh token). */
@@ -176,11 +189,7 @@ export interface RefreshFamilyStore {
    * Deletes the families no token of which can work any more: expired before `expiredBefore`, unused since
    * `idleBefore`, or revoked before `revokedBefore`. Returns how many.
    */
-  deleteEndedFamilies(cutoffs: {
-    readonly expiredBefore: Date;
-    readonly idleBefore: Date;
-    readonly revokedBefore: Date;
-  }): Promise<number>;
+  deleteEndedFamilies(cutoffs: EndedFamilyCutoffs): Promise<number>;
 }
 
 /** One queued email as the dispatcher sees it. */

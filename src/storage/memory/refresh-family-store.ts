@@ -1,5 +1,11 @@
 import type { RefreshFamily } from '../../flows/model.ts';
-import type { RefreshFamilyStore, RefreshTokenOwner } from '../../flows/ports.ts';
+import type {
+  EndedFamilyCutoffs,
+  NewRefreshFamily,
+  RefreshFamilyStore,
+  RefreshRotation,
+  RefreshTokenOwner,
+} from '../../flows/ports.ts';
 
 interface StoredToken {
   readonly familyId: string;
@@ -12,11 +18,7 @@ export class MemoryRefreshFamilyStore implements RefreshFamilyStore {
   readonly #families = new Map<string, RefreshFamily>();
   readonly #tokens = new Map<string, StoredToken>();
 
-  async createFamily(input: {
-    readonly family: RefreshFamily;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-  }): Promise<void> {
+  async createFamily(input: NewRefreshFamily): Promise<void> {
     this.#families.set(input.family.id, { ...input.family });
     this.#tokens.set(input.tokenHash, {
       familyId: input.family.id,
@@ -40,13 +42,7 @@ export class MemoryRefreshFamilyStore implements RefreshFamilyStore {
     return family === undefined ? null : { ...family };
   }
 
-  async rotateFamily(input: {
-    readonly familyId: string;
-    readonly fromGeneration: number;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-    readonly now: Date;
-  }): Promise<boolean> {
+  async rotateFamily(input: RefreshRotation): Promise<boolean> {
     const family = this.#families.get(input.familyId);
     if (family === undefined || family.revokedAt !== null || family.generation !== input.fromGeneration) {
       return false;
@@ -93,11 +89,7 @@ export class MemoryRefreshFamilyStore implements RefreshFamilyStore {
     }
   }
 
-  async deleteEndedFamilies(cutoffs: {
-    readonly expiredBefore: Date;
-    readonly idleBefore: Date;
-    readonly revokedBefore: Date;
-  }): Promise<number> {
+  async deleteEndedFamilies(cutoffs: EndedFamilyCutoffs): Promise<number> {
     let deleted = 0;
     for (const family of this.#families.values()) {
       const ended =

@@ -1,6 +1,12 @@
 import { and, eq, isNull, sql } from './drizzle.ts';
 import type { RefreshFamily } from '../../flows/model.ts';
-import type { RefreshFamilyStore, RefreshTokenOwner } from '../../flows/ports.ts';
+import type {
+  EndedFamilyCutoffs,
+  NewRefreshFamily,
+  RefreshFamilyStore,
+  RefreshRotation,
+  RefreshTokenOwner,
+} from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
 import { refreshFamilies, refreshTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
@@ -20,11 +26,7 @@ interface OwnerRow {
 
 /** Refresh families and their tokens in PostgreSQL (and embedded PGlite): durable, like the accounts. */
 export class PostgresRefreshFamilyStore extends PostgresStore implements RefreshFamilyStore {
-  async createFamily(input: {
-    readonly family: RefreshFamily;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-  }): Promise<void> {
+  async createFamily(input: NewRefreshFamily): Promise<void> {
     const { family } = input;
     // One statement: the family never exists without its first token.
     await this.db.execute(sql`
@@ -61,13 +63,7 @@ export class PostgresRefreshFamilyStore extends PostgresStore implements Refresh
     return rows[0] ?? null;
   }
 
-  async rotateFamily(input: {
-    readonly familyId: string;
-    readonly fromGeneration: number;
-    readonly tokenHash: string;
-    readonly sessionTokenHash: string;
-    readonly now: Date;
-  }): Promise<boolean> {
+  async rotateFamily(input: RefreshRotation): Promise<boolean> {
     // One conditional UPDATE: concurrent rotations of one family queue on the row lock, and every one after
     // the first finds the generation moved on and changes nothing. The new token lands in the same statement.
     const now = input.now.toISOString();
@@ -117,11 +113,7 @@ export class PostgresRefreshFamilyStore extends PostgresStore implements Refresh
         and id not in (select family_id from refresh_tokens where session_token_hash = ${kept})`);
   }
 
-  async deleteEndedFamilies(cutoffs: {
-    readonly expiredBefore: Date;
-    readonly idleBefore: Date;
-    readonly revokedBefore: Date;
-  }): Promise<number> {
+  async deleteEndedFamilies(cutoffs: EndedFamilyCutoffs): Promise<number> {
     // Their tokens follow by cascade.
     const result = await this.db.execute(sql`
       delete from refresh_families
