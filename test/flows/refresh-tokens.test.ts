@@ -297,6 +297,15 @@ describe('ending refresh families', () => {
     await assertFlowError(refreshSession(account.context, refreshToken), 'invalid_grant');
   });
 
+  test('a deactivated account refreshes nothing, and its family ends with its sessions', async () => {
+    const { account, token, refreshToken } = await logInWithRefreshToken();
+    await account.users.setUserActive((await account.findUser(alice)).id, false);
+    await assertFlowError(refreshSession(account.context, refreshToken), 'invalid_grant');
+    await assertSessionLive(account, token, false);
+    await account.users.setUserActive((await account.findUser(alice)).id, true);
+    await assertFlowError(refreshSession(account.context, refreshToken), 'invalid_grant');
+  });
+
   test('a refresh in flight when the family ends mints nothing that works', async () => {
     const { account, refreshToken } = await logInWithRefreshToken();
     const user = await account.findUser(alice);
