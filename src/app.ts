@@ -23,6 +23,7 @@ import { registerAccountRoutes } from './http/routes/me.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
+import { registerTokenRoutes } from './http/routes/token.ts';
 import { deferredChildLogger } from './http/request-logger.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { sessionCookieName } from './http/session-cookie.ts';
@@ -102,6 +103,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerRegistrationRoutes(app, deps);
   registerEmailVerificationRoutes(app, deps);
   registerLoginRoutes(app, deps);
+  registerTokenRoutes(app, deps);
   registerPasswordResetRoutes(app, deps);
   registerAccountRoutes(app, deps);
   registerAccountEmailRoutes(app, deps);

@@ -352,6 +352,27 @@ export const configVariables = {
     max: 600,
     doc: 'How often every instance reloads the signing keys from the database, in seconds.',
   }),
+  REFRESH_TOKEN_EXPIRE_DAYS: integer({
+    group: 'sessions',
+    default: 30,
+    min: 1,
+    max: 365,
+    doc: 'Absolute lifetime of a refresh family (POST /login with refresh_token, then POST /token), in days from the login; no refresh extends it.',
+  }),
+  REFRESH_TOKEN_IDLE_DAYS: integer({
+    group: 'sessions',
+    default: 14,
+    min: 1,
+    max: 365,
+    doc: 'A refresh family not refreshed for this many days ends (idle lifetime); at most REFRESH_TOKEN_EXPIRE_DAYS matters.',
+  }),
+  REFRESH_REUSE_GRACE_SECONDS: integer({
+    group: 'sessions',
+    default: 10,
+    min: 0,
+    max: 60,
+    doc: 'How long after a refresh its predecessor token still answers the same new pair (racing tabs, a retried request); any later reuse ends the family.',
+  }),
   PASSWORD_MIN_LENGTH: integer({
     group: 'passwords',
     default: defaultPasswordMinimumLength,

@@ -55,6 +55,11 @@ export interface Config {
   readonly sessions: {
     /** ACCESS_TOKEN_EXPIRE_MINUTES (the tutorial's name): the lifetime of a bearer token and cookie alike. */
     readonly lifetimeMinutes: number;
+    readonly refreshTokens: {
+      readonly expireDays: number;
+      readonly idleDays: number;
+      readonly reuseGraceSeconds: number;
+    };
   };
   readonly jwt: {
     /** JWT_EXPIRE_SECONDS: the lifetime of a minted JWT (`exp` - `iat`). */
@@ -246,7 +251,14 @@ function groupConfig(values: ConfigValues): Config {
       corsOrigins: values.CORS_ORIGINS,
       corsAllowCredentials: values.CORS_ALLOW_CREDENTIALS,
     },
-    sessions: { lifetimeMinutes: values.ACCESS_TOKEN_EXPIRE_MINUTES },
+    sessions: {
+      lifetimeMinutes: values.ACCESS_TOKEN_EXPIRE_MINUTES,
+      refreshTokens: {
+        expireDays: values.REFRESH_TOKEN_EXPIRE_DAYS,
+        idleDays: values.REFRESH_TOKEN_IDLE_DAYS,
+        reuseGraceSeconds: values.REFRESH_REUSE_GRACE_SECONDS,
+      },
+    },
     jwt: {
       lifetimeSeconds: values.JWT_EXPIRE_SECONDS,
       audience: values.JWT_AUDIENCE,

@@ -12,15 +12,18 @@ export const redactedLogPaths = [
   'current_password',
   'token',
   'access_token',
+  'refresh_token',
   '*.password',
   '*.new_password',
   '*.current_password',
   '*.token',
   '*.access_token',
+  '*.refresh_token',
   'body.password',
   'body.new_password',
   'body.current_password',
   'body.token',
+  'body.refresh_token',
 ];
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {

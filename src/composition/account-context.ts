@@ -4,7 +4,9 @@ import type { AttemptBudgets } from '../flows/attempt-budgets.ts';
 import type { AccountContext, LinkBuilder } from '../flows/context.ts';
 import type { CommonPasswordList } from '../security/common-passwords.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { deriveRefreshTokenKey } from '../security/tokens.ts';
 import type { Database } from '../storage/postgres/database.ts';
+import { PostgresRefreshFamilyStore } from '../storage/postgres/refresh-family-store.ts';
 import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
 import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
 import { PostgresTransactor } from '../storage/postgres/transactor.ts';
@@ -23,7 +25,11 @@ export interface AccountContextOptions {
   readonly outboxEvents: OutboxEvents;
   readonly commonPasswords: CommonPasswordList;
   readonly budgets: AttemptBudgets;
+  /** SECRET_KEY or the development secret: refresh rotations derive their successor pairs under a key of it. */
+  readonly secretKey: string;
 }
+
+const daySeconds = 24 * 60 * 60;
 
 /** What the account flows run on: the stores, the outbox behind the transactor, links, policy and budgets. */
 export function createAccountContext(options: AccountContextOptions): AccountContext {
@@ -40,6 +46,13 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
     clock: systemClock,
     links: createLinkBuilder(config.http.appBaseUrl),
     sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,
+    refreshFamilies: new PostgresRefreshFamilyStore(database.db),
+    refreshTokens: {
+      absoluteLifetimeSeconds: config.sessions.refreshTokens.expireDays * daySeconds,
+      idleLifetimeSeconds: config.sessions.refreshTokens.idleDays * daySeconds,
+      reuseGraceSeconds: config.sessions.refreshTokens.reuseGraceSeconds,
+      derivationKey: deriveRefreshTokenKey(options.secretKey),
+    },
     accountDeletionGraceDays: config.housekeeping.accountDeletionGraceDays,
     passwordPolicy: {
       minimumLength: config.passwords.minimumLength,

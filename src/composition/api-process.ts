@@ -54,6 +54,7 @@ export async function composeApiProcess(
     outboxEvents,
     commonPasswords: commonPasswordList,
     budgets: createAttemptBudgets(buildLimiters),
+    secretKey: options.secretKey,
   });
   const signingKeys = createSigningKeyContext({ config, database, secretKey: options.secretKey });
   let signingKeyRing: Awaited<ReturnType<typeof loadSigningKeyRing>>;
@@ -96,7 +97,7 @@ export async function composeApiProcess(
       }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
-        config: config.housekeeping,
+        config,
         database,
         logger,
         signingKeys: { context: signingKeys, rotationDays: config.jwt.keyRotationDays },

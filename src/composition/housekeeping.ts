@@ -4,24 +4,30 @@ import { startHousekeeping } from '../flows/housekeeping.ts';
 import { maintainSigningKeys, type SigningKeyContext } from '../flows/signing-keys.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresExpiredRecordsStore } from '../storage/postgres/housekeeping.ts';
+import { PostgresRefreshFamilyStore } from '../storage/postgres/refresh-family-store.ts';
 import { systemClock } from './system-clock.ts';
 
 /** Deletes expired rows every CLEANUP_INTERVAL_SECONDS (0: never here); returns the function that stops it. */
 export function startExpiredRecordsCleanup(options: {
-  readonly config: Config['housekeeping'];
+  readonly config: Pick<Config, 'housekeeping' | 'sessions'>;
   readonly database: Database;
   readonly logger: Logger;
   /** Set: the pass also rotates the JWT signing key every `rotationDays` and deletes keys out of the JWKS. */
   readonly signingKeys?: { readonly context: SigningKeyContext; readonly rotationDays: number };
 }): () => Promise<void> {
-  if (options.config.intervalSeconds === 0) return async () => {};
+  if (options.config.housekeeping.intervalSeconds === 0) return async () => {};
   const logger = options.logger.child({ component: 'housekeeping' });
   const signingKeys = options.signingKeys;
   const housekeeping = startHousekeeping({
     store: new PostgresExpiredRecordsStore(options.database.db),
     clock: systemClock,
-    intervalMilliseconds: options.config.intervalSeconds * 1000,
-    accountDeletionGraceDays: options.config.accountDeletionGraceDays,
+    intervalMilliseconds: options.config.housekeeping.intervalSeconds * 1000,
+    accountDeletionGraceDays: options.config.housekeeping.accountDeletionGraceDays,
+    refreshFamilies: {
+      store: new PostgresRefreshFamilyStore(options.database.db),
+      // A family unused for REFRESH_TOKEN_IDLE_DAYS has ended.
+      idleLifetimeSeconds: options.config.sessions.refreshTokens.idleDays * 24 * 60 * 60,
+    },
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     ...(signingKeys !== undefined && {
       async maintainSigningKeys() {

@@ -33,6 +33,7 @@ export function createAttemptBudgets(buildLimiters: RateLimiterBuilder): Attempt
     loginAttemptsPerAccount: buildLimiters('account', 'account.login'),
     resetAttemptsPerToken: buildLimiters('token', 'token.reset_password'),
     emailsPerRecipient: buildLimiters('recipient', 'recipient.email'),
+    refreshesPerFamily: buildLimiters('token', 'token.refresh_family'),
   };
 }
 

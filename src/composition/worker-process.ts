@@ -42,7 +42,7 @@ export async function composeWorkerProcess(
       }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
-        config: config.housekeeping,
+        config,
         database,
         logger,
         signingKeys: {

@@ -1,6 +1,7 @@
 import type { AccountContext } from './context.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { FlowError } from './errors.ts';
+import { endUserSessions } from './sessions.ts';
 import type { TokenPurpose } from './model.ts';
 import {
   issueTokenWithEmailInTransaction,
@@ -32,7 +33,7 @@ export async function deleteAccount(
   await checkCurrentPassword(context, user, currentPassword);
   const graceDays = context.accountDeletionGraceDays ?? defaultAccountDeletionGraceDays;
   // Before as well as after: if the session store is down, nothing is deleted (503).
-  await context.sessions.deleteUserSessions(user.id);
+  await endUserSessions(context, user.id);
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.markUserDeleted(user.id, now);
@@ -57,7 +58,7 @@ export async function deleteAccount(
     );
     await issueTokenWithEmailInTransaction(stores, user.id, restore, { replacePrevious: true, now });
   });
-  await context.sessions.deleteUserSessions(user.id);
+  await endUserSessions(context, user.id);
 }
 
 /** Whether a restore link is still usable, for its page; changes nothing. */

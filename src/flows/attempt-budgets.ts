@@ -9,12 +9,15 @@ export interface AttemptBudgets {
   readonly resetAttemptsPerToken: readonly RateLimiter[];
   /** Per recipient: every email triggered by a public route spends one point; over budget it is dropped. */
   readonly emailsPerRecipient: readonly RateLimiter[];
+  /** Per refresh family: every refresh of one of its tokens spends one point. */
+  readonly refreshesPerFamily: readonly RateLimiter[];
 }
 
 export const noAttemptBudgets: AttemptBudgets = {
   loginAttemptsPerAccount: [],
   resetAttemptsPerToken: [],
   emailsPerRecipient: [],
+  refreshesPerFamily: [],
 };
 
 /**

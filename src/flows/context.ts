@@ -1,5 +1,5 @@
 import type { AttemptBudgets } from './attempt-budgets.ts';
-import type { Clock, SessionStore, TokenStore, Transactor, UserStore } from './ports.ts';
+import type { Clock, RefreshFamilyStore, SessionStore, TokenStore, Transactor, UserStore } from './ports.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
 import {
   hashPassword,
@@ -29,6 +29,9 @@ export interface AccountContext {
   readonly clock: Clock;
   readonly links: LinkBuilder;
   readonly sessionLifetimeSeconds: number;
+  /** The refresh families of logins that asked for a refresh token; ended with the sessions they minted. */
+  readonly refreshFamilies: RefreshFamilyStore;
+  readonly refreshTokens: RefreshTokenSettings;
   /** ACCOUNT_DELETION_GRACE_DAYS (7 unless given): how long a deleted account can be restored. */
   readonly accountDeletionGraceDays?: number;
   /** The rules every new password (registration, reset) must pass. */
@@ -36,6 +39,18 @@ export interface AccountContext {
   readonly budgets: AttemptBudgets;
   /** How passwords are hashed and checked; argon2id (security/passwords.ts) unless given. */
   readonly passwordHasher?: PasswordHasher;
+}
+
+/** The lifetimes of refresh families and the key a rotation derives its successor pair with. */
+export interface RefreshTokenSettings {
+  /** REFRESH_TOKEN_EXPIRE_DAYS: from the family's creation; no refresh extends it. */
+  readonly absoluteLifetimeSeconds: number;
+  /** REFRESH_TOKEN_IDLE_DAYS: a family not refreshed for this long ends. */
+  readonly idleLifetimeSeconds: number;
+  /** REFRESH_REUSE_GRACE_SECONDS: how long the predecessor of the current token still gets the current pair. */
+  readonly reuseGraceSeconds: number;
+  /** deriveRefreshTokenKey of SECRET_KEY. */
+  readonly derivationKey: Uint8Array;
 }
 
 /** Password hashing as the flows use it. A test may give a cheap one, so a flow runs in milliseconds. */

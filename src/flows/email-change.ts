@@ -5,6 +5,7 @@ import { FlowError } from './errors.ts';
 import type { User } from './model.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
 import { prepareResetEmail } from './password-reset.ts';
+import { endUserSessions } from './sessions.ts';
 import { issueTokenWithEmailInTransaction, prepareTokenEmail } from './token-emails.ts';
 import { parseEmailAddress, type EmailAddress } from '../security/email-address.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
@@ -80,7 +81,7 @@ export async function confirmEmailChange(context: AccountContext, token: string)
   const holder = await context.users.findUserByEmailKey(newEmail.key);
   if (holder !== null && holder.id !== userId) throw new FlowError('email_taken');
   // Before as well as after the switch: if the session store is down, nothing changes (503).
-  await context.sessions.deleteUserSessions(userId);
+  await endUserSessions(context, userId);
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     const user = await consumeLink(stores, userId, token, 'email_change_confirm', now);
@@ -95,7 +96,7 @@ export async function confirmEmailChange(context: AccountContext, token: string)
       now,
     });
   });
-  await context.sessions.deleteUserSessions(userId);
+  await endUserSessions(context, userId);
   return userId;
 }
 
@@ -111,7 +112,7 @@ export async function cancelEmailChange(
   const { userId, address: oldEmail } = await readLink(context, token, 'email_change_cancel');
   const before = await context.users.findUserById(userId);
   // If the account is to be restored, its sessions end first: a session store that is down changes nothing.
-  if (before !== null && before.emailKey !== oldEmail.key) await context.sessions.deleteUserSessions(userId);
+  if (before !== null && before.emailKey !== oldEmail.key) await endUserSessions(context, userId);
   const outcome = await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     const user = await consumeLink(stores, userId, token, 'email_change_cancel', now);
@@ -131,7 +132,7 @@ export async function cancelEmailChange(
     );
     return 'restored' as const;
   });
-  if (outcome === 'restored') await context.sessions.deleteUserSessions(userId);
+  if (outcome === 'restored') await endUserSessions(context, userId);
   return { outcome, userId };
 }
 

@@ -20,6 +20,16 @@ export const errorCodes = {
     message: 'Invalid or expired token',
     when: 'a verification, reset, email-change or restore token that is malformed, unknown, expired, used or invalidated',
   },
+  invalid_grant: {
+    status: 400,
+    message: 'Invalid, expired or revoked refresh token',
+    when: '`/token`: a refresh token that is malformed, unknown, expired (absolute or idle lifetime), of an ended family, or reused (which ends its family)',
+  },
+  unsupported_grant_type: {
+    status: 400,
+    message: 'Unsupported grant type',
+    when: '`/token`: `grant_type` is not `refresh_token`',
+  },
   invalid_credentials: {
     status: 401,
     message: 'Incorrect email or password',
@@ -84,7 +94,7 @@ export const errorCodes = {
     status: 422,
     otherStatuses: [400],
     message: 'Invalid request',
-    when: '422: a missing or mistyped field, a field out of bounds, an invalid address; `detail` names the field, e.g. `body: field "password" is required`, `password: must be string`, `email: must NOT have more than 254 characters`. 400: the body cannot be parsed (malformed JSON, an empty JSON body), or the HTTP request is malformed',
+    when: '422: a missing or mistyped field, a field out of bounds, an invalid address; `detail` names the field, e.g. `body: field "password" is required`, `password: must be string`, `email: must NOT have more than 254 characters`. 400: the body cannot be parsed (malformed JSON, an empty JSON body), or the HTTP request is malformed, or `/token` misses `grant_type` or `refresh_token` (OAuth 2 answers 400 there)',
   },
   password_too_short: {
     status: 422,

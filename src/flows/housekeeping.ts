@@ -1,4 +1,4 @@
-import type { Clock, DeletedRecordCounts, ExpiredRecordsStore } from './ports.ts';
+import type { Clock, DeletedRecordCounts, ExpiredRecordsStore, RefreshFamilyStore } from './ports.ts';
 import { defaultAccountDeletionGraceDays } from './token-emails.ts';
 
 /** A used or expired link is kept a day, so "why did my link not work" can still be answered. */
@@ -21,12 +21,32 @@ export async function deleteExpiredRecords(
   });
 }
 
+/**
+ * Deletes the refresh families none of whose tokens can work any more (expired, idle or revoked), a day after
+ * they ended, like used links. Returns how many.
+ */
+export async function deleteEndedRefreshFamilies(
+  store: RefreshFamilyStore,
+  clock: Clock,
+  idleLifetimeSeconds: number,
+): Promise<number> {
+  const now = clock.now().getTime();
+  const retentionMilliseconds = expiredTokenRetentionSeconds * 1000;
+  return store.deleteEndedFamilies({
+    expiredBefore: new Date(now - retentionMilliseconds),
+    idleBefore: new Date(now - idleLifetimeSeconds * 1000 - retentionMilliseconds),
+    revokedBefore: new Date(now - retentionMilliseconds),
+  });
+}
+
 export interface HousekeepingOptions {
   readonly store: ExpiredRecordsStore;
   readonly clock: Clock;
   readonly intervalMilliseconds: number;
   /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits before it is removed. */
   readonly accountDeletionGraceDays?: number;
+  /** Given: each pass deletes ended refresh families too (deleteEndedRefreshFamilies). */
+  readonly refreshFamilies?: { readonly store: RefreshFamilyStore; readonly idleLifetimeSeconds: number };
   /**
    * Before the first pass. Several instances started together should not all clean at the same moment, so
    * the default is a random point within the first interval.
@@ -61,8 +81,23 @@ export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
 
   async function runPass(): Promise<void> {
     try {
+      const deleted = await deleteExpiredRecords(
+        options.store,
+        options.clock,
+        options.accountDeletionGraceDays,
+      );
+      const families = options.refreshFamilies;
       options.onPassFinished?.(
-        await deleteExpiredRecords(options.store, options.clock, options.accountDeletionGraceDays),
+        families === undefined
+          ? deleted
+          : {
+              ...deleted,
+              refreshFamilies: await deleteEndedRefreshFamilies(
+                families.store,
+                options.clock,
+                families.idleLifetimeSeconds,
+              ),
+            },
       );
       await options.maintainSigningKeys?.();
     } catch (error) {

@@ -4,7 +4,8 @@ import { passwordHasherOf, secondsFrom, type AccountContext } from './context.ts
 import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { Session, User } from './model.ts';
-import { unknownClient, userAgentMaxLength, type SessionClient } from './sessions.ts';
+import { startRefreshFamily } from './refresh-tokens.ts';
+import { endSessionAndFamily, unknownClient, userAgentMaxLength, type SessionClient } from './sessions.ts';
 import type { EmailAddress } from '../security/email-address.ts';
 import { generateToken, hashToken } from '../security/tokens.ts';
 
@@ -13,6 +14,8 @@ export interface LoginResult {
   readonly token: string;
   readonly expiresInSeconds: number;
   readonly user: User;
+  /** Asked for: the first token of a new refresh family (POST /token). Only its hash is stored. */
+  readonly refreshToken?: string;
 }
 
 /** Unknown address and wrong password fail identically, after the same amount of hashing work. */
@@ -21,6 +24,7 @@ export async function logIn(
   email: EmailAddress,
   password: string,
   client: SessionClient = unknownClient,
+  options: { readonly refreshToken?: boolean } = {},
 ): Promise<LoginResult> {
   // Built only on failure: an Error captures a stack trace, which a successful login has no use for.
   const invalid = (): FlowError => new FlowError('invalid_credentials', 'Incorrect email or password');
@@ -59,7 +63,13 @@ export async function logIn(
     await context.users.replaceUserPasswordHash(user.id, user.passwordHash, rehashed);
     verifiedHash = rehashed;
   }
-  const result = await createSession(context, user, client);
+  const session = await createSession(context, user, client);
+  // The family starts before the password is read again below, so a password change that ends the account's
+  // families after it commits either reaches this one or is seen by that read.
+  const result =
+    options.refreshToken === true
+      ? { ...session, refreshToken: await startRefreshFamily(context, user.id, hashToken(session.token)) }
+      : session;
   await endSessionIfPasswordChanged(context, result, verifiedHash, password, invalid);
   return result;
 }
@@ -89,7 +99,7 @@ async function endSessionIfPasswordChanged(
     current.passwordHash !== null &&
     (await passwordHasherOf(context).verifyPassword(current.passwordHash, password)).valid;
   if (stillValid) return;
-  await context.sessions.deleteSession(hashToken(result.token));
+  await endSessionAndFamily(context, hashToken(result.token));
   throw invalid();
 }
 
@@ -99,9 +109,21 @@ async function createSession(
   client: SessionClient,
 ): Promise<LoginResult> {
   const token = generateToken();
+  const session = buildSession(context, user, hashToken(token), client);
+  await context.sessions.createSession(session);
+  return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
+}
+
+/** A new session of `user` for `client`, starting now (a login's, or a refresh's). */
+export function buildSession(
+  context: Pick<AccountContext, 'clock' | 'sessionLifetimeSeconds'>,
+  user: User,
+  tokenHash: string,
+  client: SessionClient,
+): Session {
   const now = context.clock.now();
-  const session: Session = {
-    tokenHash: hashToken(token),
+  return {
+    tokenHash,
     userId: user.id,
     email: user.email,
     isActive: user.isActive,
@@ -112,8 +134,6 @@ async function createSession(
     ip: client.ip,
     userAgent: client.userAgent === null ? null : truncate(client.userAgent, userAgentMaxLength),
   };
-  await context.sessions.createSession(session);
-  return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
 }
 
 /** At most `length` characters, never half of a surrogate pair. */

@@ -100,3 +100,21 @@ export type EmailMessage =
     };
 
 export type EmailTemplateName = EmailMessage['template'];
+
+/**
+ * The chain of refresh tokens one login started. Each refresh replaces the current token (generation + 1);
+ * the family ends at `expiresAt` (absolute), after an idle lifetime without a refresh, or when revoked.
+ */
+export interface RefreshFamily {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  /** The last refresh (or the login that started the family): the idle lifetime runs from here. */
+  readonly lastUsedAt: Date;
+  /** The current token's generation: 0 for the login's, one more at every refresh. */
+  readonly generation: number;
+  /** When the current token was issued: the predecessor's grace window runs from here. */
+  readonly rotatedAt: Date;
+  readonly revokedAt: Date | null;
+}

@@ -3,6 +3,7 @@ import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import type { Session } from './model.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
+import { endUserSessions } from './sessions.ts';
 
 /**
  * A signed-in person changes their password. The current password is required (re-authentication: a stolen
@@ -27,7 +28,7 @@ export async function changePassword(
   const notify = await mayEmailRecipient(context, user.emailKey);
   // Ended before the change too: if the session store is down, the change fails as a whole (503) instead of
   // changing the password while the other sessions live on.
-  await context.sessions.deleteOtherUserSessions(user.id, session.tokenHash);
+  await endUserSessions(context, user.id, session);
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.setUserPasswordHash(user.id, passwordHash);
@@ -42,5 +43,5 @@ export async function changePassword(
     }
   });
   // And after: a session a login stored while the change committed ends here (or the login ends it itself).
-  await context.sessions.deleteOtherUserSessions(user.id, session.tokenHash);
+  await endUserSessions(context, user.id, session);
 }

@@ -4,6 +4,7 @@ import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
+import { endUserSessions } from './sessions.ts';
 import { prepareTokenEmail } from './token-emails.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
@@ -79,7 +80,7 @@ export async function resetPassword(
   const passwordHash = await passwordHasherOf(context).hashPassword(newPassword);
   // Sessions are ended before the password changes too: if the session store is down, the reset fails as a
   // whole (503) instead of changing the password while the old sessions live on.
-  await context.sessions.deleteUserSessions(pending.userId);
+  await endUserSessions(context, pending.userId);
   const userId = await context.transactor.runInTransaction(async (stores: TransactionStores) => {
     const now = context.clock.now();
     const consumed = await stores.tokens.consumeToken(tokenHash, 'password_reset', now);
@@ -97,6 +98,6 @@ export async function resetPassword(
     return user.id;
   });
   // And after: a login with the old password between the two is ended as well.
-  await context.sessions.deleteUserSessions(userId);
+  await endUserSessions(context, userId);
   return userId;
 }

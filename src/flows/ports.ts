@@ -1,4 +1,4 @@
-import type { EmailMessage, Session, TokenPurpose, User } from './model.ts';
+import type { EmailMessage, RefreshFamily, Session, TokenPurpose, User } from './model.ts';
 
 /** Accounts. Addresses are looked up by their key (see normalizeEmailAddress). */
 export interface UserStore {
@@ -128,6 +128,70 @@ export interface SessionStore {
   touchSession(session: Session, lastSeenAt: Date): Promise<void>;
 }
 
+/** A refresh token as storage knows it: the family it belongs to and its generation in that family. */
+export interface RefreshTokenOwner {
+  readonly family: RefreshFamily;
+  readonly generation: number;
+  /** The hash of the family's current token (the one of generation `family.generation`). */
+  readonly currentTokenHash: string;
+}
+
+/** A family about to start: its first token and the login's session, both as hashes. */
+export interface NewRefreshFamily {
+  readonly family: RefreshFamily;
+  readonly tokenHash: string;
+  readonly sessionTokenHash: string;
+}
+
+/** A rotation: from which generation, and the next token and session (hashes). */
+export interface RefreshRotation {
+  readonly familyId: string;
+  readonly fromGeneration: number;
+  readonly tokenHash: string;
+  readonly sessionTokenHash: string;
+  readonly now: Date;
+}
+
+/** Families ended before these moments (expired, last used, revoked) are of no more use. */
+export interface EndedFamilyCutoffs {
+  readonly expiredBefore: Date;
+  readonly idleBefore: Date;
+  readonly revokedBefore: Date;
+}
+
+/**
+ * Refresh families and every token they issued (only SHA-256 hashes), each with the hash of the session it
+ * came with, so ending a family reaches every session it minted.
+ */
+export interface RefreshFamilyStore {
+  /** Starts a family at generation 0 with its first token and the login's session. */
+  createFamily(input: NewRefreshFamily): Promise<void>;
+  /** The family and generation of a token of any generation, or null when unknown. */
+  findTokenOwner(tokenHash: string): Promise<RefreshTokenOwner | null>;
+  findFamily(familyId: string): Promise<RefreshFamily | null>;
+  /**
+   * Moves a live family from `fromGeneration` to the next with a new token and session, atomically and
+   * conditionally: of any number of concurrent calls for one generation, exactly one returns true; a revoked
+   * family never rotates.
+   */
+  rotateFamily(input: RefreshRotation): Promise<boolean>;
+  /** Marks the family revoked (if it is not yet) and returns the hashes of every session it minted. */
+  revokeFamily(familyId: string, now: Date): Promise<string[]>;
+  /** The id of the family that minted the session, or null (a session from a login without refresh token). */
+  findFamilyIdOfSession(sessionTokenHash: string): Promise<string | null>;
+  /** Revokes every family of the user, but the one that minted `keptSessionTokenHash`, if given. */
+  revokeUserFamilies(
+    userId: string,
+    now: Date,
+    options?: { readonly keptSessionTokenHash?: string },
+  ): Promise<void>;
+  /**
+   * Deletes the families no token of which can work any more: expired before `expiredBefore`, unused since
+   * `idleBefore`, or revoked before `revokedBefore`. Returns how many.
+   */
+  deleteEndedFamilies(cutoffs: EndedFamilyCutoffs): Promise<number>;
+}
+
 /** One queued email as the dispatcher sees it. */
 export interface OutboxEntry {
   readonly id: string;
@@ -179,6 +243,8 @@ export interface DeletedRecordCounts {
   readonly emails: number;
   /** Accounts whose owner deleted them before the grace period (their tokens, sessions and queued mail too). */
   readonly accounts: number;
+  /** Refresh families that ended (expired, idle or revoked) over a day before, with their tokens. */
+  readonly refreshFamilies?: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */

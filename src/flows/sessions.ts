@@ -35,12 +35,57 @@ export async function findSessionByToken(
   return { ...session, lastSeenAt: now };
 }
 
-/** Ends one session: the bearer token and the cookie (the same token) both stop working at once. */
-export async function invalidateSession(
-  context: Pick<AccountContext, 'sessions'>,
-  session: Session,
+/**
+ * Ends one session: the bearer token and the cookie (the same token) both stop working at once. A session
+ * that came from a refresh family ends its family too (see endSessionAndFamily).
+ */
+export async function invalidateSession(context: SessionEndingContext, session: Session): Promise<void> {
+  await endSessionAndFamily(context, session.tokenHash);
+}
+
+/** What ending sessions and refresh families needs. */
+export type SessionEndingContext = Pick<AccountContext, 'sessions' | 'refreshFamilies' | 'clock'>;
+
+/**
+ * Ends one session and, when a login with a refresh token or a refresh minted it, its refresh family with
+ * every session the family minted: logging out of a device ends that device's refresh token too.
+ */
+export async function endSessionAndFamily(context: SessionEndingContext, tokenHash: string): Promise<void> {
+  const familyId = await context.refreshFamilies.findFamilyIdOfSession(tokenHash);
+  if (familyId !== null) await endRefreshFamily(context, familyId);
+  await context.sessions.deleteSession(tokenHash);
+}
+
+/**
+ * Revokes a refresh family, then ends every session it minted. In this order, a refresh in flight either
+ * fails to rotate the revoked family, or rotated before it and its session is among those ended here; a
+ * refresh that stored its session after this read sees the family revoked when it checks again, and ends
+ * that session itself (refreshSession).
+ */
+export async function endRefreshFamily(context: SessionEndingContext, familyId: string): Promise<void> {
+  const sessionTokenHashes = await context.refreshFamilies.revokeFamily(familyId, context.clock.now());
+  for (const sessionTokenHash of sessionTokenHashes) await context.sessions.deleteSession(sessionTokenHash);
+}
+
+/**
+ * The one way to end an account's sessions: every refresh family of the account is revoked first, then every
+ * session ends (logout everywhere, password reset, email change, deletion). With `kept`, that session and the
+ * family that minted it stay (a password change keeps the device that made it). Families first, for the
+ * reason endRefreshFamily gives.
+ */
+export async function endUserSessions(
+  context: SessionEndingContext,
+  userId: string,
+  kept?: Session,
 ): Promise<void> {
-  await context.sessions.deleteSession(session.tokenHash);
+  const now = context.clock.now();
+  if (kept === undefined) {
+    await context.refreshFamilies.revokeUserFamilies(userId, now);
+    await context.sessions.deleteUserSessions(userId);
+    return;
+  }
+  await context.refreshFamilies.revokeUserFamilies(userId, now, { keptSessionTokenHash: kept.tokenHash });
+  await context.sessions.deleteOtherUserSessions(userId, kept.tokenHash);
 }
 
 /**
@@ -92,21 +137,18 @@ export async function listSessions(
  * account's session and an unknown id are refused alike: 404 `session_not_found`.
  */
 export async function endSession(
-  context: Pick<AccountContext, 'sessions' | 'clock'>,
+  context: SessionEndingContext,
   current: Session,
   sessionId: string,
 ): Promise<{ readonly endedCurrent: boolean }> {
   const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
   const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
   if (target === undefined) throw new FlowError('session_not_found');
-  await context.sessions.deleteSession(target.tokenHash);
+  await endSessionAndFamily(context, target.tokenHash);
   return { endedCurrent: target.tokenHash === current.tokenHash };
 }
 
 /** Ends every session of the account but the caller's. */
-export async function endOtherSessions(
-  context: Pick<AccountContext, 'sessions'>,
-  current: Session,
-): Promise<void> {
-  await context.sessions.deleteOtherUserSessions(current.userId, current.tokenHash);
+export async function endOtherSessions(context: SessionEndingContext, current: Session): Promise<void> {
+  await endUserSessions(context, current.userId, current);
 }

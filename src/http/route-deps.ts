@@ -10,6 +10,7 @@ export const rateLimitedRoutes = [
   'login',
   'request_password_reset',
   'reset_password',
+  'token',
 ] as const;
 export type RateLimitedRoute = (typeof rateLimitedRoutes)[number];
 

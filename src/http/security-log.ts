@@ -4,7 +4,14 @@ import { FlowError } from '../flows/errors.ts';
 import { parseEmailAddress } from '../security/email-address.ts';
 
 /** What happened, by whom: one log line per security decision, in one shape, so alerts can grep one key. */
-export type SecurityEvent = 'login' | 'password_reset' | 'password_change' | 'throttled' | 'csrf_refused';
+export type SecurityEvent =
+  | 'login'
+  | 'password_reset'
+  | 'password_change'
+  | 'throttled'
+  | 'csrf_refused'
+  | 'token_refresh'
+  | 'refresh_token_reuse';
 
 export interface SecurityEventFields {
   /** `success`, or the error code the client was answered with (`invalid_credentials`, `rate_limited`, …). */
@@ -70,7 +77,10 @@ export function logSecurityEvent(
     ...(fields.origin !== undefined && { origin: fields.origin.slice(0, 200) }),
   };
   const refusedOutright =
-    event === 'throttled' || event === 'csrf_refused' || fields.outcome === 'rate_limited';
+    event === 'throttled' ||
+    event === 'csrf_refused' ||
+    event === 'refresh_token_reuse' ||
+    fields.outcome === 'rate_limited';
   if (refusedOutright) request.log.warn(line, `security: ${event} ${fields.outcome}`);
   else request.log.info(line, `security: ${event} ${fields.outcome}`);
 }

@@ -9,7 +9,8 @@ export interface Budget {
  * - ip: per client IP and route, spent by every request.
  * - account: per submitted address, spent by every login attempt and given back by a success, so only
  *   failures accumulate; growing windows slow guessing long before NIST's 100 consecutive failures.
- * - token: per submitted reset token, spent by every confirmation attempt.
+ * - token: per submitted reset token, spent by every confirmation attempt; per refresh family, spent by
+ *   every refresh of one of its tokens (racing tabs included).
  * - recipient: per address we would send mail to; over budget, the email is dropped and the answer is
  *   unchanged, so nobody can bomb an inbox through the public routes.
  */
@@ -20,10 +21,12 @@ export const defaultBudgets = {
   'ip.login': { points: 20, durationSeconds: 60 },
   'ip.request_password_reset': { points: 5, durationSeconds: 60 },
   'ip.reset_password': { points: 20, durationSeconds: 60 },
+  'ip.token': { points: 60, durationSeconds: 60 },
   'account.login.minute': { points: 5, durationSeconds: 60 },
   'account.login.hour': { points: 20, durationSeconds: 60 * 60 },
   'account.login.day': { points: 100, durationSeconds: 24 * 60 * 60 },
   'token.reset_password': { points: 10, durationSeconds: 60 * 60 },
+  'token.refresh_family': { points: 30, durationSeconds: 60 },
   'recipient.email.hour': { points: 5, durationSeconds: 60 * 60 },
   'recipient.email.day': { points: 20, durationSeconds: 24 * 60 * 60 },
 } as const satisfies Record<string, Budget>;

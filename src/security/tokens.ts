@@ -1,4 +1,4 @@
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const tokenBytes = 32;
 
@@ -22,4 +22,18 @@ export function equalInConstantTime(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * A token computed, not drawn: HMAC-SHA-256 of `input` under `key`, URL-safe (43 characters, like a drawn
+ * one). The same key and input always give the same token, which is how a refresh's successor pair can be
+ * handed out again to a racing duplicate without being stored anywhere.
+ */
+export function deriveToken(key: Uint8Array, input: string): string {
+  return createHmac('sha256', key).update(input, 'utf8').digest('base64url');
+}
+
+/** The key of deriveToken for refresh rotations: an HKDF of SECRET_KEY that serves nothing else. */
+export function deriveRefreshTokenKey(secretKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, 'latchkey', 'refresh-token', 32));
 }

@@ -41,7 +41,10 @@ describe('configuration defaults', () => {
         corsAllowCredentials: true,
       },
     );
-    assert.deepEqual(config.sessions, { lifetimeMinutes: 30 });
+    assert.deepEqual(config.sessions, {
+      lifetimeMinutes: 30,
+      refreshTokens: { expireDays: 30, idleDays: 14, reuseGraceSeconds: 10 },
+    });
     assert.deepEqual(config.passwords, { minimumLength: 15 });
     assert.deepEqual(config.database, { url: undefined, poolSize: 10 });
     assert.deepEqual(config.cluster, { workers: 1 });

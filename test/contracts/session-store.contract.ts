@@ -66,6 +66,16 @@ export function describeSessionStoreContract(
       assert.deepEqual(found, session);
     });
 
+    test('storing one session twice (racing refreshes derive the same token) keeps one live session', async () => {
+      const userId = await createUserId();
+      const session = buildSession(userId);
+      await Promise.all([store().createSession(session), store().createSession({ ...session })]);
+      await store().createSession(session);
+
+      assert.deepEqual(await store().findSession(session.tokenHash, new Date()), session);
+      assert.equal((await store().listUserSessions(userId, new Date())).length, 1);
+    });
+
     test('an unknown token hash finds no session', async () => {
       assert.equal(await store().findSession(hashToken(generateToken()), new Date()), null);
     });

@@ -128,6 +128,37 @@ for (const backend of availableBackends()) {
       const second = await client.post('/login', { json: { email, password: newPassword } });
       assert.equal(second.status, 200);
       secrets.push(second.json.access_token);
+
+      // Refresh tokens, as JSON and as a form, a replay that ends the family, and every token minted.
+      const withRefresh = await client.post('/login', {
+        json: { email, password: newPassword, refresh_token: true },
+        cookies: false,
+      });
+      assert.equal(withRefresh.status, 200);
+      const firstRefreshToken: string = withRefresh.json.refresh_token;
+      secrets.push(withRefresh.json.access_token, firstRefreshToken);
+      const rotated = await client.post('/token', {
+        json: { grant_type: 'refresh_token', refresh_token: firstRefreshToken },
+        cookies: false,
+      });
+      assert.equal(rotated.status, 200);
+      secrets.push(rotated.json.access_token, rotated.json.refresh_token);
+      const asForm = await client.post('/token', {
+        form: { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token },
+        cookies: false,
+      });
+      assert.equal(asForm.status, 200);
+      secrets.push(asForm.json.access_token, asForm.json.refresh_token);
+      assert.equal(
+        (
+          await client.post('/token', {
+            json: { grant_type: 'refresh_token', refresh_token: firstRefreshToken },
+            cookies: false,
+          })
+        ).status,
+        400,
+        'an older token is a replay',
+      );
       // A cookie-authenticated POST from a foreign page: refused as cross-site.
       const crossSite = await client.post('/logout', { headers: { origin: 'https://evil.example' } });
       assert.equal(crossSite.status, 403);
@@ -183,6 +214,7 @@ for (const backend of availableBackends()) {
         [
           'success',
           'success',
+          'success',
           'invalid_credentials',
           'invalid_credentials',
           'invalid_credentials',
@@ -194,6 +226,17 @@ for (const backend of availableBackends()) {
       assert.deepEqual(
         events.filter((line) => line.event === 'password_reset').map((line) => line.outcome),
         ['password_too_short', 'success', 'invalid_token'],
+      );
+      const refreshes = events.filter((line) => line.event === 'token_refresh');
+      assert.deepEqual(
+        refreshes.map((line) => line.outcome),
+        ['success', 'success', 'invalid_grant'],
+      );
+      assert.equal(refreshes[0]?.userId, login.json.user.id);
+      const reuses = events.filter((line) => line.event === 'refresh_token_reuse');
+      assert.deepEqual(
+        reuses.map((line) => [line.outcome, line.userId]),
+        [['family_revoked', login.json.user.id]],
       );
       const throttled = events.filter((line) => line.event === 'throttled');
       assert.equal(throttled.length, 1);

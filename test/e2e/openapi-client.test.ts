@@ -569,6 +569,39 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.HEAD('/.well-known/jwks.json')).response.status, 200);
   });
 
+  test('refresh tokens: login with refresh_token, /token as JSON and as a form, and its refusals', async () => {
+    const email = 'typed.refresher@example.com';
+    await logInVerified(email);
+    const login = await client.POST('/login', { body: { email, password, refresh_token: true } });
+    const refreshToken = login.data?.refresh_token ?? '';
+    assert.match(refreshToken, /^[A-Za-z0-9_-]{43}$/);
+
+    const refreshed = await client.POST('/token', {
+      body: { grant_type: 'refresh_token', refresh_token: refreshToken },
+    });
+    assert.equal(refreshed.data?.token_type, 'bearer');
+    assert.equal(refreshed.response.headers.get('cache-control'), 'no-store');
+    const me = await client.GET('/me', {
+      headers: { authorization: `Bearer ${refreshed.data?.access_token ?? ''}` },
+    });
+    assert.equal(me.data?.email, email);
+    const asForm = await client.POST('/token', {
+      body: { grant_type: 'refresh_token', refresh_token: refreshed.data?.refresh_token ?? '' },
+      bodySerializer: (body) => new URLSearchParams(body as Record<string, string>).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(asForm.response.status, 200);
+
+    const unsupported = await client.POST('/token', { body: { grant_type: 'password', refresh_token: 'x' } });
+    assert.equal(unsupported.error?.code, 'unsupported_grant_type');
+    const missing = await client.POST('/token', { body: { grant_type: 'refresh_token' } });
+    assert.equal(missing.error?.code, 'invalid_request');
+    const unknown = await client.POST('/token', {
+      body: { grant_type: 'refresh_token', refresh_token: 'C'.repeat(43) },
+    });
+    assert.equal(unknown.error?.code, 'invalid_grant');
+  });
+
   test('the service routes answer as described', async () => {
     assert.equal((await client.GET('/health/live')).data?.status, 'ok');
     const ready = await client.GET('/health/ready');

@@ -9,16 +9,25 @@ import type { RateLimiter } from '../../src/flows/ports.ts';
 import { createCommonPasswordList } from '../../src/security/common-passwords.ts';
 import { parseEmailAddress, type EmailAddress } from '../../src/security/email-address.ts';
 import { normalizePassword } from '../../src/security/passwords.ts';
+import { deriveRefreshTokenKey } from '../../src/security/tokens.ts';
 import { budgetNamesStartingWith, defaultBudgets } from '../../src/security/rate-limit-budgets.ts';
 import { createManualClock, type ManualClock } from '../../src/storage/memory/clock.ts';
 import { MemoryDatabase } from '../../src/storage/memory/database.ts';
 import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.ts';
+import { MemoryRefreshFamilyStore } from '../../src/storage/memory/refresh-family-store.ts';
 import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
 import { MemoryTokenStore } from '../../src/storage/memory/token-store.ts';
 import { MemoryTransactor } from '../../src/storage/memory/transactor.ts';
 import { MemoryUserStore } from '../../src/storage/memory/user-store.ts';
 
 export const sessionLifetimeSeconds = 30 * 60;
+/** The refresh settings of the flow tests: the service's defaults. */
+export const refreshTokenSettings = {
+  absoluteLifetimeSeconds: 30 * 24 * 60 * 60,
+  idleLifetimeSeconds: 14 * 24 * 60 * 60,
+  reuseGraceSeconds: 10,
+  derivationKey: deriveRefreshTokenKey('flow tests secret key'),
+} as const;
 export const baseUrl = 'https://auth.example.test';
 
 /** A password every rule accepts, and others, all distinct. */
@@ -75,6 +84,7 @@ export function createDefaultBudgets(): AttemptBudgets {
     loginAttemptsPerAccount: buildLimiters('account.login'),
     resetAttemptsPerToken: buildLimiters('token.reset_password'),
     emailsPerRecipient: buildLimiters('recipient.email'),
+    refreshesPerFamily: buildLimiters('token.refresh_family'),
   };
 }
 
@@ -85,6 +95,7 @@ export interface MemoryAccount {
   readonly database: MemoryDatabase;
   readonly users: MemoryUserStore;
   readonly sessions: MemorySessionStore;
+  readonly refreshFamilies: MemoryRefreshFamilyStore;
   readonly hasher: CheapPasswordHasher;
   /** The mail queued for `address` (case as typed), oldest first. */
   emailsTo(address: string): EmailMessage[];
@@ -101,6 +112,7 @@ export function createMemoryAccount(
   const database = new MemoryDatabase({ clock });
   const users = new MemoryUserStore(database);
   const sessions = new MemorySessionStore();
+  const refreshFamilies = new MemoryRefreshFamilyStore();
   const hasher = createCheapPasswordHasher();
   const context: AccountContext = {
     transactor: new MemoryTransactor(database),
@@ -117,6 +129,8 @@ export function createMemoryAccount(
       restoreAccountUrl: (token) => `${baseUrl}/restore-account?token=${token}`,
     },
     sessionLifetimeSeconds,
+    refreshFamilies,
+    refreshTokens: refreshTokenSettings,
     ...(options.accountDeletionGraceDays === undefined
       ? {}
       : { accountDeletionGraceDays: options.accountDeletionGraceDays }),
@@ -136,6 +150,7 @@ export function createMemoryAccount(
     database,
     users,
     sessions,
+    refreshFamilies,
     hasher,
     emailsTo,
     tokenFromLatestEmail(address, template) {

@@ -162,6 +162,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Refresh: a new session and the next refresh token for a refresh token (OAuth 2 style)
+     * @description Takes `grant_type=refresh_token` and a refresh token from `POST /login` (with `refresh_token: true`) or from an earlier `/token`, as JSON or form-encoded. Every answer carries `Cache-Control: no-store`. The token used is replaced; replaying it within REFRESH_REUSE_GRACE_SECONDS answers the same pair, replaying it later ends its family and every session the family minted.
+     */
+    post: operations['refreshSession'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/request-password-reset': {
     parameters: {
       query?: never;
@@ -391,6 +411,8 @@ export interface components {
        */
       code:
         | 'invalid_token'
+        | 'invalid_grant'
+        | 'unsupported_grant_type'
         | 'invalid_credentials'
         | 'not_authenticated'
         | 'email_not_verified'
@@ -1367,6 +1389,8 @@ export interface operations {
           /** @example user@example.com */
           email: string;
           password: string;
+          /** @description true: the answer carries a refresh token too (POST /token) */
+          refresh_token?: boolean;
         };
       };
     };
@@ -1390,6 +1414,8 @@ export interface operations {
               email: string;
               is_verified: boolean;
             };
+            /** @description Only when asked for: the first token of a new refresh family */
+            refresh_token?: string;
           };
         };
       };
@@ -1714,6 +1740,133 @@ export interface operations {
       /** @description `unsupported_media_type`: the body is neither JSON nor (where accepted) form-encoded */
       415: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  refreshSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Must be `refresh_token` */
+          grant_type?: string;
+          refresh_token?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          /** @description Must be `refresh_token` */
+          grant_type?: string;
+          refresh_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Refreshed: a new session and the next refresh token of the family */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A new session token: works on /me, /logout */
+            access_token: string;
+            /** @enum {string} */
+            token_type: 'bearer';
+            /** @description seconds */
+            expires_in: number;
+            /** @description The next refresh token; the one sent is replaced */
+            refresh_token: string;
+          };
+        };
+      };
+      /** @description `invalid_grant` (unknown, expired, revoked or reused refresh token), `unsupported_grant_type`, or `invalid_request` (a missing or mistyped field, or a body that cannot be parsed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `csrf_refused`: the request carries the `session_id` cookie but comes from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `payload_too_large`: the body is over 16 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `unsupported_media_type`: the body is neither JSON nor (where accepted) form-encoded */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: the client's budget for this route, or the refresh family's, is spent */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {

@@ -1,5 +1,5 @@
 import client from '@prometheus-io/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
 
 /** Mail waiting in the outbox (queued or leased), and for how long the oldest has waited. */
@@ -22,6 +22,14 @@ export interface MetricsDeps {
 }
 
 export const metricsPath = '/metrics';
+
+/** Requests that replayed a refresh token outside its grace (their family was ended), counted at the answer. */
+const refreshTokenReuses = new WeakSet<FastifyRequest>();
+
+/** Marks `request` as a refresh-token replay, for `latchkey_refresh_token_reuse_total`. */
+export function countRefreshTokenReuse(request: FastifyRequest): void {
+  refreshTokenReuses.add(request);
+}
 /** A scrape answers even when the database does not: the outbox gauges then keep their last value. */
 const outboxStatsTimeoutMilliseconds = 2_000;
 // From a cache-speed answer to a slow hash under load; the defaults start at 50 ms and say little here.
@@ -80,6 +88,11 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     help: 'Signed JWTs minted by POST /jwt (200 answers)',
     registers: [registry],
   });
+  const refreshReuses = new prometheus.Counter({
+    name: 'latchkey_refresh_token_reuse_total',
+    help: 'Refresh tokens replayed outside their grace window: each ended its refresh family',
+    registers: [registry],
+  });
   const emailDeliveries = new prometheus.Counter({
     name: 'latchkey_email_deliveries_total',
     help: "Sends by this process's dispatcher, by outcome: sent, retry (temporary failure) or abandoned",
@@ -114,12 +127,14 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
   for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);
   for (const outcome of ['sent', 'retry', 'abandoned']) emailDeliveries.inc({ outcome }, 0);
   mintedJwts.inc(0);
+  refreshReuses.inc(0);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route === undefined) return;
     if (reply.statusCode === 429) rateLimitRefusals.inc({ route });
     if (route === '/jwt' && request.method === 'POST' && reply.statusCode === 200) mintedJwts.inc();
+    if (refreshTokenReuses.has(request)) refreshReuses.inc();
     if (route === '/login' && request.method === 'POST') {
       if (reply.statusCode === 200) logins.inc({ outcome: 'success' });
       else if (reply.statusCode === 401 || reply.statusCode === 403) logins.inc({ outcome: 'failure' });

@@ -27,7 +27,13 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         tags: ['sessions'],
         operationId: 'logIn',
         security: answers.noSecurity,
-        body: Type.Object({ email: EmailField, password: PasswordField }),
+        body: Type.Object({
+          email: EmailField,
+          password: PasswordField,
+          refresh_token: Type.Optional(
+            Type.Boolean({ description: 'true: the answer carries a refresh token too (POST /token)' }),
+          ),
+        }),
         response: {
           ...answers.post,
           200: Type.Object(
@@ -36,6 +42,9 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
               token_type: Type.Literal('bearer'),
               expires_in: Type.Integer({ description: 'seconds' }),
               user: Type.Object({ id: Type.String(), email: Type.String(), is_verified: Type.Boolean() }),
+              refresh_token: Type.Optional(
+                Type.String({ description: 'Only when asked for: the first token of a new refresh family' }),
+              ),
             },
             {
               description: 'Logged in: the session token, as a bearer token here and as a cookie',
@@ -64,10 +73,13 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         'login',
         { emailKey: submittedEmailKey(request) },
         () =>
-          logIn(deps.account, readEmailAddress(request.body.email), request.body.password, {
-            ip: request.ip,
-            userAgent: request.headers['user-agent'] ?? null,
-          }),
+          logIn(
+            deps.account,
+            readEmailAddress(request.body.email),
+            request.body.password,
+            { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+            { refreshToken: request.body.refresh_token === true },
+          ),
         (session) => ({ userId: session.user.id }),
       );
       sessionCookie.set(reply, result.token, result.expiresInSeconds);
@@ -76,6 +88,7 @@ export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void
         token_type: 'bearer' as const,
         expires_in: result.expiresInSeconds,
         user: { id: result.user.id, email: result.user.email, is_verified: result.user.isVerified },
+        ...(result.refreshToken !== undefined && { refresh_token: result.refreshToken }),
       };
     },
   );

@@ -76,6 +76,47 @@ export const sessions = pgTable(
 );
 
 /**
+ * Refresh families (one per login that asked for a refresh token): the current generation, the absolute
+ * and idle lifetimes, the predecessor's grace window, and revocation.
+ */
+export const refreshFamilies = pgTable(
+  'refresh_families',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    generation: integer('generation').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('refresh_families_user_id_idx').on(table.userId),
+    index('refresh_families_expires_at_idx').on(table.expiresAt),
+  ],
+);
+
+/** Every refresh token a family issued: its SHA-256 (hex), never the token, and the session it came with. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    familyId: uuid('family_id')
+      .notNull()
+      .references(() => refreshFamilies.id, { onDelete: 'cascade' }),
+    generation: integer('generation').notNull(),
+    sessionTokenHash: text('session_token_hash').notNull(),
+  },
+  (table) => [
+    uniqueIndex('refresh_tokens_family_generation_idx').on(table.familyId, table.generation),
+    index('refresh_tokens_session_token_hash_idx').on(table.sessionTokenHash),
+  ],
+);
+
+/**
  * The email outbox: queued -> processing (leased) -> sent | abandoned; a failed attempt returns to queued.
  * `payload` is the message encrypted with a key derived from SECRET_KEY (it carries live links), and is
  * cleared once the message is sent or abandoned.

@@ -8,7 +8,8 @@ import { translatePostgresOutages } from './outages.ts';
 /** Sessions in PostgreSQL (embedded mode, or production without Redis): a restart logs nobody out. */
 export class PostgresSessionStore extends PostgresStore implements SessionStore {
   async createSession(session: Session): Promise<void> {
-    await this.db.insert(sessions).values(session);
+    // A refresh derives its session token, so racing refreshes may store one session twice: the first stays.
+    await this.db.insert(sessions).values(session).onConflictDoNothing();
   }
 
   async findSession(tokenHash: string, now: Date): Promise<Session | null> {
