@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { AttemptBudgets } from '../flows/attempt-budgets.ts';
 import type { AccountContext, LinkBuilder } from '../flows/context.ts';
@@ -12,12 +11,13 @@ import { PostgresUserStore } from '../storage/postgres/user-store.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
 import type { OutboxEvents } from './outbox-events.ts';
 import { systemClock } from './system-clock.ts';
+import type { RedisClient } from '../storage/redis/client.ts';
 
 export interface AccountContextOptions {
   readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email' | 'housekeeping'>;
   readonly database: Database;
   /** Sessions live in Redis when it is configured, else in the database. */
-  readonly redis: Redis | undefined;
+  readonly redis: RedisClient | undefined;
   readonly outboxSecretBox: SecretBox;
   /** Told of every commit that queued mail. */
   readonly outboxEvents: OutboxEvents;

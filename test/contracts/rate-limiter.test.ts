@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/storage/redis/client.ts';
 import { DependencyUnavailableError } from '../../src/flows/errors.ts';
 import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.ts';
 import { createRedisRateLimiter } from '../../src/storage/redis/rate-limiter.ts';
@@ -45,7 +45,7 @@ if (redisUrl === undefined) {
 }
 
 /** A limiter on a Redis that cannot answer gives up with DependencyUnavailableError in under 3 s. */
-async function assertGivesUpWithin3s(redis: Redis): Promise<void> {
+async function assertGivesUpWithin3s(redis: RedisClient): Promise<void> {
   const limiter = createRedisRateLimiter(redis, { keyPrefix: 'login', points: 5, durationSeconds: 60 });
   const startedAtMs = performance.now();
   await assert.rejects(limiter.consume('user@example.test'), DependencyUnavailableError);
