@@ -1,6 +1,14 @@
+import { after } from 'node:test';
 import type { Database } from '../../src/storage/postgres/database.ts';
+import type { RedisTopology } from '../../src/storage/redis/client.ts';
+import { isCi } from '../support/backends.ts';
 import { availableDatabaseKinds, openTestDatabase, type DatabaseKind } from '../support/database.ts';
 import { openTestRedis, type TestRedis } from '../support/redis.ts';
+import { redisServerAvailable } from '../support/throwaway-redis.ts';
+import {
+  startThrowawayRedisCluster,
+  startThrowawayRedisSentinel,
+} from '../support/throwaway-redis-topologies.ts';
 
 /** A backend a contract runs on: the name its suite shows and how to open a fixture on it, closed by close(). */
 export interface Backend<Fixture> {
@@ -35,6 +43,39 @@ export function redisBackend<Fixture>(url: string, build: (redis: TestRedis) => 
     name: 'Redis',
     async open() {
       const redis = openTestRedis(url);
+      return { ...build(redis), close: () => redis.close() };
+    },
+  };
+}
+
+/**
+ * The same Redis adapters on the other ways to reach Redis, each a topology of the file's own started at its
+ * first use and stopped when the file's tests are done: a three-primary Redis Cluster, and a primary + replica
+ * under three sentinels. Each fixture gets a key prefix of its own, as on the single Redis. Needs redis-server
+ * (and redis-cli); under CI=true a missing one fails the suites instead of leaving them out.
+ */
+export function throwawayRedisBackends<Fixture>(build: (redis: TestRedis) => Fixture): Backend<Fixture>[] {
+  if (!redisServerAvailable() && !isCi) return [];
+  return [
+    topologyBackend('Redis Cluster (3 primaries)', startThrowawayRedisCluster, build),
+    topologyBackend('Redis Sentinel (primary, replica, 3 sentinels)', startThrowawayRedisSentinel, build),
+  ];
+}
+
+function topologyBackend<Fixture>(
+  name: string,
+  start: () => Promise<{ readonly topology: RedisTopology; close(): Promise<void> }>,
+  build: (redis: TestRedis) => Fixture,
+): Backend<Fixture> {
+  let started: ReturnType<typeof start> | undefined;
+  after(async () => {
+    if (started !== undefined) await (await started).close();
+  });
+  return {
+    name,
+    async open() {
+      started ??= start();
+      const redis = openTestRedis((await started).topology);
       return { ...build(redis), close: () => redis.close() };
     },
   };

@@ -7,7 +7,7 @@ import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.t
 import { createRedisRateLimiter } from '../../src/storage/redis/rate-limiter.ts';
 import { testRedisUrl } from '../support/backends.ts';
 import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
-import { memoryBackend, redisBackend } from './backends.ts';
+import { memoryBackend, redisBackend, throwawayRedisBackends } from './backends.ts';
 import { describeRateLimiterContract, type RateLimiterStoreUnderTest } from './rate-limiter.contract.ts';
 
 type LimiterStore = Omit<RateLimiterStoreUnderTest, 'close'>;
@@ -18,6 +18,12 @@ const memory = memoryBackend<LimiterStore>(() => ({
   createLimiter: (budget) => createMemoryRateLimiter(budget),
 }));
 describeRateLimiterContract(memory.name, () => memory.open(), { sharedAcrossInstances: false });
+
+for (const backend of throwawayRedisBackends<LimiterStore>(({ client }) => ({
+  createLimiter: (budget) => createRedisRateLimiter(client(), budget),
+}))) {
+  describeRateLimiterContract(backend.name, () => backend.open(), { sharedAcrossInstances: true });
+}
 
 if (redisUrl === undefined) {
   test('RateLimiter contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});

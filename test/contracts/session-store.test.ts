@@ -9,10 +9,40 @@ import { generateToken, hashToken } from '../../src/security/tokens.ts';
 import { testRedisUrl } from '../support/backends.ts';
 import { insertTestUser } from '../support/database.ts';
 import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
-import { databaseBackends, memoryBackend, redisBackend } from './backends.ts';
+import type { TestRedis } from '../support/redis.ts';
+import { databaseBackends, memoryBackend, redisBackend, throwawayRedisBackends } from './backends.ts';
 import { describeSessionStoreContract } from './session-store.contract.ts';
 
 const redisUrl = testRedisUrl();
+
+/** The Redis store under a fixture's key prefix, on whichever Redis (single, cluster, sentinel) it opened. */
+function redisFixture(redis: TestRedis) {
+  return {
+    store: new RedisSessionStore(redis.client()),
+    async storeAsEarlierVersion(session: Session) {
+      const record = {
+        userId: session.userId,
+        email: session.email,
+        isActive: session.isActive,
+        isVerified: session.isVerified,
+        createdAt: session.createdAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+      };
+      const inspector = redis.inspector();
+      await inspector.set(
+        `${redis.keyPrefix}session:${session.tokenHash}`,
+        JSON.stringify(record),
+        'EX',
+        3600,
+      );
+      await inspector.zadd(
+        `${redis.keyPrefix}user-sessions:${session.userId}`,
+        session.expiresAt.getTime(),
+        session.tokenHash,
+      );
+    },
+  };
+}
 
 for (const backend of [
   memoryBackend(() => ({ store: new MemorySessionStore() })),
@@ -34,35 +64,8 @@ for (const backend of [
       );
     },
   })),
-  ...(redisUrl === undefined
-    ? []
-    : [
-        redisBackend(redisUrl, (redis) => ({
-          store: new RedisSessionStore(redis.client()),
-          async storeAsEarlierVersion(session: Session) {
-            const record = {
-              userId: session.userId,
-              email: session.email,
-              isActive: session.isActive,
-              isVerified: session.isVerified,
-              createdAt: session.createdAt.toISOString(),
-              expiresAt: session.expiresAt.toISOString(),
-            };
-            const inspector = redis.inspector();
-            await inspector.set(
-              `${redis.keyPrefix}session:${session.tokenHash}`,
-              JSON.stringify(record),
-              'EX',
-              3600,
-            );
-            await inspector.zadd(
-              `${redis.keyPrefix}user-sessions:${session.userId}`,
-              session.expiresAt.getTime(),
-              session.tokenHash,
-            );
-          },
-        })),
-      ]),
+  ...(redisUrl === undefined ? [] : [redisBackend(redisUrl, redisFixture)]),
+  ...throwawayRedisBackends(redisFixture),
 ]) {
   describeSessionStoreContract(backend.name, () => backend.open());
 }

@@ -31,6 +31,8 @@ export function openPlainRedisClient(target: RedisTarget): RedisClient {
 export async function deleteRedisKeys(target: RedisTarget, prefix: string): Promise<void> {
   const redis = openPlainRedisClient(target);
   try {
+    // A cluster client knows its nodes only once connected.
+    await redis.ping();
     const primaries = redis instanceof Cluster ? redis.nodes('master') : [redis];
     for (const primary of primaries) {
       let cursor = '0';
@@ -73,6 +75,8 @@ export function openTestRedis(target: RedisTarget): TestRedis {
     inspector: () => (inspector ??= handOut(openPlainRedisClient(target))),
     async close() {
       await Promise.all(clients.map((redis) => redis.quit()));
+      // quit() leaves a sentinel client's watch on the sentinels open; disconnect() ends it too.
+      for (const redis of clients) redis.disconnect();
       await deleteRedisKeys(target, keyPrefix);
     },
   };
