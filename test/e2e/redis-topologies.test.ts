@@ -1,41 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { RedisTopology } from '../../src/storage/redis/client.ts';
-import { isCi, testDatabaseUrl } from '../support/backends.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, readEmailedToken, uniqueEmail } from '../support/journeys.ts';
 import { startTestService, type TestService } from '../support/service.ts';
-import { redisServerAvailable } from '../support/throwaway-redis.ts';
 import {
+  latchkeyRedisEnvironment,
   startThrowawayRedisCluster,
   startThrowawayRedisSentinel,
+  topologySuitesMissing,
 } from '../support/throwaway-redis-topologies.ts';
-
-/** The variables that point Latchkey at a topology instead of REDIS_URL (which is left unset). */
-function redisEnvironment(topology: RedisTopology): Record<string, string> {
-  const list = (nodes: readonly { host: string; port: number }[]): string =>
-    nodes.map(({ host, port }) => `${host}:${port}`).join(',');
-  switch (topology.kind) {
-    case 'url':
-      return { REDIS_URL: topology.url };
-    case 'cluster':
-      return { REDIS_URL: '', REDIS_CLUSTER_NODES: list(topology.nodes) };
-    case 'sentinel':
-      return { REDIS_URL: '', REDIS_SENTINELS: list(topology.sentinels), REDIS_SENTINEL_NAME: topology.name };
-  }
-}
 
 const topologies = [
   { name: 'a Redis Cluster of 3 primaries', start: startThrowawayRedisCluster },
   { name: 'Redis Sentinel (primary, replica, 3 sentinels)', start: startThrowawayRedisSentinel },
 ];
 
-const missing =
-  testDatabaseUrl() === undefined
-    ? 'needs TEST_DATABASE_URL'
-    : !redisServerAvailable() && !isCi
-      ? 'needs redis-server'
-      : undefined;
+const missing = topologySuitesMissing();
 
 for (const topology of topologies) {
   describe(`the journey on PostgreSQL and ${topology.name}`, { skip: missing ?? false }, () => {
@@ -45,7 +25,7 @@ for (const topology of topologies) {
       const started = await topology.start();
       closeTopology = () => started.close();
       service = await startTestService('postgres+redis', {
-        ...redisEnvironment(started.topology),
+        ...latchkeyRedisEnvironment(started.topology),
         // Rate limits on, so that their budgets live on the topology too.
         RATE_LIMIT_ENABLED: 'true',
       });

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { isCi, testDatabaseUrl } from '../support/backends.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { logIn, registerVerifiedAccount } from '../support/journeys.ts';
 import { startTestService, type TestService } from '../support/service.ts';
-import { redisServerAvailable } from '../support/throwaway-redis.ts';
 import {
+  latchkeyRedisEnvironment,
   sendCommand,
   sentinelSettings,
   startThrowawayRedisSentinel,
+  topologySuitesMissing,
   type ThrowawayRedisSentinel,
 } from '../support/throwaway-redis-topologies.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -29,24 +29,14 @@ interface Answer {
   readonly milliseconds: number;
 }
 
-const missing =
-  testDatabaseUrl() === undefined
-    ? 'needs TEST_DATABASE_URL'
-    : !redisServerAvailable() && !isCi
-      ? 'needs redis-server'
-      : undefined;
+const missing = topologySuitesMissing();
 
 describe('Sentinel failover under load: the primary killed', { skip: missing ?? false }, () => {
   let sentinel: ThrowawayRedisSentinel;
   let service: TestService;
   before(async () => {
     sentinel = await startThrowawayRedisSentinel();
-    const list = sentinel.topology.sentinels.map(({ host, port }) => `${host}:${port}`).join(',');
-    service = await startTestService('postgres+redis', {
-      REDIS_URL: '',
-      REDIS_SENTINELS: list,
-      REDIS_SENTINEL_NAME: sentinel.topology.name,
-    });
+    service = await startTestService('postgres+redis', latchkeyRedisEnvironment(sentinel.topology));
   });
   after(async () => {
     await service?.close();

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { RedisTopology } from '../../src/storage/redis/client.ts';
+import { isCi, testDatabaseUrl } from './backends.ts';
 import { registerExitCleanup, spawnTracked, stopChild } from './children.ts';
 import { findFreePort } from './ports.ts';
+import { redisServerArguments, redisServerAvailable } from './throwaway-redis.ts';
 import { waitUntil } from './wait.ts';
 
 /*
@@ -87,23 +89,28 @@ function createWorkspace(label: string): {
 }
 
 function serverArguments(port: number, dir: string, extra: readonly string[]): string[] {
-  return [
-    '--port',
-    String(port),
-    '--bind',
-    host,
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--daemonize',
-    'no',
-    '--loglevel',
-    'warning',
-    ...extra,
-  ];
+  return [...redisServerArguments(port), '--dir', dir, ...extra];
+}
+
+/** Why the suites on throwaway topologies with PostgreSQL cannot run here, or undefined when they can. */
+export function topologySuitesMissing(): string | undefined {
+  if (testDatabaseUrl() === undefined) return 'needs TEST_DATABASE_URL';
+  if (!redisServerAvailable() && !isCi) return 'needs redis-server';
+  return undefined;
+}
+
+/** The variables that point Latchkey at a topology (REDIS_URL left unset). */
+export function latchkeyRedisEnvironment(topology: RedisTopology): Record<string, string> {
+  const list = (nodes: readonly { host: string; port: number }[]): string =>
+    nodes.map((node) => `${node.host}:${node.port}`).join(',');
+  switch (topology.kind) {
+    case 'url':
+      return { REDIS_URL: topology.url };
+    case 'cluster':
+      return { REDIS_URL: '', REDIS_CLUSTER_NODES: list(topology.nodes) };
+    case 'sentinel':
+      return { REDIS_URL: '', REDIS_SENTINELS: list(topology.sentinels), REDIS_SENTINEL_NAME: topology.name };
+  }
 }
 
 // ---- Redis Cluster ----
