@@ -373,10 +373,11 @@ export const configVariables = {
   }),
   REDIS_URL: url({
     group: 'redis',
-    defaultNote: 'unset: sessions in the database, rate limits in the process',
+    defaultNote:
+      'unset: sessions in the database, rate limits in the process (unless REDIS_CLUSTER_NODES or REDIS_SENTINELS is set)',
     example: 'redis://localhost:6379/0',
     protocols: ['redis:', 'rediss:'],
-    doc: 'Redis URL for sessions and rate limits; unset means sessions in the database, rate limits in memory.',
+    doc: 'Redis URL for sessions and rate limits; with no Redis set (nor a cluster or sentinels), sessions live in the database, rate limits in memory.',
   }),
   REDIS_CLUSTER_NODES: custom<readonly RedisNodeAddress[] | undefined>({
     group: 'redis',

@@ -55,27 +55,49 @@ export function redisBackend<Fixture>(url: string, build: (redis: TestRedis) => 
  * (and redis-cli); under CI=true a missing one fails the suites instead of leaving them out.
  */
 export function throwawayRedisBackends<Fixture>(build: (redis: TestRedis) => Fixture): Backend<Fixture>[] {
-  if (!redisServerAvailable() && !isCi) return [];
+  if (!throwawayTopologiesAvailable()) return [];
   return [
-    topologyBackend('Redis Cluster (3 primaries)', startThrowawayRedisCluster, build),
-    topologyBackend('Redis Sentinel (primary, replica, 3 sentinels)', startThrowawayRedisSentinel, build),
+    topologyBackend('Redis Cluster (3 primaries)', 'cluster', build),
+    topologyBackend('Redis Sentinel (primary, replica, 3 sentinels)', 'sentinel', build),
   ];
+}
+
+/** Whether the throwaway topologies can start here (under CI=true they must: a missing redis-server fails). */
+export function throwawayTopologiesAvailable(): boolean {
+  return redisServerAvailable() || isCi;
+}
+
+const topologyStarters = {
+  cluster: startThrowawayRedisCluster,
+  sentinel: startThrowawayRedisSentinel,
+} as const;
+const startedTopologies = new Map<
+  keyof typeof topologyStarters,
+  Promise<{ readonly topology: RedisTopology; close(): Promise<void> }>
+>();
+after(async () => {
+  for (const started of startedTopologies.values()) await (await started).close();
+});
+
+/** The file's throwaway topology of that kind, started at the first call and stopped after the file's tests. */
+export async function throwawayTopology(kind: keyof typeof topologyStarters): Promise<RedisTopology> {
+  let started = startedTopologies.get(kind);
+  if (started === undefined) {
+    started = topologyStarters[kind]();
+    startedTopologies.set(kind, started);
+  }
+  return (await started).topology;
 }
 
 function topologyBackend<Fixture>(
   name: string,
-  start: () => Promise<{ readonly topology: RedisTopology; close(): Promise<void> }>,
+  kind: keyof typeof topologyStarters,
   build: (redis: TestRedis) => Fixture,
 ): Backend<Fixture> {
-  let started: ReturnType<typeof start> | undefined;
-  after(async () => {
-    if (started !== undefined) await (await started).close();
-  });
   return {
     name,
     async open() {
-      started ??= start();
-      const redis = openTestRedis((await started).topology);
+      const redis = openTestRedis(await throwawayTopology(kind));
       return { ...build(redis), close: () => redis.close() };
     },
   };

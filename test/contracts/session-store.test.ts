@@ -9,8 +9,15 @@ import { generateToken, hashToken } from '../../src/security/tokens.ts';
 import { testRedisUrl } from '../support/backends.ts';
 import { insertTestUser } from '../support/database.ts';
 import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
-import type { TestRedis } from '../support/redis.ts';
-import { databaseBackends, memoryBackend, redisBackend, throwawayRedisBackends } from './backends.ts';
+import type { RedisTarget, TestRedis } from '../support/redis.ts';
+import {
+  databaseBackends,
+  memoryBackend,
+  redisBackend,
+  throwawayRedisBackends,
+  throwawayTopologiesAvailable,
+  throwawayTopology,
+} from './backends.ts';
 import { describeSessionStoreContract } from './session-store.contract.ts';
 
 const redisUrl = testRedisUrl();
@@ -73,9 +80,17 @@ for (const backend of [
 if (redisUrl === undefined) {
   test('SessionStore contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
 } else {
-  describe('RedisSessionStore', () => {
-    test('session keys and the user-sessions set expire, the set with the longest session', () =>
-      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+  describeRedisSessionStore('Redis', async () => redisUrl);
+}
+if (throwawayTopologiesAvailable()) {
+  // On a cluster the session keys and the index live in different slots (most often on different nodes).
+  describeRedisSessionStore('Redis Cluster', () => throwawayTopology('cluster'));
+}
+
+function describeRedisSessionStore(name: string, target: () => Promise<RedisTarget>): void {
+  describe(`RedisSessionStore on ${name}`, () => {
+    test('session keys and the user-sessions set expire, the set with the longest session', async () =>
+      withTestRedis(await target(), async ({ client, inspector, keyPrefix }) => {
         const store = new RedisSessionStore(client());
         const now = Date.now();
         const userId = crypto.randomUUID();
@@ -93,8 +108,8 @@ if (redisUrl === undefined) {
         assert.ok(setTtlSeconds > 119 * 60 && setTtlSeconds <= 120 * 60, `set TTL ${setTtlSeconds}`);
       }));
 
-    test('the index forgets expired sessions at the next login, so it does not grow without bound', () =>
-      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+    test('the index forgets expired sessions at the next login, so it does not grow without bound', async () =>
+      withTestRedis(await target(), async ({ client, inspector, keyPrefix }) => {
         const store = new RedisSessionStore(client());
         const userId = crypto.randomUUID();
         for (let i = 0; i < 5; i++) {
@@ -109,8 +124,8 @@ if (redisUrl === undefined) {
         ]);
       }));
 
-    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', () =>
-      withTestRedis(redisUrl, async (redis) => {
+    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', async () =>
+      withTestRedis(await target(), async (redis) => {
         const store = new RedisSessionStore(redis.client());
         const inspector = redis.inspector();
         const keyPrefix = redis.keyPrefix;
