@@ -144,6 +144,37 @@ function describeRedisSessionStore(name: string, target: () => Promise<RedisTarg
         assert.equal(await inspector.exists(`${keyPrefix}session:${earlier.tokenHash}`), 0);
         assert.equal(await store.findSession(live.tokenHash, new Date()), null);
       }));
+
+    test('logins racing a revocation: every session created before it ends, and every survivor is indexed, so the next revocation ends it', async () =>
+      withTestRedis(await target(), async ({ client }) => {
+        // Two clients, as two instances: on a cluster their commands reach the nodes in no agreed order.
+        const store = new RedisSessionStore(client());
+        const racing = new RedisSessionStore(client());
+        const userId = crypto.randomUUID();
+        const before = Array.from({ length: 10 }, () => buildSession(userId));
+        for (const session of before) await store.createSession(session);
+
+        const during = Array.from({ length: 20 }, () => buildSession(userId));
+        const logins = Promise.all(during.map((session) => racing.createSession(session)));
+        await store.deleteUserSessions(userId);
+        for (const session of before) {
+          assert.equal(await store.findSession(session.tokenHash, new Date()), null, 'created before: ended');
+        }
+        await logins;
+
+        const listed = new Set(
+          (await store.listUserSessions(userId, new Date())).map((session) => session.tokenHash),
+        );
+        for (const session of during) {
+          if ((await store.findSession(session.tokenHash, new Date())) !== null) {
+            assert.ok(listed.has(session.tokenHash), 'a session that survived is in the index');
+          }
+        }
+        await store.deleteUserSessions(userId);
+        for (const session of during) {
+          assert.equal(await store.findSession(session.tokenHash, new Date()), null);
+        }
+      }));
   });
 }
 
