@@ -20,6 +20,8 @@ const missing = topologySuitesMissing();
 for (const topology of topologies) {
   describe(`the journey on PostgreSQL and ${topology.name}`, { skip: missing ?? false }, () => {
     let service: TestService;
+    /** A second instance: the same database, the same Redis and key prefix. */
+    let otherInstance: TestService;
     let closeTopology: (() => Promise<void>) | undefined;
     before(async () => {
       const started = await topology.start();
@@ -29,8 +31,15 @@ for (const topology of topologies) {
         // Rate limits on, so that their budgets live on the topology too.
         RATE_LIMIT_ENABLED: 'true',
       });
+      otherInstance = await startTestService('postgres+redis', {
+        ...latchkeyRedisEnvironment(started.topology),
+        RATE_LIMIT_ENABLED: 'true',
+        DATABASE_URL: service.config.database.url ?? '',
+        REDIS_KEY_PREFIX: service.config.redis?.keyPrefix ?? '',
+      });
     });
     after(async () => {
+      await otherInstance?.close();
       await service?.close();
       await closeTopology?.();
     });
@@ -74,6 +83,35 @@ for (const topology of topologies) {
         'a reset ends every session of the account',
       );
       assert.equal((await client.post('/login', { json: { email, password } })).status, 401);
+    });
+
+    test('a logout, and ending every other session, on one instance are refused on the other at once', async () => {
+      const email = uniqueEmail('instances');
+      const password = generatePassword();
+      const here = new HttpClient(service.baseUrl);
+      const there = new HttpClient(otherInstance.baseUrl);
+      assert.equal((await here.post('/register', { json: { email, password } })).status, 200);
+      const token = await readEmailedToken(service.smtp, email, '/verify-email');
+      assert.equal((await there.post('/verify-email', { json: { token } })).status, 200);
+      const sessions: string[] = [];
+      for (let index = 0; index < 4; index++) {
+        const login = await (index % 2 === 0 ? here : there).post('/login', { json: { email, password } });
+        assert.equal(login.status, 200);
+        sessions.push(login.json.access_token);
+      }
+      const [loggedOut, keeper, ...others] = sessions;
+      assert.ok(loggedOut !== undefined && keeper !== undefined);
+      assert.equal((await there.get('/me', { bearer: loggedOut, cookies: false })).status, 200);
+
+      assert.equal((await there.post('/logout', { bearer: loggedOut, cookies: false })).status, 200);
+      assert.equal((await here.get('/me', { bearer: loggedOut, cookies: false })).status, 401);
+
+      const ended = await here.request('DELETE', '/me/sessions', { bearer: keeper, cookies: false });
+      assert.equal(ended.status, 204);
+      for (const other of others) {
+        assert.equal((await there.get('/me', { bearer: other, cookies: false })).status, 401);
+      }
+      assert.equal((await there.get('/me', { bearer: keeper, cookies: false })).status, 200);
     });
 
     test('the login budget is kept on the topology: the attempts past it are refused with 429', async () => {
