@@ -8,10 +8,10 @@ import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
 import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
 import { PostgresTransactor } from '../storage/postgres/transactor.ts';
 import { PostgresUserStore } from '../storage/postgres/user-store.ts';
+import type { RedisClient } from '../storage/redis/client.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
 import type { OutboxEvents } from './outbox-events.ts';
 import { systemClock } from './system-clock.ts';
-import type { RedisClient } from '../storage/redis/client.ts';
 
 export interface AccountContextOptions {
   readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email' | 'housekeeping'>;

@@ -4,8 +4,8 @@ import type { RateLimiter } from '../flows/ports.ts';
 import { rateLimitedRoutes, type RateLimitedRoute } from '../http/route-deps.ts';
 import { budgetNamesStartingWith, type RateLimitLayer } from '../security/rate-limit-budgets.ts';
 import { createMemoryRateLimiter } from '../storage/memory/rate-limiter.ts';
-import { createRedisRateLimiter } from '../storage/redis/rate-limiter.ts';
 import type { RedisClient } from '../storage/redis/client.ts';
+import { createRedisRateLimiter } from '../storage/redis/rate-limiter.ts';
 
 /** The limiters of the budgets whose names start with `prefix`, one per window; none when the layer is off. */
 export type RateLimiterBuilder = (layer: RateLimitLayer, prefix: string) => RateLimiter[];
