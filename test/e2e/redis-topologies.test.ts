@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { uniqueRunId } from '../support/backends.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { generatePassword, readEmailedToken, uniqueEmail } from '../support/journeys.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -10,9 +11,21 @@ import {
   topologySuitesMissing,
 } from '../support/throwaway-redis-topologies.ts';
 
+// Passwords everywhere, as production has them: REDIS_PASSWORD on the data nodes, REDIS_SENTINEL_PASSWORD on the
+// sentinels.
 const topologies = [
-  { name: 'a Redis Cluster of 3 primaries', start: startThrowawayRedisCluster },
-  { name: 'Redis Sentinel (primary, replica, 3 sentinels)', start: startThrowawayRedisSentinel },
+  {
+    name: 'a Redis Cluster of 3 primaries (with a password)',
+    start: () => startThrowawayRedisCluster({ password: `cluster-${uniqueRunId()}` }),
+  },
+  {
+    name: 'Redis Sentinel (primary, replica, 3 sentinels; passwords on both)',
+    start: () =>
+      startThrowawayRedisSentinel({
+        password: `data-${uniqueRunId()}`,
+        sentinelPassword: `sentinel-${uniqueRunId()}`,
+      }),
+  },
 ];
 
 const missing = topologySuitesMissing();
@@ -27,12 +40,12 @@ for (const topology of topologies) {
       const started = await topology.start();
       closeTopology = () => started.close();
       service = await startTestService('postgres+redis', {
-        ...latchkeyRedisEnvironment(started.topology),
+        ...latchkeyRedisEnvironment(started.topology, started.password),
         // Rate limits on, so that their budgets live on the topology too.
         RATE_LIMIT_ENABLED: 'true',
       });
       otherInstance = await startTestService('postgres+redis', {
-        ...latchkeyRedisEnvironment(started.topology),
+        ...latchkeyRedisEnvironment(started.topology, started.password),
         RATE_LIMIT_ENABLED: 'true',
         DATABASE_URL: service.config.database.url ?? '',
         REDIS_KEY_PREFIX: service.config.redis?.keyPrefix ?? '',

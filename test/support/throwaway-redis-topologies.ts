@@ -26,14 +26,18 @@ interface RedisProcess {
   output(): string;
 }
 
-async function spawnRedisServer(port: number, args: readonly string[]): Promise<RedisProcess> {
+async function spawnRedisServer(
+  port: number,
+  args: readonly string[],
+  password?: string,
+): Promise<RedisProcess> {
   let log = '';
   const child = spawnTracked('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk: Buffer): void => void (log = (log + chunk.toString()).slice(-4_000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const process = { port, child, output: () => log };
-  await waitUntil(`redis-server answers PING on ${port}`, () => answersPing(port), {
+  await waitUntil(`redis-server answers PING on ${port}`, () => answersPing(port, password), {
     timeoutMilliseconds: startTimeoutMilliseconds,
     intervalMilliseconds: 50,
   }).catch((error: unknown) => {
@@ -42,15 +46,20 @@ async function spawnRedisServer(port: number, args: readonly string[]): Promise<
   return process;
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  return (await sendCommand(port, ['PING']).catch(() => null)) === 'PONG';
+async function answersPing(port: number, password: string | undefined): Promise<boolean> {
+  return (await sendCommand(port, ['PING'], password).catch(() => null)) === 'PONG';
 }
 
 /** One command on a short-lived connection that never retries, so nothing waits on a dead server. */
-export async function sendCommand(port: number, command: readonly (string | number)[]): Promise<unknown> {
+export async function sendCommand(
+  port: number,
+  command: readonly (string | number)[],
+  password?: string,
+): Promise<unknown> {
   const redis = new Redis({
     host,
     port,
+    ...(password === undefined ? {} : { password }),
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -100,7 +109,17 @@ export function topologySuitesMissing(): string | undefined {
 }
 
 /** The variables that point Latchkey at a topology (REDIS_URL left unset). */
-export function latchkeyRedisEnvironment(topology: RedisTopology): Record<string, string> {
+export function latchkeyRedisEnvironment(topology: RedisTopology, password?: string): Record<string, string> {
+  const secrets: Record<string, string> = {
+    ...(password === undefined ? {} : { REDIS_PASSWORD: password }),
+    ...(topology.kind === 'sentinel' && topology.sentinelPassword !== undefined
+      ? { REDIS_SENTINEL_PASSWORD: topology.sentinelPassword }
+      : {}),
+  };
+  return { ...secrets, ...topologyEnvironment(topology) };
+}
+
+function topologyEnvironment(topology: RedisTopology): Record<string, string> {
   const list = (nodes: readonly { host: string; port: number }[]): string =>
     nodes.map((node) => `${node.host}:${node.port}`).join(',');
   switch (topology.kind) {
@@ -115,14 +134,28 @@ export function latchkeyRedisEnvironment(topology: RedisTopology): Record<string
 
 // ---- Redis Cluster ----
 
+/** Passwords of a topology: the data nodes' (`requirepass`, `masterauth`) and the sentinels' own. */
+export interface TopologyPasswords {
+  readonly password?: string;
+  readonly sentinelPassword?: string;
+}
+
+function authArguments(password: string | undefined): string[] {
+  return password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
+}
+
 export interface ThrowawayRedisCluster {
   readonly topology: RedisTopology & { readonly kind: 'cluster' };
+  readonly password: string | undefined;
   readonly ports: readonly number[];
   close(): Promise<void>;
 }
 
 /** Three primaries (no replicas) holding the 16384 slots between them, formed by `redis-cli --cluster create`. */
-export async function startThrowawayRedisCluster(): Promise<ThrowawayRedisCluster> {
+export async function startThrowawayRedisCluster(
+  passwords: TopologyPasswords = {},
+): Promise<ThrowawayRedisCluster> {
+  const password = passwords.password;
   const workspace = createWorkspace('redis-cluster');
   try {
     for (let node = 0; node < 3; node++) {
@@ -143,17 +176,25 @@ export async function startThrowawayRedisCluster(): Promise<ThrowawayRedisCluste
             join(nodeDir, 'nodes.conf'),
             '--cluster-node-timeout',
             '2000',
+            ...authArguments(password),
           ]),
+          password,
         ),
       );
     }
     const ports = workspace.processes.map(({ port }) => port);
-    await runRedisCli(['--cluster', 'create', ...ports.map((port) => `${host}:${port}`), '--cluster-yes']);
+    await runRedisCli([
+      ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+      '--cluster',
+      'create',
+      ...ports.map((port) => `${host}:${port}`),
+      '--cluster-yes',
+    ]);
     await waitUntil(
       'every node of the throwaway cluster says cluster_state:ok',
       async () => {
         for (const port of ports) {
-          const info = String(await sendCommand(port, ['CLUSTER', 'INFO']));
+          const info = String(await sendCommand(port, ['CLUSTER', 'INFO'], password));
           if (!info.includes('cluster_state:ok')) return false;
         }
         return true;
@@ -162,6 +203,7 @@ export async function startThrowawayRedisCluster(): Promise<ThrowawayRedisCluste
     );
     return {
       topology: { kind: 'cluster', nodes: ports.map((port) => ({ host, port })) },
+      password,
       ports,
       close: () => workspace.close(),
     };
@@ -196,6 +238,7 @@ export const sentinelSettings = {
 
 export interface ThrowawayRedisSentinel {
   readonly topology: RedisTopology & { readonly kind: 'sentinel' };
+  readonly password: string | undefined;
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
   /** SIGKILLs the current primary (a crash: whatever it had not yet sent its replica is lost); returns its port. */
@@ -206,11 +249,18 @@ export interface ThrowawayRedisSentinel {
 }
 
 /** A primary and its replica, watched by three sentinels (quorum 2), with `sentinelSettings`. */
-export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSentinel> {
+export async function startThrowawayRedisSentinel(
+  passwords: TopologyPasswords = {},
+): Promise<ThrowawayRedisSentinel> {
+  const { password, sentinelPassword } = passwords;
   const workspace = createWorkspace('redis-sentinel');
   try {
     const primaryPort = await findFreePort();
-    const primary = await spawnRedisServer(primaryPort, serverArguments(primaryPort, workspace.dir, []));
+    const primary = await spawnRedisServer(
+      primaryPort,
+      serverArguments(primaryPort, workspace.dir, authArguments(password)),
+      password,
+    );
     workspace.processes.push(primary);
     const replicaPort = await findFreePort();
     const replicaDir = join(workspace.dir, 'replica');
@@ -218,7 +268,13 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
     workspace.processes.push(
       await spawnRedisServer(
         replicaPort,
-        serverArguments(replicaPort, replicaDir, ['--replicaof', host, String(primaryPort)]),
+        serverArguments(replicaPort, replicaDir, [
+          '--replicaof',
+          host,
+          String(primaryPort),
+          ...authArguments(password),
+        ]),
+        password,
       ),
     );
     const sentinelPorts: number[] = [];
@@ -238,18 +294,19 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
           `sentinel down-after-milliseconds ${sentinelSettings.name} ${sentinelSettings.downAfterMilliseconds}`,
           `sentinel failover-timeout ${sentinelSettings.name} ${sentinelSettings.failoverTimeoutMilliseconds}`,
           `sentinel parallel-syncs ${sentinelSettings.name} 1`,
+          ...(password === undefined ? [] : [`sentinel auth-pass ${sentinelSettings.name} ${password}`]),
+          ...(sentinelPassword === undefined
+            ? []
+            : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]),
           '',
         ].join('\n'),
       );
       workspace.processes.push(
-        await spawnRedisServer(port, [
-          configFile,
-          '--sentinel',
-          '--daemonize',
-          'no',
-          '--loglevel',
-          'warning',
-        ]),
+        await spawnRedisServer(
+          port,
+          [configFile, '--sentinel', '--daemonize', 'no', '--loglevel', 'warning'],
+          sentinelPassword,
+        ),
       );
       sentinelPorts.push(port);
     }
@@ -257,19 +314,19 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
     await waitUntil(
       'the replica is in sync and every sentinel knows the replica and the two other sentinels',
       async () => {
-        const replication = String(await sendCommand(replicaPort, ['INFO', 'replication']));
+        const replication = String(await sendCommand(replicaPort, ['INFO', 'replication'], password));
         if (!replication.includes('master_link_status:up')) return false;
         for (const port of sentinelPorts) {
-          const replicas = (await sendCommand(port, [
-            'SENTINEL',
-            'REPLICAS',
-            sentinelSettings.name,
-          ])) as unknown[];
-          const sentinels = (await sendCommand(port, [
-            'SENTINEL',
-            'SENTINELS',
-            sentinelSettings.name,
-          ])) as unknown[];
+          const replicas = (await sendCommand(
+            port,
+            ['SENTINEL', 'REPLICAS', sentinelSettings.name],
+            sentinelPassword,
+          )) as unknown[];
+          const sentinels = (await sendCommand(
+            port,
+            ['SENTINEL', 'SENTINELS', sentinelSettings.name],
+            sentinelPassword,
+          )) as unknown[];
           if (replicas.length < 1 || sentinels.length < 2) return false;
         }
         return true;
@@ -279,11 +336,11 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
 
     async function currentPrimaryPort(): Promise<number> {
       for (const port of sentinelPorts) {
-        const answer = await sendCommand(port, [
-          'SENTINEL',
-          'GET-MASTER-ADDR-BY-NAME',
-          sentinelSettings.name,
-        ]).catch(() => null);
+        const answer = await sendCommand(
+          port,
+          ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sentinelSettings.name],
+          sentinelPassword,
+        ).catch(() => null);
         if (Array.isArray(answer) && answer.length === 2) return Number(answer[1]);
       }
       throw new Error('no sentinel names a primary');
@@ -294,8 +351,9 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
         kind: 'sentinel',
         sentinels: sentinelPorts.map((port) => ({ host, port })),
         name: sentinelSettings.name,
-        sentinelPassword: undefined,
+        sentinelPassword,
       },
+      password,
       primaryPort: currentPrimaryPort,
       async killPrimary() {
         const port = await currentPrimaryPort();
@@ -311,7 +369,7 @@ export async function startThrowawayRedisSentinel(): Promise<ThrowawayRedisSenti
           async () => {
             const port = await currentPrimaryPort();
             if (port === formerPort) return 0;
-            const role = (await sendCommand(port, ['ROLE'])) as unknown[];
+            const role = (await sendCommand(port, ['ROLE'], password)) as unknown[];
             return role[0] === 'master' ? port : 0;
           },
           { timeoutMilliseconds, intervalMilliseconds: 50 },
