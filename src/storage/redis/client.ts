@@ -95,6 +95,14 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
           retryDelayOnFailover: reconnectDelayStepMs,
           retryDelayOnClusterDown: reconnectDelayStepMs,
           retryDelayOnTryAgain: reconnectDelayStepMs,
+          // Node names are connected to as given, not resolved to addresses first: with TLS, the certificate
+          // is checked against the name.
+          ...(options.tls === true
+            ? {
+                dnsLookup: (address: string, callback: (error: null, address: string) => void) =>
+                  callback(null, address),
+              }
+            : {}),
         },
       );
     case 'sentinel':
