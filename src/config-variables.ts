@@ -199,6 +199,32 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const proxyAddressPattern = /^(?:[0-9.]+|[0-9a-f:]+)(?:\/\d{1,3})?$|^(?:loopback|linklocal|uniquelocal)$/i;
 const ratesPattern = /^([a-z_.]+)=(\d+)\/(\d+)$/;
 
+/** One `host:port` of REDIS_CLUSTER_NODES or REDIS_SENTINELS. */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+function parseNodeAddresses(
+  raw: string,
+  name: string,
+  report: (problem: string) => void,
+): readonly RedisNodeAddress[] {
+  const addresses: RedisNodeAddress[] = [];
+  for (const entry of splitList(raw)) {
+    // The last colon separates the port, so an IPv6 address may be written in brackets: [::1]:6379.
+    const match = /^\[?([^[\]]+?)\]?:(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (match?.[1] === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+      report(`${name} entry "${entry}" must be host:port, like redis-1:6379`);
+      continue;
+    }
+    addresses.push({ host: match[1], port });
+  }
+  if (addresses.length === 0) report(`${name} must list at least one host:port`);
+  return addresses;
+}
+
 function splitList(raw: string): string[] {
   return raw
     .split(',')
@@ -406,16 +432,62 @@ export const configVariables = {
   }),
   REDIS_URL: url({
     group: 'redis',
-    defaultNote: 'unset: sessions in the database, rate limits in the process',
+    defaultNote:
+      'unset: sessions in the database, rate limits in the process (unless REDIS_CLUSTER_NODES or REDIS_SENTINELS is set)',
     example: 'redis://localhost:6379/0',
     protocols: ['redis:', 'rediss:'],
-    doc: 'Redis URL for sessions and rate limits; unset means sessions in the database, rate limits in memory.',
+    doc: 'Redis URL for sessions and rate limits; with no Redis set (nor a cluster or sentinels), sessions live in the database, rate limits in memory.',
+  }),
+  REDIS_CLUSTER_NODES: custom<readonly RedisNodeAddress[] | undefined>({
+    group: 'redis',
+    defaultNote: 'unset',
+    example: 'redis-1:6379,redis-2:6379,redis-3:6379',
+    accepts: 'comma-separated `host:port`',
+    doc: 'Redis Cluster: some of its nodes (the rest are discovered); instead of REDIS_URL.',
+    details:
+      'Exactly one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS. See [operations.md](operations.md#redis-cluster-and-sentinel).',
+    fallback: undefined,
+    parse: (raw, name, report) => parseNodeAddresses(raw, name, report),
+  }),
+  REDIS_SENTINELS: custom<readonly RedisNodeAddress[] | undefined>({
+    group: 'redis',
+    defaultNote: 'unset',
+    example: 'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+    accepts: 'comma-separated `host:port`',
+    doc: 'Redis Sentinel: the sentinels to ask for the primary (needs REDIS_SENTINEL_NAME); instead of REDIS_URL.',
+    details:
+      'Commands follow the primary through a failover; while there is none, requests are answered 503.',
+    fallback: undefined,
+    parse: (raw, name, report) => parseNodeAddresses(raw, name, report),
+  }),
+  REDIS_SENTINEL_NAME: optionalText({
+    group: 'redis',
+    defaultNote: 'unset',
+    example: 'mymaster',
+    doc: 'The name the sentinels monitor the primary under (`sentinel monitor <name> …`).',
+  }),
+  REDIS_SENTINEL_PASSWORD: optionalText({
+    group: 'redis',
+    defaultNote: 'unset: the sentinels need no password',
+    example: 'CHANGE-ME',
+    doc: 'Password of the sentinels themselves (their `requirepass`), when they have one.',
+  }),
+  REDIS_USERNAME: optionalText({
+    group: 'redis',
+    defaultNote: 'unset: the default user',
+    example: 'latchkey',
+    doc: 'Redis ACL user for REDIS_CLUSTER_NODES / REDIS_SENTINELS (with REDIS_URL, put it in the URL).',
+  }),
+  REDIS_TLS: flag({
+    group: 'redis',
+    default: false,
+    doc: 'TLS to the Redis nodes (and sentinels) of REDIS_CLUSTER_NODES / REDIS_SENTINELS; REDIS_URL says it with rediss://.',
   }),
   REDIS_PASSWORD: optionalText({
     group: 'redis',
     defaultNote: 'unset',
     example: 'CHANGE-ME',
-    doc: 'Redis password; wins over a password in REDIS_URL.',
+    doc: 'Redis password (every node of a cluster, primary and replicas under Sentinel); wins over one in REDIS_URL.',
   }),
   REDIS_KEY_PREFIX: text({
     group: 'redis',

@@ -9,8 +9,10 @@ import {
   configVariables,
   type ConfigValues,
   type ConfigVariable,
+  type RedisNodeAddress,
   type SmtpSecurity,
 } from './config-variables.ts';
+import type { RedisTopology } from './storage/redis/client.ts';
 import {
   defaultBudgets,
   type Budget,
@@ -18,7 +20,7 @@ import {
   type RateLimitLayer,
 } from './security/rate-limit-budgets.ts';
 
-export type { SmtpSecurity };
+export type { RedisNodeAddress, RedisTopology, SmtpSecurity };
 
 export interface SmtpConfig {
   readonly host: string;
@@ -84,8 +86,7 @@ export interface Config {
     readonly workers: number;
   };
   /** Unset: sessions in the database, rate limits in the process. */
-  readonly redis:
-    { readonly url: string; readonly password: string | undefined; readonly keyPrefix: string } | undefined;
+  readonly redis: RedisConfig | undefined;
   readonly email: {
     /** Unset: emails are printed to the console. */
     readonly smtp: SmtpConfig | undefined;
@@ -197,12 +198,60 @@ export const configRules: readonly ConfigRule[] = [
       if (values.WORKERS <= 1) return undefined;
       if (values.DATABASE_URL === undefined)
         return 'WORKERS above 1 needs DATABASE_URL: the embedded database serves one process';
-      if (values.REDIS_URL === undefined && values.RATE_LIMIT_ENABLED)
-        return 'WORKERS above 1 needs REDIS_URL: rate limits kept in process memory would multiply';
+      if (redisTopologiesSet(values).length === 0 && values.RATE_LIMIT_ENABLED)
+        return 'WORKERS above 1 needs REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS): rate limits kept in process memory would multiply';
+      return undefined;
+    },
+  },
+  // One Redis, reached one way: two ways set at once would leave it to chance which one holds the sessions.
+  {
+    doc: 'At most one of `REDIS_URL`, `REDIS_CLUSTER_NODES` and `REDIS_SENTINELS`; `REDIS_SENTINELS` needs `REDIS_SENTINEL_NAME`; `REDIS_TLS`, `REDIS_USERNAME` and `REDIS_SENTINEL_PASSWORD` belong to the cluster or sentinel ways (`REDIS_URL` carries its own: `rediss://user:password@…`).',
+    check(values) {
+      const set = redisTopologiesSet(values);
+      if (set.length > 1)
+        return `Redis is reached one way only: set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS (got ${set.join(', ')})`;
+      if (values.REDIS_SENTINELS !== undefined && values.REDIS_SENTINEL_NAME === undefined)
+        return 'REDIS_SENTINELS needs REDIS_SENTINEL_NAME: the name the sentinels monitor the primary under';
+      if (values.REDIS_SENTINEL_NAME !== undefined && values.REDIS_SENTINELS === undefined)
+        return 'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: list the sentinels to ask';
+      if (values.REDIS_SENTINEL_PASSWORD !== undefined && values.REDIS_SENTINELS === undefined)
+        return 'REDIS_SENTINEL_PASSWORD is set without REDIS_SENTINELS';
+      if (values.REDIS_URL !== undefined && (values.REDIS_TLS || values.REDIS_USERNAME !== undefined))
+        return 'REDIS_TLS and REDIS_USERNAME are for REDIS_CLUSTER_NODES / REDIS_SENTINELS: with REDIS_URL write rediss://user@host instead';
       return undefined;
     },
   },
 ];
+
+export interface RedisConfig {
+  readonly topology: RedisTopology;
+  /** Wins over a password in the URL. */
+  readonly password: string | undefined;
+  /** Cluster and sentinel ways only; a URL carries its own. */
+  readonly username: string | undefined;
+  /** Cluster and sentinel ways only; a URL says it with rediss://. */
+  readonly tls: boolean;
+  readonly keyPrefix: string;
+}
+
+function redisTopologiesSet(values: ConfigValues): string[] {
+  return (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter(
+    (name) => values[name] !== undefined,
+  );
+}
+
+function redisTopologyOf(values: ConfigValues): RedisTopology | undefined {
+  if (values.REDIS_URL !== undefined) return { kind: 'url', url: values.REDIS_URL };
+  if (values.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: values.REDIS_CLUSTER_NODES };
+  if (values.REDIS_SENTINELS !== undefined && values.REDIS_SENTINEL_NAME !== undefined)
+    return {
+      kind: 'sentinel',
+      sentinels: values.REDIS_SENTINELS,
+      name: values.REDIS_SENTINEL_NAME,
+      sentinelPassword: values.REDIS_SENTINEL_PASSWORD,
+    };
+  return undefined;
+}
 
 // ---- Loading ----
 
@@ -269,10 +318,7 @@ function groupConfig(values: ConfigValues): Config {
     passwords: { minimumLength: values.PASSWORD_MIN_LENGTH },
     database: { url: values.DATABASE_URL, poolSize: values.DATABASE_POOL_SIZE },
     cluster: { workers: values.WORKERS },
-    redis:
-      values.REDIS_URL === undefined
-        ? undefined
-        : { url: values.REDIS_URL, password: values.REDIS_PASSWORD, keyPrefix: values.REDIS_KEY_PREFIX },
+    redis: redisConfigOf(values),
     email: {
       smtp:
         smtpHost === undefined
@@ -330,4 +376,16 @@ function readEnvironment(): NodeJS.ProcessEnv {
     Object.assign(merged, parseEnv(readFileSync('.env', 'utf8')));
   }
   return { ...merged, ...process.env };
+}
+
+function redisConfigOf(values: ConfigValues): RedisConfig | undefined {
+  const topology = redisTopologyOf(values);
+  if (topology === undefined) return undefined;
+  return {
+    topology,
+    password: values.REDIS_PASSWORD,
+    username: values.REDIS_USERNAME,
+    tls: values.REDIS_TLS,
+    keyPrefix: values.REDIS_KEY_PREFIX,
+  };
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { AttemptBudgets } from '../flows/attempt-budgets.ts';
 import type { AccountContext, LinkBuilder } from '../flows/context.ts';
@@ -11,6 +10,7 @@ import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
 import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
 import { PostgresTransactor } from '../storage/postgres/transactor.ts';
 import { PostgresUserStore } from '../storage/postgres/user-store.ts';
+import type { RedisClient } from '../storage/redis/client.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
 import type { OutboxEvents } from './outbox-events.ts';
 import { systemClock } from './system-clock.ts';
@@ -19,7 +19,7 @@ export interface AccountContextOptions {
   readonly config: Pick<Config, 'http' | 'sessions' | 'passwords' | 'email' | 'housekeeping'>;
   readonly database: Database;
   /** Sessions live in Redis when it is configured, else in the database. */
-  readonly redis: Redis | undefined;
+  readonly redis: RedisClient | undefined;
   readonly outboxSecretBox: SecretBox;
   /** Told of every commit that queued mail. */
   readonly outboxEvents: OutboxEvents;

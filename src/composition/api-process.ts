@@ -1,6 +1,5 @@
 // The API process (`npm start`): HTTP, sessions and rate limits, and (unless EMAIL_DISPATCHER=false) the mail
 // dispatcher and the clean-up. The one place that assembles it; src/main.ts starts and stops it.
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { HealthCheck } from '../flows/ports.ts';
@@ -8,7 +7,7 @@ import type { HttpDeps } from '../http/route-deps.ts';
 import { loadCommonPasswords, type CommonPasswordList } from '../security/common-passwords.ts';
 import { waitingHashJobs } from '../security/hash-scheduler.ts';
 import type { EmbeddedServer } from '../storage/postgres/embedded-server.ts';
-import { createRedisHealthCheck } from '../storage/redis/client.ts';
+import { createRedisHealthCheck, type RedisClient } from '../storage/redis/client.ts';
 import { createAccountContext } from './account-context.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
@@ -40,7 +39,7 @@ export async function composeApiProcess(
     await database.close();
     throw error;
   }
-  const redis: Redis | undefined =
+  const redis: RedisClient | undefined =
     config.redis === undefined ? undefined : connectRedis(config.redis, logger);
 
   const outboxEvents = createOutboxEvents();

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { AttemptBudgets } from '../flows/attempt-budgets.ts';
 import type { RateLimiter } from '../flows/ports.ts';
 import { rateLimitedRoutes, type RateLimitedRoute } from '../http/route-deps.ts';
 import { budgetNamesStartingWith, type RateLimitLayer } from '../security/rate-limit-budgets.ts';
 import { createMemoryRateLimiter } from '../storage/memory/rate-limiter.ts';
+import type { RedisClient } from '../storage/redis/client.ts';
 import { createRedisRateLimiter } from '../storage/redis/rate-limiter.ts';
 
 /** The limiters of the budgets whose names start with `prefix`, one per window; none when the layer is off. */
@@ -16,7 +16,7 @@ export type RateLimiterBuilder = (layer: RateLimitLayer, prefix: string) => Rate
  */
 export function createRateLimiterBuilder(
   config: Config['rateLimit'],
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
 ): RateLimiterBuilder {
   return (layer, prefix) => {
     if (!config.enabled || !config.layers[layer]) return [];

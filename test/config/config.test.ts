@@ -124,8 +124,10 @@ describe('configuration values', () => {
     assert.equal(config.http.trustProxy, '10.0.0.0/8,::1');
     assert.equal(config.database.url, 'postgres://db.example.com/latchkey');
     assert.deepEqual(config.redis, {
-      url: 'redis://cache.example.com:6379/0',
+      topology: { kind: 'url', url: 'redis://cache.example.com:6379/0' },
       password: 'hunter2',
+      username: undefined,
+      tls: false,
       keyPrefix: 'latchkey:',
     });
     assert.deepEqual(config.email.smtp, {
@@ -258,9 +260,71 @@ describe('configuration rules across variables', () => {
     ]);
     const database = { ...quiet, WORKERS: '2', DATABASE_URL: 'postgres://db.example.com/latchkey' };
     assert.deepEqual(problemsOf(database), [
-      'WORKERS above 1 needs REDIS_URL: rate limits kept in process memory would multiply',
+      'WORKERS above 1 needs REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS): rate limits kept in process memory would multiply',
     ]);
     assert.deepEqual(problemsOf({ ...database, RATE_LIMIT_ENABLED: 'false' }), []);
     assert.deepEqual(problemsOf({ ...database, REDIS_URL: 'redis://cache.example.com' }), []);
+    assert.deepEqual(problemsOf({ ...database, REDIS_CLUSTER_NODES: 'cache-1:6379' }), []);
+  });
+
+  test('Redis is reached one way: a URL, a cluster, or sentinels with the name of the primary', () => {
+    assert.deepEqual(
+      problemsOf({ ...quiet, REDIS_URL: 'redis://cache.example.com', REDIS_CLUSTER_NODES: 'cache-1:6379' }),
+      [
+        'Redis is reached one way only: set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS (got REDIS_URL, REDIS_CLUSTER_NODES)',
+      ],
+    );
+    assert.deepEqual(problemsOf({ ...quiet, REDIS_SENTINELS: 'sentinel-1:26379' }), [
+      'REDIS_SENTINELS needs REDIS_SENTINEL_NAME: the name the sentinels monitor the primary under',
+    ]);
+    assert.deepEqual(problemsOf({ ...quiet, REDIS_SENTINEL_NAME: 'mymaster' }), [
+      'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: list the sentinels to ask',
+    ]);
+    assert.deepEqual(problemsOf({ ...quiet, REDIS_URL: 'redis://cache.example.com', REDIS_TLS: 'true' }), [
+      'REDIS_TLS and REDIS_USERNAME are for REDIS_CLUSTER_NODES / REDIS_SENTINELS: with REDIS_URL write rediss://user@host instead',
+    ]);
+    assert.deepEqual(problemsOf({ ...quiet, REDIS_CLUSTER_NODES: 'cache-1, cache-2:99999' }), [
+      'REDIS_CLUSTER_NODES entry "cache-1" must be host:port, like redis-1:6379',
+      'REDIS_CLUSTER_NODES entry "cache-2:99999" must be host:port, like redis-1:6379',
+      'REDIS_CLUSTER_NODES must list at least one host:port',
+    ]);
+  });
+
+  test('a cluster and sentinels are read with their nodes, credentials and TLS', () => {
+    const cluster = loadConfig({
+      ...quiet,
+      REDIS_CLUSTER_NODES: 'cache-1:7000, [::1]:7001',
+      REDIS_USERNAME: 'latchkey',
+      REDIS_PASSWORD: 'hunter2',
+      REDIS_TLS: 'true',
+    });
+    assert.deepEqual(cluster.redis, {
+      topology: {
+        kind: 'cluster',
+        nodes: [
+          { host: 'cache-1', port: 7000 },
+          { host: '::1', port: 7001 },
+        ],
+      },
+      password: 'hunter2',
+      username: 'latchkey',
+      tls: true,
+      keyPrefix: 'latchkey:',
+    });
+    const sentinel = loadConfig({
+      ...quiet,
+      REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    assert.deepEqual(sentinel.redis?.topology, {
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: 'sentinel-2', port: 26379 },
+      ],
+      name: 'mymaster',
+      sentinelPassword: 'sentinel-secret',
+    });
   });
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/storage/redis/client.ts';
 import { DependencyUnavailableError } from '../../src/flows/errors.ts';
 import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.ts';
 import { createRedisRateLimiter } from '../../src/storage/redis/rate-limiter.ts';
 import { testRedisUrl } from '../support/backends.ts';
 import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
-import { memoryBackend, redisBackend } from './backends.ts';
+import { memoryBackend, redisBackend, throwawayRedisBackends } from './backends.ts';
 import { describeRateLimiterContract, type RateLimiterStoreUnderTest } from './rate-limiter.contract.ts';
 
 type LimiterStore = Omit<RateLimiterStoreUnderTest, 'close'>;
@@ -18,6 +18,12 @@ const memory = memoryBackend<LimiterStore>(() => ({
   createLimiter: (budget) => createMemoryRateLimiter(budget),
 }));
 describeRateLimiterContract(memory.name, () => memory.open(), { sharedAcrossInstances: false });
+
+for (const backend of throwawayRedisBackends<LimiterStore>(({ client }) => ({
+  createLimiter: (budget) => createRedisRateLimiter(client(), budget),
+}))) {
+  describeRateLimiterContract(backend.name, () => backend.open(), { sharedAcrossInstances: true });
+}
 
 if (redisUrl === undefined) {
   test('RateLimiter contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
@@ -45,7 +51,7 @@ if (redisUrl === undefined) {
 }
 
 /** A limiter on a Redis that cannot answer gives up with DependencyUnavailableError in under 3 s. */
-async function assertGivesUpWithin3s(redis: Redis): Promise<void> {
+async function assertGivesUpWithin3s(redis: RedisClient): Promise<void> {
   const limiter = createRedisRateLimiter(redis, { keyPrefix: 'login', points: 5, durationSeconds: 60 });
   const startedAtMs = performance.now();
   await assert.rejects(limiter.consume('user@example.test'), DependencyUnavailableError);

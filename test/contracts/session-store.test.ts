@@ -9,10 +9,47 @@ import { generateToken, hashToken } from '../../src/security/tokens.ts';
 import { testRedisUrl } from '../support/backends.ts';
 import { insertTestUser } from '../support/database.ts';
 import { withFailingRedisClient, withTestRedis } from '../support/redis.ts';
-import { databaseBackends, memoryBackend, redisBackend } from './backends.ts';
+import type { RedisTarget, TestRedis } from '../support/redis.ts';
+import {
+  databaseBackends,
+  memoryBackend,
+  redisBackend,
+  throwawayRedisBackends,
+  throwawayTopologiesAvailable,
+  throwawayTopology,
+} from './backends.ts';
 import { describeSessionStoreContract } from './session-store.contract.ts';
 
 const redisUrl = testRedisUrl();
+
+/** The Redis store under a fixture's key prefix, on whichever Redis (single, cluster, sentinel) it opened. */
+function redisFixture(redis: TestRedis) {
+  return {
+    store: new RedisSessionStore(redis.client()),
+    async storeAsEarlierVersion(session: Session) {
+      const record = {
+        userId: session.userId,
+        email: session.email,
+        isActive: session.isActive,
+        isVerified: session.isVerified,
+        createdAt: session.createdAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+      };
+      const inspector = redis.inspector();
+      await inspector.set(
+        `${redis.keyPrefix}session:${session.tokenHash}`,
+        JSON.stringify(record),
+        'EX',
+        3600,
+      );
+      await inspector.zadd(
+        `${redis.keyPrefix}user-sessions:${session.userId}`,
+        session.expiresAt.getTime(),
+        session.tokenHash,
+      );
+    },
+  };
+}
 
 for (const backend of [
   memoryBackend(() => ({ store: new MemorySessionStore() })),
@@ -34,35 +71,8 @@ for (const backend of [
       );
     },
   })),
-  ...(redisUrl === undefined
-    ? []
-    : [
-        redisBackend(redisUrl, (redis) => ({
-          store: new RedisSessionStore(redis.client()),
-          async storeAsEarlierVersion(session: Session) {
-            const record = {
-              userId: session.userId,
-              email: session.email,
-              isActive: session.isActive,
-              isVerified: session.isVerified,
-              createdAt: session.createdAt.toISOString(),
-              expiresAt: session.expiresAt.toISOString(),
-            };
-            const inspector = redis.inspector();
-            await inspector.set(
-              `${redis.keyPrefix}session:${session.tokenHash}`,
-              JSON.stringify(record),
-              'EX',
-              3600,
-            );
-            await inspector.zadd(
-              `${redis.keyPrefix}user-sessions:${session.userId}`,
-              session.expiresAt.getTime(),
-              session.tokenHash,
-            );
-          },
-        })),
-      ]),
+  ...(redisUrl === undefined ? [] : [redisBackend(redisUrl, redisFixture)]),
+  ...throwawayRedisBackends(redisFixture),
 ]) {
   describeSessionStoreContract(backend.name, () => backend.open());
 }
@@ -70,9 +80,17 @@ for (const backend of [
 if (redisUrl === undefined) {
   test('SessionStore contract: Redis', { skip: 'TEST_REDIS_URL is not set' }, () => {});
 } else {
-  describe('RedisSessionStore', () => {
-    test('session keys and the user-sessions set expire, the set with the longest session', () =>
-      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+  describeRedisSessionStore('Redis', async () => redisUrl);
+}
+if (throwawayTopologiesAvailable()) {
+  // On a cluster the session keys and the index live in different slots (most often on different nodes).
+  describeRedisSessionStore('Redis Cluster', () => throwawayTopology('cluster'));
+}
+
+function describeRedisSessionStore(name: string, target: () => Promise<RedisTarget>): void {
+  describe(`RedisSessionStore on ${name}`, () => {
+    test('session keys and the user-sessions set expire, the set with the longest session', async () =>
+      withTestRedis(await target(), async ({ client, inspector, keyPrefix }) => {
         const store = new RedisSessionStore(client());
         const now = Date.now();
         const userId = crypto.randomUUID();
@@ -90,8 +108,8 @@ if (redisUrl === undefined) {
         assert.ok(setTtlSeconds > 119 * 60 && setTtlSeconds <= 120 * 60, `set TTL ${setTtlSeconds}`);
       }));
 
-    test('the index forgets expired sessions at the next login, so it does not grow without bound', () =>
-      withTestRedis(redisUrl, async ({ client, inspector, keyPrefix }) => {
+    test('the index forgets expired sessions at the next login, so it does not grow without bound', async () =>
+      withTestRedis(await target(), async ({ client, inspector, keyPrefix }) => {
         const store = new RedisSessionStore(client());
         const userId = crypto.randomUUID();
         for (let i = 0; i < 5; i++) {
@@ -106,8 +124,8 @@ if (redisUrl === undefined) {
         ]);
       }));
 
-    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', () =>
-      withTestRedis(redisUrl, async (redis) => {
+    test('an index left as a plain set by an earlier version is converted, and revocation still ends every session', async () =>
+      withTestRedis(await target(), async (redis) => {
         const store = new RedisSessionStore(redis.client());
         const inspector = redis.inspector();
         const keyPrefix = redis.keyPrefix;
@@ -125,6 +143,37 @@ if (redisUrl === undefined) {
         await store.deleteUserSessions(userId);
         assert.equal(await inspector.exists(`${keyPrefix}session:${earlier.tokenHash}`), 0);
         assert.equal(await store.findSession(live.tokenHash, new Date()), null);
+      }));
+
+    test('logins racing a revocation: every session created before it ends, and every survivor is indexed, so the next revocation ends it', async () =>
+      withTestRedis(await target(), async ({ client }) => {
+        // Two clients, as two instances: on a cluster their commands reach the nodes in no agreed order.
+        const store = new RedisSessionStore(client());
+        const racing = new RedisSessionStore(client());
+        const userId = crypto.randomUUID();
+        const before = Array.from({ length: 10 }, () => buildSession(userId));
+        for (const session of before) await store.createSession(session);
+
+        const during = Array.from({ length: 20 }, () => buildSession(userId));
+        const logins = Promise.all(during.map((session) => racing.createSession(session)));
+        await store.deleteUserSessions(userId);
+        for (const session of before) {
+          assert.equal(await store.findSession(session.tokenHash, new Date()), null, 'created before: ended');
+        }
+        await logins;
+
+        const listed = new Set(
+          (await store.listUserSessions(userId, new Date())).map((session) => session.tokenHash),
+        );
+        for (const session of during) {
+          if ((await store.findSession(session.tokenHash, new Date())) !== null) {
+            assert.ok(listed.has(session.tokenHash), 'a session that survived is in the index');
+          }
+        }
+        await store.deleteUserSessions(userId);
+        for (const session of during) {
+          assert.equal(await store.findSession(session.tokenHash, new Date()), null);
+        }
       }));
   });
 }

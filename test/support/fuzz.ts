@@ -171,7 +171,9 @@ export async function fingerprintState(service: TestService): Promise<string> {
     parts.push(`${table}:${row?.rows}:${row?.digest ?? ''}`);
   }
   if (service.config.redis !== undefined) {
-    const redis = new Redis(service.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const topology = service.config.redis.topology;
+    if (topology.kind !== 'url') throw new Error('the fuzz fingerprint reads a Redis given by REDIS_URL');
+    const redis = new Redis(topology.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     try {
       const keys: string[] = [];

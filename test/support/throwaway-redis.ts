@@ -25,6 +25,24 @@ export interface ThrowawayRedis {
 
 const startTimeoutMilliseconds = 10_000;
 
+/** A redis-server on 127.0.0.1:`port` in the foreground that keeps nothing on disk. */
+export function redisServerArguments(port: number): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
+}
+
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
@@ -36,24 +54,9 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
 
   async function start(): Promise<void> {
     if (child !== null) throw new Error('throwaway Redis is already running');
-    const started = spawnTracked(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const started = spawnTracked('redis-server', redisServerArguments(port), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     started.stdout?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000)));
     started.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000)));
     child = started;

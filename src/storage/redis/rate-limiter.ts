@@ -1,19 +1,19 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { DependencyUnavailableError } from '../../flows/errors.ts';
 import type { RateLimiter } from '../../flows/ports.ts';
 import { adaptFlexibleRateLimiter } from '../flexible-rate-limiter.ts';
-import { withinRedisDeadline } from './client.ts';
+import { withinRedisDeadline, type RedisClient } from './client.ts';
 
 /**
  * A budget kept in Redis, so every service instance sharing that Redis spends one budget: each check is one
- * atomic Lua INCRBY whose key expires with the window, so keys never outlive it.
+ * atomic Lua INCRBY whose key expires with the window, so keys never outlive it. Every command names that one
+ * key (`<keyPrefix>:<key>`) and nothing else, so it works unchanged on a Redis Cluster: one key is one slot.
  *
  * Redis being down is never read as "allowed" (that would switch brute-force protection off) nor waited for:
  * the check rejects with DependencyUnavailableError, within the client's command timeout (see createRedisClient).
  */
 export function createRedisRateLimiter(
-  redis: Redis,
+  redis: RedisClient,
   options: { keyPrefix: string; points: number; durationSeconds: number },
 ): RateLimiter {
   const limiter = new RateLimiterRedis({

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { DependencyUnavailableError } from '../../flows/errors.ts';
 import type { Session } from '../../flows/model.ts';
 import type { SessionStore } from '../../flows/ports.ts';
-import { withinRedisDeadline } from './client.ts';
+import { withinRedisDeadline, type RedisClient } from './client.ts';
 
 /*
  * Layout (every key also carries the client's keyPrefix):
@@ -12,106 +11,92 @@ import { withinRedisDeadline } from './client.ts';
  * The index exists only so that deleteUserSessions can find every session of a user without a SCAN. Scoring by
  * expiry lets a login drop the expired members in O(log n): the earlier plain set was pruned by checking every
  * member, which made each login of a user with a thousand live sessions cost Redis a millisecond or more.
+ *
+ * Every command and script names exactly one key, so the layout works unchanged on a Redis Cluster, where a
+ * script may only touch keys of one slot: a session lives in the slot of its token hash (who-am-I is one GET,
+ * knowing only the token), the index in the slot of its user. What one script used to do across both is now a
+ * sequence whose order keeps the one promise that matters (docs/decisions/0015-redis-cluster-and-sentinel.md):
+ *   - createSession stores the session, then indexes it;
+ *   - deleteUserSessions reads the index, deletes the sessions it lists, then removes those members.
+ * So a session whose createSession returned before a revocation began is in the index that revocation reads,
+ * and is gone when the revocation returns. A revocation that fails half-way leaves the index as it was: trying
+ * again finds every session again. A createSession that fails between its steps leaves a session nobody was
+ * given the token of, and it expires.
  */
 
 const sessionKeyPrefix = 'session:';
 const userSessionsKeyPrefix = 'user-sessions:';
 
-// Computed keys inside the scripts (session keys built from set members) do not get ioredis's keyPrefix,
-// so the scripts receive the fully prefixed session key prefix as an argument.
-
 /**
- * KEYS: session key, user-sessions key. ARGV: session JSON, lifetime in seconds, prefixed session key prefix,
- * token hash, expiry (epoch ms), now (epoch ms). Atomic so that a concurrent deleteUserSessions sees either both
- * the session and its index member or neither: a session can never outlive its user's revocation. Expired
- * members are dropped here, so the index of a user who keeps logging in holds at most one lifetime of logins.
- * An index left as a plain set by an earlier version is converted first, its live sessions kept.
+ * KEYS: user-sessions key. ARGV: token hash, expiry (epoch ms), now (epoch ms). Adds the session to its user's
+ * index, drops the members that expired by now and lets the index live as long as its longest session.
+ * Answers 0 and changes nothing when the index is still the plain set of an earlier version (see
+ * convertIndexLua), 1 otherwise.
  */
-const createSessionLua = `
-if redis.call('TYPE', KEYS[2]).ok == 'set' then
-  local members = redis.call('SMEMBERS', KEYS[2])
-  redis.call('DEL', KEYS[2])
-  for _, tokenHash in ipairs(members) do
-    local remaining = redis.call('PTTL', ARGV[3] .. tokenHash)
-    if remaining > 0 then
-      redis.call('ZADD', KEYS[2], tonumber(ARGV[6]) + remaining, tokenHash)
-    end
-  end
+const indexSessionLua = `
+if redis.call('TYPE', KEYS[1]).ok == 'set' then
+  return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
-local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[2], last[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
 return 1
 `;
 
-/** Lua: `members` of the index KEYS[1] and its `kind`, a sorted set or the plain set of an earlier version. */
+/**
+ * KEYS: user-sessions key. ARGV: token hash, expiry (epoch ms), token hash, expiry, … of the sessions of the
+ * plain set (of an earlier version) that still exist. Turns the plain set into the sorted set with those
+ * members, unless another call did so meanwhile.
+ */
+const convertIndexLua = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'set' then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+for index = 1, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[index + 1], ARGV[index])
+end
+return 1
+`;
+
+/** KEYS: user-sessions key. The token hashes it lists, whether a sorted set or the plain set of an earlier version. */
 const readIndexLua = `
 local kind = redis.call('TYPE', KEYS[1]).ok
-local members = {}
 if kind == 'zset' then
-  members = redis.call('ZRANGE', KEYS[1], 0, -1)
+  return redis.call('ZRANGE', KEYS[1], 0, -1)
 elseif kind == 'set' then
-  members = redis.call('SMEMBERS', KEYS[1])
+  return redis.call('SMEMBERS', KEYS[1])
 end
+return {}
 `;
 
 /**
- * KEYS: user-sessions key. ARGV: prefixed session key prefix, the token hash of a session to keep ('' for none).
- * Atomic: no other session of the user survives, whether the index is a sorted set or still the plain set of
- * an earlier version. Without a kept session the index goes too; with one, it keeps that member alone.
+ * KEYS: user-sessions key. ARGV: the token hashes to remove. Members added since they were read stay; an index
+ * left empty is deleted by Redis itself.
  */
-const deleteUserSessionsLua = `
-${readIndexLua}for _, tokenHash in ipairs(members) do
-  if tokenHash ~= ARGV[2] then
-    redis.call('DEL', ARGV[1] .. tokenHash)
-    if kind == 'zset' then
-      redis.call('ZREM', KEYS[1], tokenHash)
-    else
-      redis.call('SREM', KEYS[1], tokenHash)
-    end
+const removeFromIndexLua = `
+local kind = redis.call('TYPE', KEYS[1]).ok
+for _, tokenHash in ipairs(ARGV) do
+  if kind == 'zset' then
+    redis.call('ZREM', KEYS[1], tokenHash)
+  elseif kind == 'set' then
+    redis.call('SREM', KEYS[1], tokenHash)
   end
-end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
 end
 return 1
-`;
-
-/**
- * KEYS: user-sessions key. ARGV: prefixed session key prefix. Every indexed session that still exists, as
- * token hash, JSON, token hash, JSON, …; members whose session is gone (ended or expired) are skipped.
- */
-const listUserSessionsLua = `
-${readIndexLua}local found = {}
-for _, tokenHash in ipairs(members) do
-  local json = redis.call('GET', ARGV[1] .. tokenHash)
-  if json then
-    table.insert(found, tokenHash)
-    table.insert(found, json)
-  end
-end
-return found
 `;
 
 interface SessionScripts {
-  latchkeyCreateSession(
-    sessionKey: string,
+  latchkeyIndexSession(
     userSessionsKey: string,
-    sessionJson: string,
-    lifetimeSeconds: number,
-    prefixedSessionKeyPrefix: string,
     tokenHash: string,
     expiresAtEpochMilliseconds: number,
     nowEpochMilliseconds: number,
-  ): Promise<unknown>;
-  latchkeyListUserSessions(userSessionsKey: string, prefixedSessionKeyPrefix: string): Promise<string[]>;
-  latchkeyDeleteUserSessions(
-    userSessionsKey: string,
-    prefixedSessionKeyPrefix: string,
-    keptTokenHash: string,
-  ): Promise<unknown>;
+  ): Promise<number>;
+  latchkeyConvertSessionIndex(userSessionsKey: string, ...tokenHashesAndExpiries: string[]): Promise<number>;
+  latchkeyReadSessionIndex(userSessionsKey: string): Promise<string[]>;
+  latchkeyRemoveFromSessionIndex(userSessionsKey: string, ...tokenHashes: string[]): Promise<number>;
 }
 
 /**
@@ -130,17 +115,19 @@ interface StoredSession {
   userAgent?: string | null;
 }
 
-/** Sessions in Redis. Expiry is Redis's TTL (wall clock) plus a check against the caller's `now`. */
+/**
+ * Sessions in Redis: one Redis, a primary under Sentinel, or a Redis Cluster. Expiry is Redis's TTL (wall clock)
+ * plus a check against the caller's `now`.
+ */
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: Redis & SessionScripts;
-  readonly #prefixedSessionKeyPrefix: string;
+  readonly #redis: RedisClient & SessionScripts;
 
-  constructor(redis: Redis) {
-    redis.defineCommand('latchkeyCreateSession', { numberOfKeys: 2, lua: createSessionLua });
-    redis.defineCommand('latchkeyDeleteUserSessions', { numberOfKeys: 1, lua: deleteUserSessionsLua });
-    redis.defineCommand('latchkeyListUserSessions', { numberOfKeys: 1, lua: listUserSessionsLua });
-    this.#redis = redis as Redis & SessionScripts;
-    this.#prefixedSessionKeyPrefix = `${redis.options.keyPrefix ?? ''}${sessionKeyPrefix}`;
+  constructor(redis: RedisClient) {
+    redis.defineCommand('latchkeyIndexSession', { numberOfKeys: 1, lua: indexSessionLua });
+    redis.defineCommand('latchkeyConvertSessionIndex', { numberOfKeys: 1, lua: convertIndexLua });
+    redis.defineCommand('latchkeyReadSessionIndex', { numberOfKeys: 1, lua: readIndexLua });
+    redis.defineCommand('latchkeyRemoveFromSessionIndex', { numberOfKeys: 1, lua: removeFromIndexLua });
+    this.#redis = redis as RedisClient & SessionScripts;
   }
 
   async createSession(session: Session): Promise<void> {
@@ -148,18 +135,32 @@ export class RedisSessionStore implements SessionStore {
     const lifetimeSeconds = Math.ceil((session.expiresAt.getTime() - now) / 1000);
     // Already expired: storing it could only let it be found.
     if (lifetimeSeconds <= 0) return;
-    await callRedis(() =>
-      this.#redis.latchkeyCreateSession(
-        sessionKey(session.tokenHash),
-        userSessionsKey(session.userId),
-        JSON.stringify(storedSessionOf(session)),
-        lifetimeSeconds,
-        this.#prefixedSessionKeyPrefix,
-        session.tokenHash,
-        session.expiresAt.getTime(),
-        now,
-      ),
+    const json = JSON.stringify(storedSessionOf(session));
+    // The session first, its index member second (see the layout above): awaited, not sent together, since on a
+    // cluster the two keys live on different nodes and nothing else would order them.
+    await callRedis(() => this.#redis.set(sessionKey(session.tokenHash), json, 'EX', lifetimeSeconds));
+    const index = userSessionsKey(session.userId);
+    const indexed = await callRedis(() =>
+      this.#redis.latchkeyIndexSession(index, session.tokenHash, session.expiresAt.getTime(), now),
     );
+    if (indexed === 1) return;
+    await this.#convertEarlierIndex(index, now);
+    await callRedis(() =>
+      this.#redis.latchkeyIndexSession(index, session.tokenHash, session.expiresAt.getTime(), now),
+    );
+  }
+
+  /** An index left as a plain set by an earlier version becomes the sorted set, its live sessions kept. */
+  async #convertEarlierIndex(index: string, now: number): Promise<void> {
+    const members = await callRedis(() => this.#redis.latchkeyReadSessionIndex(index));
+    const remaining = await callRedis(() =>
+      Promise.all(members.map((tokenHash) => this.#redis.pttl(sessionKey(tokenHash)))),
+    );
+    const live = members.flatMap((tokenHash, position) => {
+      const remainingMilliseconds = remaining[position] ?? -2;
+      return remainingMilliseconds > 0 ? [tokenHash, String(now + remainingMilliseconds)] : [];
+    });
+    await callRedis(() => this.#redis.latchkeyConvertSessionIndex(index, ...live));
   }
 
   async findSession(tokenHash: string, now: Date): Promise<Session | null> {
@@ -171,14 +172,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async listUserSessions(userId: string, now: Date): Promise<Session[]> {
+    const members = await callRedis(() => this.#redis.latchkeyReadSessionIndex(userSessionsKey(userId)));
+    // One GET each (a cluster spreads them over its nodes); auto-pipelining sends them together.
     const found = await callRedis(() =>
-      this.#redis.latchkeyListUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix),
+      Promise.all(members.map((tokenHash) => this.#redis.get(sessionKey(tokenHash)))),
     );
     const sessions: Session[] = [];
-    for (let index = 0; index + 1 < found.length; index += 2) {
-      const session = parseStoredSession(found[index] ?? '', found[index + 1] ?? '');
+    members.forEach((tokenHash, position) => {
+      const json = found[position];
+      // A member whose session is gone (ended or expired) is skipped.
+      if (json === null || json === undefined) return;
+      const session = parseStoredSession(tokenHash, json);
       if (session.expiresAt.getTime() > now.getTime()) sessions.push(session);
-    }
+    });
     return sessions;
   }
 
@@ -194,19 +200,24 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async deleteUserSessions(userId: string): Promise<void> {
-    await callRedis(() =>
-      this.#redis.latchkeyDeleteUserSessions(userSessionsKey(userId), this.#prefixedSessionKeyPrefix, ''),
-    );
+    await this.#deleteIndexedSessions(userId, undefined);
   }
 
   async deleteOtherUserSessions(userId: string, keptTokenHash: string): Promise<void> {
-    await callRedis(() =>
-      this.#redis.latchkeyDeleteUserSessions(
-        userSessionsKey(userId),
-        this.#prefixedSessionKeyPrefix,
-        keptTokenHash,
-      ),
-    );
+    await this.#deleteIndexedSessions(userId, keptTokenHash);
+  }
+
+  /**
+   * Reads the index, deletes every session it lists but the kept one, and only then removes those members: the
+   * index forgets a session only once it is gone (see the layout above).
+   */
+  async #deleteIndexedSessions(userId: string, keptTokenHash: string | undefined): Promise<void> {
+    const index = userSessionsKey(userId);
+    const members = await callRedis(() => this.#redis.latchkeyReadSessionIndex(index));
+    const ended = members.filter((tokenHash) => tokenHash !== keptTokenHash);
+    if (ended.length === 0) return;
+    await callRedis(() => Promise.all(ended.map((tokenHash) => this.#redis.del(sessionKey(tokenHash)))));
+    await callRedis(() => this.#redis.latchkeyRemoveFromSessionIndex(index, ...ended));
   }
 }
 
