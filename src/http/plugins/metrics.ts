@@ -1,4 +1,4 @@
-import client from '@prometheus-io/client';
+import client, { type Registry } from '@prometheus-io/client';
 import type { FastifyInstance } from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
 
@@ -19,6 +19,13 @@ export interface MetricsDeps {
   subscribeToEmailDeliveries(
     listener: (event: { readonly outcome: 'sent' | 'retry' | 'abandoned' }) => void,
   ): () => void;
+  /**
+   * Set in a worker of several (WORKERS above 1): offers the app's registry to the cluster's aggregation and
+   * returns the reader of every process's metrics, which /metrics then serves instead of this process's own.
+   */
+  shareWithCluster?(
+    registry: Registry,
+  ): () => Promise<{ readonly contentType: string; readonly text: string }>;
 }
 
 export const metricsPath = '/metrics';
@@ -38,16 +45,27 @@ const latencyBucketsSeconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  */
 export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Promise<void> {
   const registry = new client.Registry();
+  const endpoint = {
+    url: metricsPath,
+    method: 'GET',
+    logLevel: 'warn',
+    exposeHeadRoute: false,
+    schema: { hide: true },
+  } as const;
+  const readClusterMetrics = deps.shareWithCluster?.(registry);
+  if (readClusterMetrics !== undefined) {
+    // One scrape, whichever worker takes it, shows the sum over every process.
+    app.route({
+      ...endpoint,
+      handler: async (_request, reply) => {
+        const { contentType, text } = await readClusterMetrics();
+        return reply.type(contentType).send(text);
+      },
+    });
+  }
   await app.register(fastifyMetrics.default, {
     promClient: client,
-    endpoint: {
-      url: metricsPath,
-      method: 'GET',
-      logLevel: 'warn',
-      exposeHeadRoute: false,
-      schema: { hide: true },
-      handler: () => {},
-    },
+    endpoint: readClusterMetrics === undefined ? { ...endpoint, handler: () => {} } : null,
     defaultMetrics: { enabled: true, register: registry },
     routeMetrics: {
       enabled: { histogram: true, summary: false },
@@ -98,6 +116,8 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
       name,
       help,
       registers: [registry],
+      // Every process reads the same outbox: summed over WORKERS processes it would count each email that often.
+      aggregator: 'max',
       async collect() {
         const stats = await readOutboxStatsInTime(deps);
         if (stats !== null) this.set(stats[stat]);
