@@ -1,6 +1,7 @@
 import client, { type Registry } from '@prometheus-io/client';
 import type { FastifyInstance } from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
+import { DependencyUnavailableError } from '../../flows/errors.ts';
 
 /** Mail waiting in the outbox (queued or leased), and for how long the oldest has waited. */
 export interface OutboxStats {
@@ -58,7 +59,10 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     app.route({
       ...endpoint,
       handler: async (_request, reply) => {
-        const { contentType, text } = await readClusterMetrics();
+        // A worker that does not answer in time fails the scrape (503) rather than make it report a partial sum.
+        const { contentType, text } = await readClusterMetrics().catch((error: unknown) => {
+          throw new DependencyUnavailableError('cluster metrics', error);
+        });
         return reply.type(contentType).send(text);
       },
     });
