@@ -113,6 +113,15 @@ if (serverUrl !== undefined) {
           tx.execute<{ statement_timeout: string }>(sql`show statement_timeout`),
         );
         assert.equal(inside.rows[0]?.statement_timeout, `${timeoutMilliseconds}ms`);
+        const withOptions = await database.db.transaction(
+          async (tx) => tx.execute<{ statement_timeout: string }>(sql`show statement_timeout`),
+          { isolationLevel: 'serializable' },
+        );
+        assert.equal(
+          withOptions.rows[0]?.statement_timeout,
+          `${timeoutMilliseconds}ms`,
+          'begin with options too',
+        );
         const outside = await database.pool.query<{ statement_timeout: string }>('show statement_timeout');
         assert.equal(outside.rows[0]?.statement_timeout, '0', 'no session-level SET');
         const counted = await database.db.execute<{ count: string }>(

@@ -80,7 +80,7 @@ function watchPoolErrors(pool: pg.Pool, onPoolError: ((error: Error) => void) | 
  */
 function limitStatementTime(pool: pg.Pool, timeoutMilliseconds: number): void {
   if (timeoutMilliseconds === 0) return;
-  const beginWithLimit = `begin; set local statement_timeout = ${String(timeoutMilliseconds)}`;
+  const setLimit = `set local statement_timeout = ${String(timeoutMilliseconds)}`;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     let inTransaction = false;
@@ -92,12 +92,14 @@ function limitStatementTime(pool: pg.Pool, timeoutMilliseconds: number): void {
           : typeof first === 'object' && first !== null
             ? first
             : {};
-      const text = typeof config.text === 'string' ? config.text.trim().toLowerCase() : '';
-      if (text === 'begin') {
+      const text = typeof config.text === 'string' ? config.text.trim() : '';
+      // drizzle opens a transaction with `begin` (plus its options), without parameters: the simple protocol,
+      // where two statements may share one message.
+      if (/^begin\b/i.test(text) && !text.includes(';')) {
         inTransaction = true;
-        return query({ ...config, text: beginWithLimit }, ...rest);
+        return query({ ...config, text: `${text}; ${setLimit}` }, ...rest);
       }
-      if (text === 'commit' || text === 'rollback') {
+      if (/^(commit|rollback)$/i.test(text)) {
         inTransaction = false;
         return query(first, ...rest);
       }
