@@ -1,6 +1,9 @@
 // WORKERS > 1: the first process becomes a supervisor that forks that many copies of main.ts (node:cluster),
 // shares the listening port with them, restarts one that crashes, and passes SIGTERM/SIGINT on to all of them.
 // Each worker is a whole service (its own pools, its own outbox dispatcher: claims are SKIP LOCKED-safe).
+// Metrics: the worker that gets a /metrics scrape asks the supervisor, which gathers every worker's registry
+// (the Prometheus client's cluster aggregation) and answers with the sum, so one scrape counts every process.
+import client, { type Registry } from '@prometheus-io/client';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 
@@ -60,7 +63,104 @@ export function superviseWorkers(workers: number, logger: Logger): WorkerSupervi
     }, restartDelayMilliseconds);
   });
 
+  answerClusterMetricsRequests(logger);
   for (let i = 0; i < workers; i++) cluster.fork();
   logger.info({ workers }, 'supervising workers');
   return { exited, stop };
+}
+
+/** The whole cluster's metrics, in the Prometheus text format. */
+export interface ClusterMetrics {
+  readonly contentType: string;
+  readonly text: string;
+}
+
+const metricsRequestType = 'latchkey:cluster-metrics-request';
+const metricsAnswerType = 'latchkey:cluster-metrics-answer';
+/** Longer than the client's own wait for the workers (5 s), so its error, naming the late worker, comes first. */
+const clusterMetricsTimeoutMilliseconds = 6_000;
+
+interface MetricsRequest {
+  readonly type: typeof metricsRequestType;
+  readonly requestId: number;
+}
+interface MetricsAnswer {
+  readonly type: typeof metricsAnswerType;
+  readonly requestId: number;
+  readonly metrics?: ClusterMetrics;
+  readonly error?: string;
+}
+
+function isMessageOfType<T extends { type: string }>(message: unknown, type: T['type']): message is T {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}
+
+/** In the supervisor: gathers every worker's metrics for the worker that asks. */
+function answerClusterMetricsRequests(logger: Logger): void {
+  const aggregator = new client.AggregatorRegistry();
+  cluster.on('message', (worker, message: unknown) => {
+    if (!isMessageOfType<MetricsRequest>(message, metricsRequestType)) return;
+    const answer = (fields: Partial<MetricsAnswer>): void => {
+      if (worker.isConnected())
+        worker.send({ type: metricsAnswerType, requestId: message.requestId, ...fields });
+    };
+    aggregator.clusterMetrics().then(
+      (text) => answer({ metrics: { contentType: aggregator.contentType, text } }),
+      (error: unknown) => {
+        logger.warn({ err: error }, 'cluster metrics could not be gathered');
+        answer({ error: error instanceof Error ? error.message : String(error) });
+      },
+    );
+  });
+}
+
+let nextMetricsRequestId = 0;
+let listeningForMetricsAnswers = false;
+const pendingMetricsRequests = new Map<
+  number,
+  { resolve: (metrics: ClusterMetrics) => void; reject: (error: Error) => void }
+>();
+
+/** True in a worker forked by superviseWorkers. */
+export function isClusterWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/**
+ * In a worker: offers `registry` to the supervisor's aggregation (one registry per process: the app's) and
+ * returns the function that reads the whole cluster's metrics through the supervisor.
+ */
+export function shareMetricsWithSupervisor(registry: Registry): () => Promise<ClusterMetrics> {
+  client.AggregatorRegistry.setRegistries([registry]);
+  // Constructing one is what makes this worker answer the supervisor's requests for its metrics.
+  new client.AggregatorRegistry();
+  if (!listeningForMetricsAnswers) {
+    listeningForMetricsAnswers = true;
+    process.on('message', (message: unknown) => {
+      if (!isMessageOfType<MetricsAnswer>(message, metricsAnswerType)) return;
+      const pending = pendingMetricsRequests.get(message.requestId);
+      pendingMetricsRequests.delete(message.requestId);
+      if (message.metrics !== undefined) pending?.resolve(message.metrics);
+      else pending?.reject(new Error(message.error ?? 'no metrics'));
+    });
+  }
+  return () =>
+    new Promise<ClusterMetrics>((resolve, reject) => {
+      const requestId = nextMetricsRequestId++;
+      const timer = setTimeout(() => {
+        pendingMetricsRequests.delete(requestId);
+        reject(new Error('the supervisor did not answer with the cluster metrics in time'));
+      }, clusterMetricsTimeoutMilliseconds);
+      pendingMetricsRequests.set(requestId, {
+        resolve: (metrics) => {
+          clearTimeout(timer);
+          resolve(metrics);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      process.send?.({ type: metricsRequestType, requestId } satisfies MetricsRequest);
+    });
 }

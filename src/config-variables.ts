@@ -249,6 +249,17 @@ export const configVariables = {
     details:
       "Emails wait in the outbox sealed with AES-256-GCM under a key derived from it, and the security log names an account by an HMAC under another key derived from it (docs/security.md). In production it must not be a published placeholder such as the tutorial's `your-secret-key-change-this-in-production`.",
   }),
+  SECRET_KEY_PREVIOUS: custom<readonly string[]>({
+    group: 'service',
+    defaultNote: 'none',
+    example: '',
+    accepts: 'comma-separated keys',
+    doc: 'Earlier SECRET_KEY values (comma-separated): what they sealed (queued emails) still opens; new data is sealed under SECRET_KEY.',
+    details:
+      'Set it to the old key when rotating SECRET_KEY, and remove it once the mail queued before the rotation has gone out (operations.md, "Rotating SECRET_KEY"). Without it, mail sealed under an old key is abandoned.',
+    fallback: [],
+    parse: (raw) => splitList(raw),
+  }),
   DATA_DIR: text({
     group: 'service',
     default: 'data',
@@ -420,6 +431,15 @@ export const configVariables = {
     min: 1,
     max: 200,
     doc: 'Database connections per process (the embedded database too).',
+  }),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer({
+    group: 'database',
+    default: 5000,
+    min: 0,
+    max: 600_000,
+    doc: 'Longest a PostgreSQL statement may run (or wait for a lock) before the request is answered 503; 0 disables.',
+    details:
+      'Applied with SET LOCAL in every transaction and as a client-side limit on single statements, so it holds behind PgBouncer in transaction pooling mode too (operations.md). Migrations are not limited. The embedded database runs one statement at a time and ignores it.',
   }),
   WORKERS: integer({
     group: 'cluster',

@@ -41,6 +41,8 @@ export interface Config {
    * DATA_DIR/secret-key (src/composition/secret-key.ts); loading the configuration never writes a file.
    */
   readonly secretKey: string | undefined;
+  /** SECRET_KEY_PREVIOUS: earlier keys, tried after secretKey when opening what they sealed. */
+  readonly previousSecretKeys: readonly string[];
   /** The embedded database (pglite/) and the development secret. */
   readonly dataDir: string;
   readonly http: {
@@ -80,6 +82,8 @@ export interface Config {
     /** Unset: embedded PGlite in `dataDir`. */
     readonly url: string | undefined;
     readonly poolSize: number;
+    /** 0: no limit. */
+    readonly statementTimeoutMilliseconds: number;
   };
   readonly cluster: {
     /** HTTP processes (node:cluster workers) sharing the port; 1 = this process serves alone. */
@@ -291,6 +295,7 @@ function groupConfig(values: ConfigValues): Config {
     nodeEnv: values.NODE_ENV,
     isProduction,
     secretKey: values.SECRET_KEY,
+    previousSecretKeys: values.SECRET_KEY_PREVIOUS,
     dataDir: resolve(values.DATA_DIR),
     http: {
       host: values.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
@@ -316,7 +321,11 @@ function groupConfig(values: ConfigValues): Config {
       keyReloadSeconds: values.JWT_KEY_RELOAD_SECONDS,
     },
     passwords: { minimumLength: values.PASSWORD_MIN_LENGTH },
-    database: { url: values.DATABASE_URL, poolSize: values.DATABASE_POOL_SIZE },
+    database: {
+      url: values.DATABASE_URL,
+      poolSize: values.DATABASE_POOL_SIZE,
+      statementTimeoutMilliseconds: values.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     cluster: { workers: values.WORKERS },
     redis: redisConfigOf(values),
     email: {

@@ -43,7 +43,7 @@ export async function composeApiProcess(
     config.redis === undefined ? undefined : connectRedis(config.redis, logger);
 
   const outboxEvents = createOutboxEvents();
-  const outboxSecretBox = createOutboxSecretBox(options.secretKey);
+  const outboxSecretBox = createOutboxSecretBox(config, options.secretKey);
   const buildLimiters = createRateLimiterBuilder(config.rateLimit, redis);
   const account = createAccountContext({
     config,

@@ -18,6 +18,7 @@ export async function openMigratedDatabase(options: {
     databaseUrl: config.database.url,
     dataDir: config.dataDir,
     poolSize: config.database.poolSize,
+    statementTimeoutMilliseconds: config.database.statementTimeoutMilliseconds,
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
     ...(options.embeddedServer === undefined ? {} : { embeddedServer: options.embeddedServer }),
   });
@@ -34,7 +35,13 @@ export function createDatabaseHealthCheck(database: Database): HealthCheck {
   return { name: 'database', check: async () => void (await database.pool.query('select 1')) };
 }
 
-/** Seals queued emails (links carry live tokens); the API seals, whichever process dispatches opens. */
-export function createOutboxSecretBox(secretKey: string): SecretBox {
-  return createSecretBox(secretKey, 'email-outbox');
+/**
+ * Seals queued emails (links carry live tokens); the API seals, whichever process dispatches opens. Mail sealed
+ * under a key of SECRET_KEY_PREVIOUS still opens, so a rotation loses none.
+ */
+export function createOutboxSecretBox(
+  config: Pick<Config, 'previousSecretKeys'>,
+  secretKey: string,
+): SecretBox {
+  return createSecretBox([secretKey, ...config.previousSecretKeys], 'email-outbox');
 }

@@ -31,12 +31,22 @@ export interface EmailDeliveryOptions {
 /** Starts draining the outbox from this process; returns the function that stops it (not the transport). */
 export function startEmailDelivery(options: EmailDeliveryOptions): () => Promise<void> {
   const { config, outboxEvents } = options;
+  const logger = options.logger.child({ component: 'email-dispatcher' });
   const dispatcher = startEmailDispatcher({
-    queue: new PostgresOutboxQueue(options.database.db, { box: options.outboxSecretBox }),
+    queue: new PostgresOutboxQueue(options.database.db, {
+      box: options.outboxSecretBox,
+      onUnopenable(outboxId) {
+        logger.warn(
+          { outboxId },
+          'email abandoned: sealed under a key that is neither SECRET_KEY nor in SECRET_KEY_PREVIOUS',
+        );
+        outboxEvents.emit('delivered', { outcome: 'abandoned', template: 'unknown' });
+      },
+    }),
     transport: options.transport,
     from: config.from,
     productName: 'Latchkey',
-    logger: options.logger.child({ component: 'email-dispatcher' }),
+    logger,
     pollIntervalMilliseconds: config.dispatcher.pollMilliseconds,
     // Outlasts every send (bounded by the send timeout), so a message is never leased twice at once;
     // a crashed dispatcher's mail is taken over when its lease runs out.

@@ -1,3 +1,4 @@
+import { isClusterWorker, shareMetricsWithSupervisor } from '../cluster.ts';
 import type { Config } from '../config.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
@@ -48,6 +49,7 @@ export function createMetricsDeps(database: Database, outboxEvents: OutboxEvents
       outboxEvents.on('delivered', listener);
       return () => outboxEvents.off('delivered', listener);
     },
+    ...(isClusterWorker() ? { shareWithCluster: shareMetricsWithSupervisor } : {}),
   };
 }
 

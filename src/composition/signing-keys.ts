@@ -13,16 +13,16 @@ import { PostgresSigningKeyStore } from '../storage/postgres/signing-key-store.t
 import { systemClock } from './system-clock.ts';
 
 /**
- * The one place the JWT signing keys' box is made: seals new private keys and opens stored ones. A change of
- * SECRET_KEY (or a list of keys to open with) is a change here alone.
+ * The one place the JWT signing keys' box is made: seals new private keys under SECRET_KEY and opens stored
+ * ones with it or any key of SECRET_KEY_PREVIOUS, so a rotation done as docs/operations.md says keeps every key.
  */
-export function createSigningKeySecretBox(secretKey: string): SecretBox {
-  return createSecretBox(secretKey, 'jwt-signing-key');
+export function createSigningKeySecretBox(secretKey: string, previousSecretKeys: readonly string[]): SecretBox {
+  return createSecretBox([secretKey, ...previousSecretKeys], 'jwt-signing-key');
 }
 
 /** The key store, clock, box and timeline the key flows run on, from the configuration. */
 export function createSigningKeyContext(options: {
-  readonly config: Pick<Config, 'jwt'>;
+  readonly config: Pick<Config, 'jwt' | 'previousSecretKeys'>;
   readonly database: Database;
   readonly secretKey: string;
   readonly clock?: Clock;
@@ -31,7 +31,7 @@ export function createSigningKeyContext(options: {
   return {
     store: new PostgresSigningKeyStore(options.database.db),
     clock: options.clock ?? systemClock,
-    box: createSigningKeySecretBox(options.secretKey),
+    box: createSigningKeySecretBox(options.secretKey, options.config.previousSecretKeys),
     timeline: {
       jwksMaxAgeSeconds: jwt.jwksMaxAgeSeconds,
       reloadIntervalSeconds: jwt.keyReloadSeconds,

@@ -35,7 +35,7 @@ export async function composeWorkerProcess(
       startEmailDelivery({
         config: config.email,
         database,
-        outboxSecretBox: createOutboxSecretBox(options.secretKey),
+        outboxSecretBox: createOutboxSecretBox(config, options.secretKey),
         transport,
         outboxEvents,
         logger,

@@ -29,6 +29,7 @@ describe('configuration defaults', () => {
     assert.equal(config.nodeEnv, 'development');
     assert.equal(config.isProduction, false);
     assert.equal(config.secretKey, undefined);
+    assert.deepEqual(config.previousSecretKeys, []);
     assert.equal(config.dataDir, dataDir);
     assert.deepEqual(
       { ...config.http, appBaseUrl: config.http.appBaseUrl.href },
@@ -46,7 +47,7 @@ describe('configuration defaults', () => {
       refreshTokens: { expireDays: 30, idleDays: 14, reuseGraceSeconds: 10 },
     });
     assert.deepEqual(config.passwords, { minimumLength: 15 });
-    assert.deepEqual(config.database, { url: undefined, poolSize: 10 });
+    assert.deepEqual(config.database, { url: undefined, poolSize: 10, statementTimeoutMilliseconds: 5000 });
     assert.deepEqual(config.cluster, { workers: 1 });
     assert.equal(config.redis, undefined);
     assert.deepEqual(config.email, {
@@ -116,8 +117,12 @@ describe('configuration values', () => {
       TRUST_PROXY: '10.0.0.0/8, ::1',
       WORKER_HEALTH_PORT: '8001',
       LOG_LEVEL: 'WARN',
+      SECRET_KEY_PREVIOUS: ' old-key-one ,old-key-two,',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
     });
     assert.equal(config.http.port, 9000);
+    assert.deepEqual(config.previousSecretKeys, ['old-key-one', 'old-key-two']);
+    assert.equal(config.database.statementTimeoutMilliseconds, 0, '0 turns the limit off');
     assert.equal(config.http.host, '127.0.0.1');
     assert.equal(config.http.appBaseUrl.href, 'http://localhost:9000/');
     assert.deepEqual(config.http.corsOrigins, ['https://app.example.com', 'http://localhost:3000']);

@@ -57,6 +57,9 @@ interface LogLine {
   readonly layer?: string;
 }
 
+/** A key of SECRET_KEY_PREVIOUS: as secret as SECRET_KEY. */
+const previousSecretKey = 'previous-secret-key-for-the-log-test-0123456789';
+
 for (const backend of availableBackends()) {
   describe(`logs keep secrets out, and say who did what (${backend}, LOG_LEVEL=trace)`, () => {
     let service: TestService;
@@ -65,6 +68,7 @@ for (const backend of availableBackends()) {
         LOG_LEVEL: 'trace',
         RATE_LIMIT_ENABLED: 'true',
         RATE_LIMITS: budgets,
+        SECRET_KEY_PREVIOUS: previousSecretKey,
       });
     });
     after(async () => {
@@ -74,7 +78,13 @@ for (const backend of availableBackends()) {
     test('a whole journey leaves no password, token, cookie, Authorization value, SECRET_KEY or address in the log', async () => {
       const client = new HttpClient(service.baseUrl);
       const email = `Log.Secrets.${backend.replace(/\W/g, '')}@Example.com`;
-      const secrets: string[] = [password, newPassword, ...wrongPasswords, service.config.secretKey];
+      const secrets: string[] = [
+        password,
+        newPassword,
+        ...wrongPasswords,
+        service.config.secretKey,
+        previousSecretKey,
+      ];
 
       assert.equal((await client.post('/register', { json: { email, password } })).status, 200);
       const verifyLink = linkTo(await service.smtp.waitForEmail(isTo(email, /verify/i)), '/verify-email');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { HttpClient } from './http-client.ts';
 import type { CapturedEmail, SmtpCapture } from './smtp-capture.ts';
@@ -89,4 +90,24 @@ export async function runWithConcurrency<T>(
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
   return results;
+}
+
+/**
+ * Sends `count` resets of one token at once, each with its own new password (`racing password <index>`), and
+ * checks that exactly one wins and every other is refused (400); returns the winner's new password.
+ */
+export async function raceOneResetToken(baseUrl: string, token: string, count: number): Promise<string> {
+  const client = new HttpClient(baseUrl);
+  const answers = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      client.post('/reset-password', { json: { token, new_password: `racing password ${index}` } }),
+    ),
+  );
+  const statuses = answers.map((answer) => answer.status).sort();
+  assert.equal(statuses.filter((status) => status === 200).length, 1, `statuses: ${statuses.join(',')}`);
+  assert.ok(
+    statuses.every((status) => status === 200 || status === 400),
+    `statuses: ${statuses.join(',')}`,
+  );
+  return `racing password ${answers.findIndex((answer) => answer.status === 200)}`;
 }

@@ -1,6 +1,7 @@
-import client from '@prometheus-io/client';
+import client, { type Registry } from '@prometheus-io/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
+import { DependencyUnavailableError } from '../../flows/errors.ts';
 
 /** Mail waiting in the outbox (queued or leased), and for how long the oldest has waited. */
 export interface OutboxStats {
@@ -19,6 +20,13 @@ export interface MetricsDeps {
   subscribeToEmailDeliveries(
     listener: (event: { readonly outcome: 'sent' | 'retry' | 'abandoned' }) => void,
   ): () => void;
+  /**
+   * Set in a worker of several (WORKERS above 1): offers the app's registry to the cluster's aggregation and
+   * returns the reader of every process's metrics, which /metrics then serves instead of this process's own.
+   */
+  shareWithCluster?(
+    registry: Registry,
+  ): () => Promise<{ readonly contentType: string; readonly text: string }>;
 }
 
 export const metricsPath = '/metrics';
@@ -46,16 +54,30 @@ const latencyBucketsSeconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  */
 export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Promise<void> {
   const registry = new client.Registry();
+  const endpoint = {
+    url: metricsPath,
+    method: 'GET',
+    logLevel: 'warn',
+    exposeHeadRoute: false,
+    schema: { hide: true },
+  } as const;
+  const readClusterMetrics = deps.shareWithCluster?.(registry);
+  if (readClusterMetrics !== undefined) {
+    // One scrape, whichever worker takes it, shows the sum over every process.
+    app.route({
+      ...endpoint,
+      handler: async (_request, reply) => {
+        // A worker that does not answer in time fails the scrape (503) rather than make it report a partial sum.
+        const { contentType, text } = await readClusterMetrics().catch((error: unknown) => {
+          throw new DependencyUnavailableError('cluster metrics', error);
+        });
+        return reply.type(contentType).send(text);
+      },
+    });
+  }
   await app.register(fastifyMetrics.default, {
     promClient: client,
-    endpoint: {
-      url: metricsPath,
-      method: 'GET',
-      logLevel: 'warn',
-      exposeHeadRoute: false,
-      schema: { hide: true },
-      handler: () => {},
-    },
+    endpoint: readClusterMetrics === undefined ? { ...endpoint, handler: () => {} } : null,
     defaultMetrics: { enabled: true, register: registry },
     routeMetrics: {
       enabled: { histogram: true, summary: false },
@@ -116,6 +138,8 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
       name,
       help,
       registers: [registry],
+      // Every process reads the same outbox: summed over WORKERS processes it would count each email that often.
+      aggregator: 'max',
       async collect() {
         const stats = await readOutboxStatsInTime(deps);
         if (stats !== null) this.set(stats[stat]);

@@ -27,6 +27,11 @@ export interface DatabaseOptions {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly poolSize: number;
+  /**
+   * PostgreSQL only: the longest a statement may run or wait for a lock (0: no limit). The embedded database runs
+   * one statement at a time on one connection, where no statement waits for another's lock.
+   */
+  readonly statementTimeoutMilliseconds?: number;
   /** Called for errors of idle pooled connections (a restarted server); without a handler they crash the process. */
   readonly onPoolError?: (error: Error) => void;
   /** Embedded mode: a server the caller already started (see embedded-server.ts); else one is started here. */
@@ -42,6 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       idleTimeoutMillis: 30_000,
     });
     watchPoolErrors(pool, options.onPoolError);
+    limitStatementTime(pool, options.statementTimeoutMilliseconds ?? 0);
     return { kind: 'postgres', pool, db: drizzle({ client: pool }), close: () => pool.end() };
   }
   return openEmbeddedDatabase(options);
@@ -58,6 +64,48 @@ function watchPoolErrors(pool: pg.Pool, onPoolError: ((error: Error) => void) | 
   pool.on('error', (error) => onPoolError?.(error));
   pool.on('connect', (client) => {
     client.on('error', () => {});
+  });
+}
+
+/**
+ * Bounds every statement without session state, so it holds behind PgBouncer in transaction pooling mode, where
+ * a session-level SET (or a statement_timeout startup parameter, which PgBouncer refuses) would land on
+ * whichever server connection happened to serve it:
+ * - a transaction's `begin` becomes `begin; set local statement_timeout = …` (one round trip): the server cancels
+ *   the statement (57014), and the transaction is rolled back;
+ * - a statement outside a transaction gets the same limit client-side (pg's query_timeout): the request is
+ *   answered at once, and the pool discards the connection, whose statement may still finish on the server.
+ * Either failure is an outage to the caller (outages.ts): 503, not a hung request. The migrations lift the
+ * limit for their own transaction (migrate.ts).
+ */
+function limitStatementTime(pool: pg.Pool, timeoutMilliseconds: number): void {
+  if (timeoutMilliseconds === 0) return;
+  const setLimit = `set local statement_timeout = ${String(timeoutMilliseconds)}`;
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    let inTransaction = false;
+    client.query = ((first: unknown, ...rest: unknown[]): unknown => {
+      if (typeof (first as { submit?: unknown } | null)?.submit === 'function') return query(first, ...rest);
+      const config: { text?: unknown; query_timeout?: number } =
+        typeof first === 'string'
+          ? { text: first }
+          : typeof first === 'object' && first !== null
+            ? first
+            : {};
+      const text = typeof config.text === 'string' ? config.text.trim() : '';
+      // drizzle opens a transaction with `begin` (plus its options), without parameters: the simple protocol,
+      // where two statements may share one message.
+      if (/^begin\b/i.test(text) && !text.includes(';')) {
+        inTransaction = true;
+        return query({ ...config, text: `${text}; ${setLimit}` }, ...rest);
+      }
+      if (/^(commit|rollback)$/i.test(text)) {
+        inTransaction = false;
+        return query(first, ...rest);
+      }
+      if (inTransaction || config.query_timeout !== undefined) return query(first, ...rest);
+      return query({ ...config, query_timeout: timeoutMilliseconds }, ...rest);
+    }) as typeof client.query;
   });
 }
 

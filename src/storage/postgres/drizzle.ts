@@ -8,13 +8,11 @@ import { createRequire } from 'node:module';
  */
 const load = typeof require === 'function' ? require : createRequire(import.meta.url);
 
-export const { and, asc, eq, gt, isNotNull, isNull, lt, ne, sql } = load(
+export const { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, sql } = load(
   'drizzle-orm',
 ) as typeof import('drizzle-orm');
 export const { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } = load(
   'drizzle-orm/pg-core',
 ) as typeof import('drizzle-orm/pg-core');
 export const { drizzle } = load('drizzle-orm/node-postgres') as typeof import('drizzle-orm/node-postgres');
-export const { migrate } = load(
-  'drizzle-orm/node-postgres/migrator',
-) as typeof import('drizzle-orm/node-postgres/migrator');
+export const { readMigrationFiles } = load('drizzle-orm/migrator') as typeof import('drizzle-orm/migrator');

@@ -1,4 +1,4 @@
-import { and, eq, sql } from './drizzle.ts';
+import { and, eq, inArray, sql } from './drizzle.ts';
 import { randomUUID } from 'node:crypto';
 import type { EmailMessage } from '../../flows/model.ts';
 import type { EmailOutbox, OutboxEntry, OutboxQueue } from '../../flows/ports.ts';
@@ -54,25 +54,65 @@ export function newOutboxRow(
  */
 export const dueNow = sql`date_trunc('milliseconds', now())`;
 
+type LeasedRow = {
+  id: string;
+  message_id: string;
+  payload: string | null;
+  attempts: number;
+  created_at: Date | string;
+};
+
+const unopenableError =
+  'payload cannot be opened with SECRET_KEY or any key of SECRET_KEY_PREVIOUS (sealed under another key, or damaged)';
+
 /** The dispatcher's view of the outbox: leases with FOR UPDATE SKIP LOCKED, so dispatchers never share a row. */
 export class PostgresOutboxQueue implements OutboxQueue {
   readonly #db: Db;
   readonly #box: SecretBox;
+  readonly #onUnopenable: ((id: string) => void) | undefined;
 
-  constructor(db: Db, options: { box: SecretBox }) {
+  /** `onUnopenable` is told of every entry abandoned because its payload cannot be opened. */
+  constructor(db: Db, options: { box: SecretBox; onUnopenable?: (id: string) => void }) {
     this.#db = db;
     this.#box = options.box;
+    this.#onUnopenable = options.onUnopenable;
   }
 
+  /**
+   * An entry sealed under a key the box does not hold (SECRET_KEY rotated without SECRET_KEY_PREVIOUS) or
+   * damaged can never be sent: it is abandoned here, and the claim goes on until it has `limit` entries or
+   * nothing more is due. A short batch tells the dispatcher the queue is drained; a batch shortened by such
+   * entries would make it sleep a poll interval per batch while fresh mail waited behind a backlog of them.
+   */
   async claimDueEmails(limit: number, now: Date, leaseSeconds: number): Promise<OutboxEntry[]> {
+    const entries: OutboxEntry[] = [];
+    while (entries.length < limit) {
+      const wanted = limit - entries.length;
+      const rows = await this.#leaseDueRows(wanted, now, leaseSeconds);
+      const unopenableIds: string[] = [];
+      for (const row of rows) {
+        const message = row.payload === null ? null : this.#openMessage(row.payload);
+        if (message === null) {
+          unopenableIds.push(row.id);
+          continue;
+        }
+        entries.push({
+          id: row.id,
+          messageId: row.message_id,
+          message,
+          attempts: row.attempts,
+          createdAt: new Date(row.created_at),
+        });
+      }
+      if (unopenableIds.length > 0) await this.#abandonUnopenable(unopenableIds);
+      if (rows.length < wanted || unopenableIds.length === 0) break;
+    }
+    return entries;
+  }
+
+  async #leaseDueRows(limit: number, now: Date, leaseSeconds: number): Promise<LeasedRow[]> {
     const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
-    const result = await this.#db.execute<{
-      id: string;
-      message_id: string;
-      payload: string | null;
-      attempts: number;
-      created_at: Date | string;
-    }>(sql`
+    const result = await this.#db.execute<LeasedRow>(sql`
       update email_outbox set status = 'processing', locked_until = ${leaseEnd.toISOString()}, attempts = attempts + 1
       where id in (
         select id from email_outbox
@@ -82,23 +122,15 @@ export class PostgresOutboxQueue implements OutboxQueue {
         limit ${limit}
         for update skip locked)
       returning id, message_id, payload, attempts, created_at`);
-    const entries: OutboxEntry[] = [];
-    for (const row of result.rows) {
-      const message = row.payload === null ? null : this.#openMessage(row.payload);
-      if (message === null) {
-        // Sealed under another SECRET_KEY or damaged: it can never be sent, so it must not block the queue.
-        await this.markEmailAbandoned(row.id, 'payload cannot be opened with the current SECRET_KEY');
-        continue;
-      }
-      entries.push({
-        id: row.id,
-        messageId: row.message_id,
-        message,
-        attempts: row.attempts,
-        createdAt: new Date(row.created_at),
-      });
-    }
-    return entries;
+    return result.rows;
+  }
+
+  async #abandonUnopenable(ids: string[]): Promise<void> {
+    await this.#db
+      .update(emailOutbox)
+      .set({ status: 'abandoned', payload: null, lockedUntil: null, lastError: unopenableError })
+      .where(and(inArray(emailOutbox.id, ids), eq(emailOutbox.status, 'processing')));
+    for (const id of ids) this.#onUnopenable?.(id);
   }
 
   #openMessage(sealed: string): EmailMessage | null {

@@ -12,13 +12,17 @@ const unreachableSocketCodes = new Set([
 
 /** What node-postgres says when a connection breaks or the pool cannot get one in time. */
 const brokenConnectionMessage =
-  /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed/i;
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|Query read timeout/i;
+
+/** query_canceled: DATABASE_STATEMENT_TIMEOUT_MS ran out (a statement stuck on a lock or running too long). */
+const statementTimeoutCode = '57014';
 
 /**
  * A failure that says the database cannot be reached (the request may succeed later), not that the statement
  * is wrong: socket errors, PostgreSQL's operator-intervention class 57P (admin shutdown, crash shutdown, cannot
- * connect now), connection exceptions (class 08), too many connections (53300), or node-postgres' broken
- * connection messages. drizzle wraps driver errors (DrizzleQueryError), so the causes are searched too.
+ * connect now), connection exceptions (class 08), too many connections (53300), a statement cut by the statement
+ * timeout (57014, or node-postgres' client-side "Query read timeout"), or node-postgres' broken connection
+ * messages. drizzle wraps driver errors (DrizzleQueryError), so the causes are searched too.
  */
 export function isPostgresOutage(error: unknown): boolean {
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth += 1) {
@@ -26,7 +30,13 @@ export function isPostgresOutage(error: unknown): boolean {
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof code === 'string') {
       if (unreachableSocketCodes.has(code)) return true;
-      if (code.startsWith('57P') || code.startsWith('08') || code === '53300') return true;
+      if (
+        code.startsWith('57P') ||
+        code.startsWith('08') ||
+        code === '53300' ||
+        code === statementTimeoutCode
+      )
+        return true;
     }
     if (typeof message === 'string' && brokenConnectionMessage.test(message)) return true;
     current = cause;

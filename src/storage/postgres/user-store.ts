@@ -16,19 +16,8 @@ const userColumns = {
   deletedAt: users.deletedAt,
 };
 
-/** Built once per store and prepared once per connection by the server: every login and registration runs it. */
-function prepareFindByEmailKey(db: Db) {
-  return db
-    .select(userColumns)
-    .from(users)
-    .where(eq(users.emailKey, sql.placeholder('emailKey')))
-    .limit(1)
-    .prepare('latchkey_find_user_by_email_key');
-}
-
 export class PostgresUserStore implements UserStore {
   readonly #db: Db;
-  #findByEmailKey: ReturnType<typeof prepareFindByEmailKey> | undefined;
   constructor(db: Db) {
     this.#db = db;
   }
@@ -43,8 +32,9 @@ export class PostgresUserStore implements UserStore {
   }
 
   async findUserByEmailKey(emailKey: string): Promise<User | null> {
-    this.#findByEmailKey ??= prepareFindByEmailKey(this.#db);
-    const rows = await this.#findByEmailKey.execute({ emailKey });
+    // No named prepared statement: behind PgBouncer in transaction pooling mode (1.18 has no support for them)
+    // the next transaction may run on a server connection where the name was never prepared.
+    const rows = await this.#db.select(userColumns).from(users).where(eq(users.emailKey, emailKey)).limit(1);
     return rows[0] ?? null;
   }
 
