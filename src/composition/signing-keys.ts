@@ -16,7 +16,10 @@ import { systemClock } from './system-clock.ts';
  * The one place the JWT signing keys' box is made: seals new private keys under SECRET_KEY and opens stored
  * ones with it or any key of SECRET_KEY_PREVIOUS, so a rotation done as docs/operations.md says keeps every key.
  */
-export function createSigningKeySecretBox(secretKey: string, previousSecretKeys: readonly string[]): SecretBox {
+export function createSigningKeySecretBox(
+  secretKey: string,
+  previousSecretKeys: readonly string[],
+): SecretBox {
   return createSecretBox([secretKey, ...previousSecretKeys], 'jwt-signing-key');
 }
 

@@ -435,3 +435,40 @@ for (const backend of availableBackends().filter((name) => name === 'postgres+re
     });
   });
 }
+
+for (const backend of availableBackends().filter((name) => name === 'postgres+redis')) {
+  describe('an instance whose SECRET_KEY rotated with the old key in SECRET_KEY_PREVIOUS', () => {
+    let first: TestService;
+    let rotated: TestService;
+    before(async () => {
+      first = await startTestService(backend, { JWT_KEY_RELOAD_SECONDS: '1' });
+      rotated = await startTestService(backend, {
+        JWT_KEY_RELOAD_SECONDS: '1',
+        DATABASE_URL: first.config.database.url ?? '',
+        REDIS_KEY_PREFIX: first.config.redis?.keyPrefix ?? '',
+        SECRET_KEY_PREVIOUS: first.config.secretKey ?? '',
+      });
+    });
+    after(async () => {
+      await rotated?.close();
+      await first?.close();
+    });
+
+    test('keeps signing with the stored key: no fresh key, nothing reported, its JWTs verify', async () => {
+      assert.notEqual(rotated.config.secretKey, first.config.secretKey);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const keys = await first.query<{ kid: string }>('select kid from jwt_signing_keys order by generation');
+      assert.equal(keys.length, 1, 'no fresh key was needed');
+      assert.equal(
+        rotated.logLines.filter((line) => line.includes('cannot be opened with this SECRET_KEY')).length,
+        0,
+      );
+      const account = await registerVerified(first);
+      const token = await mint(rotated.baseUrl, await logIn(first.baseUrl, account));
+      assert.equal(decodeProtectedHeader(token).kid, keys[0]?.kid);
+      const issuer = new URL(rotated.baseUrl).origin;
+      const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', first.baseUrl));
+      await jwtVerify(token, jwks, { issuer, audience: issuer, typ: 'at+jwt' });
+    });
+  });
+}
