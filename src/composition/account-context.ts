@@ -5,6 +5,7 @@ import type { AccountContext, LinkBuilder } from '../flows/context.ts';
 import type { CommonPasswordList } from '../security/common-passwords.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { Database } from '../storage/postgres/database.ts';
+import { PostgresAuditTrail } from '../storage/postgres/audit-trail.ts';
 import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
 import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
 import { PostgresTransactor } from '../storage/postgres/transactor.ts';
@@ -37,6 +38,7 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
     users: new PostgresUserStore(database.db),
     tokens: new PostgresTokenStore(database.db),
     sessions: redis !== undefined ? new RedisSessionStore(redis) : new PostgresSessionStore(database.db),
+    audit: new PostgresAuditTrail(database.db),
     clock: systemClock,
     links: createLinkBuilder(config.http.appBaseUrl),
     sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,

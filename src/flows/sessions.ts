@@ -1,3 +1,4 @@
+import { recordAuditEvent } from './audit.ts';
 import type { AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { Session } from './model.ts';
@@ -37,10 +38,15 @@ export async function findSessionByToken(
 
 /** Ends one session: the bearer token and the cookie (the same token) both stop working at once. */
 export async function invalidateSession(
-  context: Pick<AccountContext, 'sessions'>,
+  context: Pick<AccountContext, 'sessions' | 'audit' | 'clock'>,
   session: Session,
 ): Promise<void> {
   await context.sessions.deleteSession(session.tokenHash);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'logout', outcome: 'success', userId: session.userId },
+    context.clock.now(),
+  );
 }
 
 /**
@@ -92,7 +98,7 @@ export async function listSessions(
  * account's session and an unknown id are refused alike: 404 `session_not_found`.
  */
 export async function endSession(
-  context: Pick<AccountContext, 'sessions' | 'clock'>,
+  context: Pick<AccountContext, 'sessions' | 'clock' | 'audit'>,
   current: Session,
   sessionId: string,
 ): Promise<{ readonly endedCurrent: boolean }> {
@@ -100,13 +106,23 @@ export async function endSession(
   const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
   if (target === undefined) throw new FlowError('session_not_found');
   await context.sessions.deleteSession(target.tokenHash);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'session_ended', outcome: 'success', userId: current.userId },
+    context.clock.now(),
+  );
   return { endedCurrent: target.tokenHash === current.tokenHash };
 }
 
 /** Ends every session of the account but the caller's. */
 export async function endOtherSessions(
-  context: Pick<AccountContext, 'sessions'>,
+  context: Pick<AccountContext, 'sessions' | 'audit' | 'clock'>,
   current: Session,
 ): Promise<void> {
   await context.sessions.deleteOtherUserSessions(current.userId, current.tokenHash);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'session_ended', outcome: 'others', userId: current.userId },
+    context.clock.now(),
+  );
 }

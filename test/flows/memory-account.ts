@@ -11,6 +11,7 @@ import { parseEmailAddress, type EmailAddress } from '../../src/security/email-a
 import { normalizePassword } from '../../src/security/passwords.ts';
 import { budgetNamesStartingWith, defaultBudgets } from '../../src/security/rate-limit-budgets.ts';
 import { createManualClock, type ManualClock } from '../../src/storage/memory/clock.ts';
+import { MemoryAuditTrail } from '../../src/storage/memory/audit-trail.ts';
 import { MemoryDatabase } from '../../src/storage/memory/database.ts';
 import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.ts';
 import { MemorySessionStore } from '../../src/storage/memory/session-store.ts';
@@ -107,6 +108,7 @@ export function createMemoryAccount(
     users,
     tokens: new MemoryTokenStore(database),
     sessions,
+    audit: new MemoryAuditTrail(database),
     clock,
     links: {
       verifyEmailUrl: (token) => `${baseUrl}/verify-email?token=${token}`,
