@@ -18,6 +18,7 @@ export function startExpiredRecordsCleanup(options: {
     clock: systemClock,
     intervalMilliseconds: options.config.intervalSeconds * 1000,
     accountDeletionGraceDays: options.config.accountDeletionGraceDays,
+    auditRetentionDays: options.config.auditRetentionDays,
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     onPassFailed: (error) => logger.warn({ err: error }, 'clean-up failed; next pass retries'),
   });

@@ -5,19 +5,24 @@ import { defaultAccountDeletionGraceDays } from './token-emails.ts';
 export const expiredTokenRetentionSeconds = 24 * 60 * 60;
 /** Sent and abandoned mail is kept a week (payload already cleared): delivery questions, abandoned mail. */
 export const finishedEmailRetentionSeconds = 7 * 24 * 60 * 60;
+/** How long the audit trail keeps an event, unless AUDIT_RETENTION_DAYS says otherwise. */
+export const defaultAuditRetentionDays = 90;
+const dayMilliseconds = 24 * 60 * 60 * 1000;
 
 /** One clean-up pass: everything past its retention goes. */
 export async function deleteExpiredRecords(
   store: ExpiredRecordsStore,
   clock: Clock,
   accountDeletionGraceDays = defaultAccountDeletionGraceDays,
+  auditRetentionDays = defaultAuditRetentionDays,
 ): Promise<DeletedRecordCounts> {
   const now = clock.now().getTime();
   return store.deleteExpiredRecords({
     tokensBefore: new Date(now - expiredTokenRetentionSeconds * 1000),
     sessionsBefore: new Date(now),
     finishedEmailsBefore: new Date(now - finishedEmailRetentionSeconds * 1000),
-    accountsDeletedBefore: new Date(now - accountDeletionGraceDays * 24 * 60 * 60 * 1000),
+    accountsDeletedBefore: new Date(now - accountDeletionGraceDays * dayMilliseconds),
+    auditEventsBefore: new Date(now - auditRetentionDays * dayMilliseconds),
   });
 }
 
@@ -27,6 +32,8 @@ export interface HousekeepingOptions {
   readonly intervalMilliseconds: number;
   /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits before it is removed. */
   readonly accountDeletionGraceDays?: number;
+  /** AUDIT_RETENTION_DAYS: how long an audit event is kept. */
+  readonly auditRetentionDays?: number;
   /**
    * Before the first pass. Several instances started together should not all clean at the same moment, so
    * the default is a random point within the first interval.
@@ -60,7 +67,12 @@ export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
   async function runPass(): Promise<void> {
     try {
       options.onPassFinished?.(
-        await deleteExpiredRecords(options.store, options.clock, options.accountDeletionGraceDays),
+        await deleteExpiredRecords(
+          options.store,
+          options.clock,
+          options.accountDeletionGraceDays,
+          options.auditRetentionDays,
+        ),
       );
     } catch (error) {
       options.onPassFailed?.(error);

@@ -185,6 +185,8 @@ export interface DeletedRecordCounts {
   readonly emails: number;
   /** Accounts whose owner deleted them before the grace period (their tokens, sessions and queued mail too). */
   readonly accounts: number;
+  /** Audit events older than AUDIT_RETENTION_DAYS. */
+  readonly auditEvents: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */
@@ -197,6 +199,8 @@ export interface ExpiredRecordCutoffs {
   readonly finishedEmailsBefore: Date;
   /** Accounts deleted by their owner before this are removed for good, with everything that is theirs. */
   readonly accountsDeletedBefore: Date;
+  /** Audit events that occurred before this go (AUDIT_RETENTION_DAYS). */
+  readonly auditEventsBefore: Date;
 }
 
 /**
