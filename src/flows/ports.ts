@@ -265,7 +265,7 @@ export interface AdminKeyStore {
   listAdminKeys(): Promise<AdminKey[]>;
   /** False when there is no such key or it is revoked already (the first revocation time stays). */
   revokeAdminKey(keyId: string, at: Date): Promise<boolean>;
-  /** Sets last_used_at to `at` unless it is at or after `unlessSince`: at most one write per interval. */
+  /** Sets last_used_at to `at` unless it is after `unlessSince`: at most one write per interval. */
   recordAdminKeyUse(keyId: string, at: Date, unlessSince: Date): Promise<void>;
 }
 

@@ -38,7 +38,7 @@ export class MemoryAdminKeyStore extends MemoryDatabaseStore implements AdminKey
 
   async recordAdminKeyUse(keyId: string, at: Date, unlessSince: Date): Promise<void> {
     const row = this.database.adminKeys.get(keyId);
-    if (row === undefined || (row.lastUsedAt !== null && row.lastUsedAt >= unlessSince)) return;
+    if (row === undefined || (row.lastUsedAt !== null && row.lastUsedAt > unlessSince)) return;
     this.database.adminKeys.put(keyId, { ...row, lastUsedAt: at }, this.journal);
   }
 }

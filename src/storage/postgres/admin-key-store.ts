@@ -49,7 +49,7 @@ export class PostgresAdminKeyStore extends PostgresStore implements AdminKeyStor
       .where(
         and(
           eq(adminKeys.id, keyId),
-          sql`(${adminKeys.lastUsedAt} is null or ${adminKeys.lastUsedAt} < ${unlessSince.toISOString()}::timestamptz)`,
+          sql`(${adminKeys.lastUsedAt} is null or ${adminKeys.lastUsedAt} <= ${unlessSince.toISOString()}::timestamptz)`,
         ),
       );
   }
