@@ -18,6 +18,7 @@ import {
 import { auditEventNames } from '../../flows/audit.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import * as answers from '../answers.ts';
+import { MessageResponse } from '../schemas.ts';
 
 /** The admin key as a bearer token: nothing else, no cookie. */
 export const adminSecurity: Record<string, string[]>[] = [{ adminKey: [] }];
@@ -151,6 +152,7 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       operationId: 'adminDisableUser',
       summary: 'Disable the account: every session ends at once, login answers 403 `account_disabled`',
       status: 204,
+      message: '',
       run: disableUser,
     },
     {
@@ -158,6 +160,7 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       operationId: 'adminEnableUser',
       summary: 'Enable a disabled account: its owner can log in again',
       status: 204,
+      message: '',
       run: enableUser,
     },
     {
@@ -165,6 +168,7 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       operationId: 'adminLogOutUser',
       summary: 'End every session of the account',
       status: 204,
+      message: '',
       run: logOutUser,
     },
     {
@@ -172,6 +176,7 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       operationId: 'adminResendVerification',
       summary: 'Email the owner a fresh verification link (409 `already_verified` if verified)',
       status: 202,
+      message: 'A verification link is on its way to the owner',
       run: resendUserVerification,
     },
     {
@@ -179,6 +184,7 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       operationId: 'adminSendPasswordReset',
       summary: 'Email the owner a password reset link; no route sets or reveals a password',
       status: 202,
+      message: 'A password reset link is on its way to the owner',
       run: sendUserPasswordReset,
     },
   ] as const;
@@ -197,15 +203,18 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
             ...(action.path === 'resend-verification' && {
               409: answers.error('`already_verified`: the address is verified (or the account deleted)'),
             }),
-            [action.status]: answers.noContent(
-              action.status === 204 ? 'Done' : 'Queued: the email is on its way',
-            ),
+            [action.status]:
+              action.status === 204
+                ? answers.noContent('Done')
+                : { ...MessageResponse, description: 'Queued: the email is on its way' },
           },
         },
       },
       async (request, reply) => {
         await action.run(await admin(request), request.params.id);
-        return reply.status(action.status).send(null);
+        return action.status === 204
+          ? reply.status(204).send(null)
+          : reply.status(action.status).send({ message: action.message });
       },
     );
   }
@@ -222,15 +231,19 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
         params: UserIdParams,
         response: {
           ...userAnswers,
-          202: answers.noContent(
-            'Deleted; removed for good after ACCOUNT_DELETION_GRACE_DAYS unless restored',
-          ),
+          202: {
+            ...MessageResponse,
+            description:
+              'Deleted; removed for good after ACCOUNT_DELETION_GRACE_DAYS unless its owner restores it',
+          },
         },
       },
     },
     async (request, reply) => {
       await deleteUser(await admin(request), request.params.id);
-      return reply.status(202).send(null);
+      return reply
+        .status(202)
+        .send({ message: 'Deleted: the owner can restore it with the emailed link during the grace period' });
     },
   );
 
