@@ -46,7 +46,8 @@ function summaryOf(user: User): UserSummary {
   };
 }
 
-async function recordRead(
+/** An admin action or read with no database change to share a transaction with. */
+async function recordAdminEvent(
   context: AdminContext,
   event: AuditEventName,
   userId: string | null,
@@ -63,7 +64,7 @@ export async function findUserByEmail(context: AdminContext, email: string): Pro
   const address = parseEmailAddress(email);
   if (address === null) throw new FlowError('invalid_request', 'email: not a valid address');
   const user = await context.account.users.findUserByEmailKey(address.key);
-  await recordRead(context, 'admin_user_lookup', user?.id ?? null);
+  await recordAdminEvent(context, 'admin_user_lookup', user?.id ?? null);
   return { users: user === null ? [] : [summaryOf(user)], nextCursor: null };
 }
 
@@ -86,7 +87,7 @@ export async function listUsers(
     after,
     limit: query.limit ?? defaultPageLimit,
   });
-  await recordRead(context, 'admin_user_list', null);
+  await recordAdminEvent(context, 'admin_user_list', null);
   return { users: page.rows.map(summaryOf), nextCursor: encodeCursor(page.next) };
 }
 
@@ -106,7 +107,7 @@ export async function showUser(context: AdminContext, userId: string): Promise<U
     context.account.sessions.listUserSessions(user.id, now),
     context.directory.findPendingEmailChange(user.id, now),
   ]);
-  await recordRead(context, 'admin_user_view', user.id);
+  await recordAdminEvent(context, 'admin_user_view', user.id);
   return { ...summaryOf(user), lastLoginAt, sessionCount: sessions.length, pendingEmailChange };
 }
 
@@ -143,11 +144,7 @@ async function setActive(
 export async function logOutUser(context: AdminContext, userId: string): Promise<void> {
   const user = await findUserForAdmin(context, userId);
   await context.account.sessions.deleteUserSessions(user.id);
-  await recordAuditEvent(
-    context.account.audit,
-    { event: 'admin_logout', outcome: 'success', userId: user.id },
-    context.account.clock.now(),
-  );
+  await recordAdminEvent(context, 'admin_logout', user.id);
 }
 
 /** Sends the owner a fresh verification link; 409 `already_verified` when there is nothing to verify. */
@@ -155,11 +152,7 @@ export async function resendUserVerification(context: AdminContext, userId: stri
   const user = await findUserForAdmin(context, userId);
   if (user.deletedAt !== null || addressState(user) !== 'unverified') throw new FlowError('already_verified');
   await sendVerificationEmail(context.account, user);
-  await recordAuditEvent(
-    context.account.audit,
-    { event: 'admin_resend_verification', outcome: 'success', userId: user.id },
-    context.account.clock.now(),
-  );
+  await recordAdminEvent(context, 'admin_resend_verification', user.id);
 }
 
 /**

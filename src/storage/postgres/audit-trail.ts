@@ -1,10 +1,11 @@
+import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { AuditActor, AuditRecord } from '../../flows/audit.ts';
 import type { AuditEventQuery, AuditTrail, Page, StoredAuditEvent } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
 import { auditEvents } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
-import { isAfter, microsecondsOf, pageOf } from './paging.ts';
+import { selectPage } from './paging.ts';
 
 /** The audit trail in PostgreSQL; built on a transaction, its events commit or roll back with it. */
 export class PostgresAuditTrail extends PostgresStore implements AuditTrail {
@@ -13,19 +14,20 @@ export class PostgresAuditTrail extends PostgresStore implements AuditTrail {
   }
 
   async listAuditEvents(query: AuditEventQuery): Promise<Page<StoredAuditEvent>> {
-    const conditions = [sql`true`];
+    const conditions: SQL[] = [];
     if (query.userId !== null) conditions.push(sql`user_id = ${query.userId}::uuid`);
     if (query.event !== null) conditions.push(sql`event = ${query.event}`);
     if (query.since !== null) conditions.push(sql`occurred_at >= ${query.since.toISOString()}::timestamptz`);
-    if (query.after !== null) conditions.push(isAfter(sql`occurred_at`, sql`id`, query.after));
-    const result = await this.db.execute<AuditRow>(sql`
-      select id, occurred_at, event, outcome, user_id, ip, user_agent, actor, request_id,
-        ${microsecondsOf(sql`occurred_at`)} as at_microseconds
-      from ${auditEvents} where ${sql.join(conditions, sql` and `)}
-      order by occurred_at, id limit ${query.limit + 1}`);
-    return pageOf(
-      result.rows.map((row) => ({ ...row, position: { atMicroseconds: row.at_microseconds, id: row.id } })),
-      query.limit,
+    return selectPage<AuditRow, StoredAuditEvent>(
+      this.db,
+      {
+        columns: sql`id, occurred_at, event, outcome, user_id, ip, user_agent, actor, request_id`,
+        from: sql`${auditEvents}`,
+        time: sql`occurred_at`,
+        conditions,
+        after: query.after,
+        limit: query.limit,
+      },
       (row) => ({
         id: row.id,
         occurredAt: new Date(row.occurred_at),
@@ -66,5 +68,4 @@ interface AuditRow extends Record<string, unknown> {
   user_agent: string | null;
   actor: string;
   request_id: string | null;
-  at_microseconds: string;
 }

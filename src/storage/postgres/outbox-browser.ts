@@ -9,7 +9,7 @@ import type {
 import { PostgresStore } from './database.ts';
 import { emailOutbox } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
-import { isAfter, microsecondsOf, pageOf } from './paging.ts';
+import { selectPage } from './paging.ts';
 
 /** What each listed status means in the table: unsent without a failure, unsent after one, given up on. */
 const statusConditions = {
@@ -24,21 +24,21 @@ export class PostgresOutboxBrowser extends PostgresStore implements OutboxBrowse
     readonly after: PagePosition | null;
     readonly limit: number;
   }): Promise<Page<OutboxSummary>> {
-    const conditions = [
-      query.status === null
-        ? sql`status in ('queued', 'processing', 'abandoned')`
-        : statusConditions[query.status],
-    ];
-    if (query.after !== null) conditions.push(isAfter(sql`created_at`, sql`id`, query.after));
-    // Never the payload: it holds the message and its link.
-    const result = await this.db.execute<OutboxRow>(sql`
-      select id, recipient, template, status, attempts, last_error, created_at, next_attempt_at,
-        ${microsecondsOf(sql`created_at`)} as at_microseconds
-      from ${emailOutbox} where ${sql.join(conditions, sql` and `)}
-      order by created_at, id limit ${query.limit + 1}`);
-    return pageOf(
-      result.rows.map((row) => ({ ...row, position: { atMicroseconds: row.at_microseconds, id: row.id } })),
-      query.limit,
+    return selectPage<OutboxRow, OutboxSummary>(
+      this.db,
+      {
+        // Never the payload: it holds the message and its link.
+        columns: sql`id, recipient, template, status, attempts, last_error, created_at, next_attempt_at`,
+        from: sql`${emailOutbox}`,
+        time: sql`created_at`,
+        conditions: [
+          query.status === null
+            ? sql`status in ('queued', 'processing', 'abandoned')`
+            : statusConditions[query.status],
+        ],
+        after: query.after,
+        limit: query.limit,
+      },
       (row) => ({
         id: row.id,
         recipient: row.recipient,
@@ -63,5 +63,4 @@ interface OutboxRow extends Record<string, unknown> {
   last_error: string | null;
   created_at: string | Date;
   next_attempt_at: string | Date;
-  at_microseconds: string;
 }

@@ -1,28 +1,30 @@
+import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { Page, UserDirectory, UserListQuery } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
 import { auditEvents, users, userTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
-import { isAfter, microsecondsOf, pageOf } from './paging.ts';
+import { selectPage } from './paging.ts';
 
 export class PostgresUserDirectory extends PostgresStore implements UserDirectory {
   async listUsers(query: UserListQuery): Promise<Page<User>> {
-    const conditions = [sql`true`];
+    const conditions: SQL[] = [];
     if (query.containing !== null) {
       // LIKE's own characters in the search text stand for themselves.
       const pattern = `%${query.containing.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
       conditions.push(sql`email_key like ${pattern}`);
     }
-    if (query.after !== null) conditions.push(isAfter(sql`created_at`, sql`id`, query.after));
-    const result = await this.db.execute<UserRow>(sql`
-      select id, email, email_key, password_hash, is_active, is_verified, created_at, deleted_at,
-        ${microsecondsOf(sql`created_at`)} as at_microseconds
-      from ${users} where ${sql.join(conditions, sql` and `)}
-      order by created_at, id limit ${query.limit + 1}`);
-    return pageOf(
-      result.rows.map((row) => ({ ...row, position: { atMicroseconds: row.at_microseconds, id: row.id } })),
-      query.limit,
+    return selectPage<UserRow, User>(
+      this.db,
+      {
+        columns: sql`id, email, email_key, password_hash, is_active, is_verified, created_at, deleted_at`,
+        from: sql`${users}`,
+        time: sql`created_at`,
+        conditions,
+        after: query.after,
+        limit: query.limit,
+      },
       (row) => ({
         id: row.id,
         email: row.email,
@@ -64,5 +66,4 @@ interface UserRow extends Record<string, unknown> {
   is_verified: boolean;
   created_at: string | Date;
   deleted_at: string | Date | null;
-  at_microseconds: string;
 }
