@@ -5,6 +5,8 @@ import type { AuditRecord } from '../../src/flows/audit.ts';
 import type {
   AdminKeyStore,
   AuditTrail,
+  OutboxBrowser,
+  OutboxQueue,
   PagePosition,
   Transactor,
   UserDirectory,
@@ -18,6 +20,9 @@ export interface AdminStoresUnderTest {
   readonly adminKeys: AdminKeyStore;
   readonly directory: UserDirectory;
   readonly transactor: Transactor;
+  readonly outbox: OutboxBrowser;
+  /** The dispatcher's side of the same outbox, to move entries along. */
+  readonly queue: OutboxQueue;
   /** A new account with that address (as typed; its key is the lower case). */
   createUser(email: string): Promise<string>;
   close(): Promise<void>;
@@ -213,6 +218,55 @@ export function describeAdminStoresContract(
         auditRecord({ userId, occurredAt: new Date('2026-02-03T08:00:00Z'), outcome: 'invalid_credentials' }),
       );
       assert.deepEqual(await underTest().directory.findLastLoginAt(userId), later);
+    });
+
+    test('the outbox listing has unsent and abandoned mail by status, never sent mail, every entry once across pages', async () => {
+      const domain = `${randomUUID().slice(0, 8)}.example`;
+      const enqueue = (local: string) =>
+        underTest().transactor.runInTransaction((stores) =>
+          stores.outbox.enqueueEmail({
+            template: 'password_changed',
+            to: `${local}@${domain}`,
+            params: { resetUrl: 'https://auth.example.test/reset-password' },
+          }),
+        );
+      for (const local of ['retried', 'abandoned', 'sent']) await enqueue(local);
+      const claimed = await underTest().queue.claimDueEmails(100, new Date(Date.now() + 1000), 60);
+      const byRecipient = async (local: string) => {
+        const page = await underTest().outbox.listOutboxEmails({ status: null, after: null, limit: 100 });
+        return page.rows.find((row) => row.recipient === `${local}@${domain}`);
+      };
+      assert.equal(claimed.length, 3);
+      for (const entry of claimed) {
+        if (entry.message.to.startsWith('retried')) {
+          await underTest().queue.scheduleEmailRetry(entry.id, new Date(Date.now() + 60_000), '421 busy');
+        } else if (entry.message.to.startsWith('abandoned')) {
+          await underTest().queue.markEmailAbandoned(entry.id, '550 no such user');
+        } else {
+          await underTest().queue.markEmailSent(entry.id, new Date());
+        }
+      }
+      await enqueue('queued');
+
+      assert.equal((await byRecipient('retried'))?.status, 'retrying');
+      assert.equal((await byRecipient('retried'))?.lastError, '421 busy');
+      assert.equal((await byRecipient('retried'))?.attempts, 1);
+      assert.equal((await byRecipient('abandoned'))?.status, 'abandoned');
+      assert.equal((await byRecipient('queued'))?.status, 'queued');
+      assert.equal(await byRecipient('sent'), undefined, 'sent mail is not listed');
+      for (const status of ['queued', 'retrying', 'abandoned'] as const) {
+        const page = await underTest().outbox.listOutboxEmails({ status, after: null, limit: 100 });
+        assert.deepEqual(
+          page.rows.filter((row) => row.recipient.endsWith(domain)).map((row) => row.status),
+          [status],
+        );
+      }
+      const seen = await readEveryPage((after) =>
+        underTest().outbox.listOutboxEmails({ status: null, after, limit: 1 }),
+      );
+      const ours = seen.filter((row) => row.recipient.endsWith(domain));
+      assert.equal(ours.length, 3);
+      assert.equal(new Set(seen.map((row) => row.id)).size, seen.length);
     });
 
     test('a pending email change is the address of a usable confirm token', async () => {
