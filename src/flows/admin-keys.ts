@@ -66,14 +66,8 @@ export async function authenticateAdminKey(
   const adminKey = adminKeyPattern.test(bearer)
     ? await context.adminKeys.findAdminKeyByHash(hashToken(bearer))
     : null;
-  if (adminKey === null || adminKey.revokedAt !== null) {
-    await recordAuditEvent(
-      context.account.audit,
-      { event: 'admin_request', outcome: 'admin_key_refused', userId: null },
-      now,
-    );
-    throw new FlowError('admin_key_refused');
-  }
+  // Refusals go to the security log, not the trail: a stranger's guesses must not write to the database.
+  if (adminKey === null || adminKey.revokedAt !== null) throw new FlowError('admin_key_refused');
   assignAuditActor(`admin:${adminKey.id}`);
   if (
     adminKey.lastUsedAt === null ||

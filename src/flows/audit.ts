@@ -21,7 +21,6 @@ export const auditEventNames = [
   'account_deletion_requested',
   'account_deletion_cancelled',
   'account_deleted',
-  'admin_request',
   'admin_user_lookup',
   'admin_user_list',
   'admin_user_view',

@@ -4,7 +4,8 @@ import { FlowError } from '../flows/errors.ts';
 import { parseEmailAddress } from '../security/email-address.ts';
 
 /** What happened, by whom: one log line per security decision, in one shape, so alerts can grep one key. */
-export type SecurityEvent = 'login' | 'password_reset' | 'password_change' | 'throttled' | 'csrf_refused';
+export type SecurityEvent =
+  'login' | 'password_reset' | 'password_change' | 'throttled' | 'csrf_refused' | 'admin_refused';
 
 export interface SecurityEventFields {
   /** `success`, or the error code the client was answered with (`invalid_credentials`, `rate_limited`, …). */

@@ -88,6 +88,13 @@ for (const backend of availableBackends()) {
         assert.equal(answer.text, answers[0]?.text);
         assert.equal(answer.json.code, 'admin_key_refused');
       }
+      const refusals = service.logLines.filter((line) => line.includes('"event":"admin_refused"'));
+      assert.ok(refusals.some((line) => line.includes('"outcome":"admin_key_refused"')));
+      assert.ok(refusals.some((line) => line.includes('"outcome":"admin_key_required"')));
+      const refusedRows = await service.query<{ count: number }>(
+        "select count(*)::int as count from audit_events where outcome like 'admin_key%'",
+      );
+      assert.equal(refusedRows[0]?.count, 0, 'a refused key writes nothing to the database');
       // A session cookie is no admin credential either.
       const browser = new HttpClient(service.baseUrl);
       assert.equal((await browser.post('/login', { json: alice })).status, 200);

@@ -16,7 +16,9 @@ import {
   type UserSummary,
 } from '../../flows/admin-users.ts';
 import { auditEventNames } from '../../flows/audit.ts';
+import { FlowError } from '../../flows/errors.ts';
 import type { HttpDeps } from '../route-deps.ts';
+import { logSecurityEvent } from '../security-log.ts';
 import * as answers from '../answers.ts';
 import { MessageResponse } from '../schemas.ts';
 
@@ -84,7 +86,12 @@ function userSummaryBody(user: UserSummary) {
 export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const admin = async (request: FastifyRequest): Promise<AdminContext> => {
-    await authenticateAdminKey(deps.admin, request.headers.authorization);
+    try {
+      await authenticateAdminKey(deps.admin, request.headers.authorization);
+    } catch (error) {
+      if (error instanceof FlowError) logSecurityEvent(request, 'admin_refused', { outcome: error.code });
+      throw error;
+    }
     return deps.admin;
   };
 
