@@ -9,12 +9,14 @@ import {
   connectionsCheckingIntervalMilliseconds,
   requestTimeoutMilliseconds,
 } from './http/client-errors.ts';
+import { registerAuditOrigin } from './http/plugins/audit-origin.ts';
 import { registerCrossSiteProtection } from './http/plugins/cross-site.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
 import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
 import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
 import { registerAccountDeletionRoutes } from './http/routes/account-deletion.ts';
+import { registerAdminRoutes } from './http/routes/admin.ts';
 import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerJwtRoutes } from './http/routes/jwt.ts';
@@ -59,6 +61,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
 
   registerErrorHandling(app);
   registerAccountPseudonyms(app, deps.accountPseudonymKey);
+  registerAuditOrigin(app);
   closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
@@ -90,6 +93,12 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName },
+          adminKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An admin key (`lk_admin_…`, from `npm run admin -- key create`); never a session token',
+          },
         },
       },
     },
@@ -109,6 +118,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerAccountEmailRoutes(app, deps);
   registerAccountDeletionRoutes(app, deps);
   registerJwtRoutes(app, deps);
+  registerAdminRoutes(app, deps);
   return app;
 }
 

@@ -633,6 +633,13 @@ export const configVariables = {
     details:
       'During the grace the account answers as an unknown address; after it the address registers as new.',
   }),
+  AUDIT_RETENTION_DAYS: integer({
+    group: 'housekeeping',
+    default: 90,
+    min: 1,
+    max: 3650,
+    doc: 'How long the audit trail (GET /admin/audit, `npm run admin -- audit`) keeps an event, in days; housekeeping deletes older ones in batches.',
+  }),
   WORKER_HEALTH_PORT: optionalInteger({
     group: 'worker',
     defaultNote: 'unset: no HTTP',

@@ -110,6 +110,8 @@ export interface Config {
     readonly intervalSeconds: number;
     /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account can be restored before it is removed. */
     readonly accountDeletionGraceDays: number;
+    /** AUDIT_RETENTION_DAYS: how long the audit trail keeps an event. */
+    readonly auditRetentionDays: number;
   };
   readonly worker: {
     /** `npm run worker` only: port of its /health/live, /health/ready and /metrics; unset: no HTTP at all. */
@@ -352,6 +354,7 @@ function groupConfig(values: ConfigValues): Config {
     housekeeping: {
       intervalSeconds: values.CLEANUP_INTERVAL_SECONDS,
       accountDeletionGraceDays: values.ACCOUNT_DELETION_GRACE_DAYS,
+      auditRetentionDays: values.AUDIT_RETENTION_DAYS,
     },
     worker: { healthPort: values.WORKER_HEALTH_PORT },
     metrics: { enabled: values.METRICS_ENABLED },

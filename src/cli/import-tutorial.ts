@@ -1,4 +1,4 @@
-// `npm run import-tutorial -- --from postgresql://…` (to become `npm run admin -- import-tutorial --from …`):
+// `npm run admin -- import-tutorial --from postgresql://…`:
 // imports the FastAPI tutorial's users into DATABASE_URL (or the embedded database in DATA_DIR).
 import { parseArgs } from 'node:util';
 import { openTutorialImport } from '../composition/tutorial-import.ts';
@@ -132,11 +132,4 @@ function describeFailure(error: unknown): string {
   if (!(innermost instanceof Error)) return String(innermost);
   const code = (innermost as { code?: unknown }).code;
   return typeof code === 'string' ? `${innermost.message} (${code})` : innermost.message;
-}
-
-if (import.meta.main) {
-  process.exitCode = await importTutorialCommand(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
 }

@@ -1,6 +1,7 @@
 // `npm run openapi`: prints the service's OpenAPI description (what /openapi.json serves), built without a
 // database, Redis or a listening socket: routes only describe themselves until a request arrives.
 import { randomBytes } from 'node:crypto';
+import type { AdminContext } from '../flows/admin-context.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HttpDeps } from '../http/route-deps.ts';
 import { buildApp } from '../app.ts';
@@ -8,17 +9,20 @@ import { serviceVersion } from '../composition/http-deps.ts';
 import { createLogger } from '../logger.ts';
 
 /** Registering the routes reads no account data; a request would, and none is served here. */
-const noAccountContext = new Proxy({} as AccountContext, {
-  get(): never {
-    throw new Error('the OpenAPI description is built without serving requests');
-  },
-});
+function unavailableWhileDescribing<T extends object>(): T {
+  return new Proxy({} as T, {
+    get(): never {
+      throw new Error('the OpenAPI description is built without serving requests');
+    },
+  });
+}
 
 /** The description a deployment at `appBaseUrl` serves at /openapi.json. */
 export async function describeApi(appBaseUrl = new URL('http://localhost:8000')): Promise<object> {
   const app = await buildApp(
     {
-      account: noAccountContext,
+      account: unavailableWhileDescribing<AccountContext>(),
+      admin: unavailableWhileDescribing<AdminContext>(),
       clientIpLimiters: {},
       healthChecks: [],
       appBaseUrl,

@@ -6,6 +6,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import { deriveRefreshTokenKey } from '../security/tokens.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresRefreshFamilyStore } from '../storage/postgres/refresh-family-store.ts';
+import { PostgresAuditTrail } from '../storage/postgres/audit-trail.ts';
 import { PostgresSessionStore } from '../storage/postgres/session-store.ts';
 import { PostgresTokenStore } from '../storage/postgres/token-store.ts';
 import { PostgresTransactor } from '../storage/postgres/transactor.ts';
@@ -43,6 +44,7 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
     users: new PostgresUserStore(database.db),
     tokens: new PostgresTokenStore(database.db),
     sessions: redis !== undefined ? new RedisSessionStore(redis) : new PostgresSessionStore(database.db),
+    audit: new PostgresAuditTrail(database.db),
     clock: systemClock,
     links: createLinkBuilder(config.http.appBaseUrl),
     sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,

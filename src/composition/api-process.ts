@@ -9,6 +9,7 @@ import { waitingHashJobs } from '../security/hash-scheduler.ts';
 import type { EmbeddedServer } from '../storage/postgres/embedded-server.ts';
 import { createRedisHealthCheck, type RedisClient } from '../storage/redis/client.ts';
 import { createAccountContext } from './account-context.ts';
+import { createAdminContext } from './admin-context.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
 import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
@@ -73,6 +74,7 @@ export async function composeApiProcess(
       config,
       secretKey: options.secretKey,
       account,
+      admin: createAdminContext(database, account),
       clientIpLimiters: createClientIpLimiters(buildLimiters),
       healthChecks,
       metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,

@@ -28,6 +28,7 @@ export function startExpiredRecordsCleanup(options: {
       // A family unused for REFRESH_TOKEN_IDLE_DAYS has ended.
       idleLifetimeSeconds: options.config.sessions.refreshTokens.idleDays * 24 * 60 * 60,
     },
+    auditRetentionDays: options.config.housekeeping.auditRetentionDays,
     onPassFinished: (deleted) => logger.info({ deleted }, 'expired records deleted'),
     ...(signingKeys !== undefined && {
       async maintainSigningKeys() {

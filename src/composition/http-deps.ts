@@ -1,5 +1,6 @@
 import { isClusterWorker, shareMetricsWithSupervisor } from '../cluster.ts';
 import type { Config } from '../config.ts';
+import type { AdminContext } from '../flows/admin-context.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 import type { MetricsDeps } from '../http/plugins/metrics.ts';
@@ -16,6 +17,7 @@ export interface HttpDepsOptions {
   /** SECRET_KEY or the development secret: for HTTP-side keys (such as a keyed log pseudonym). */
   readonly secretKey: string;
   readonly account: AccountContext;
+  readonly admin: AdminContext;
   readonly clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>>;
   readonly healthChecks: readonly HealthCheck[];
   /** Set: Prometheus metrics at /metrics. */
@@ -28,6 +30,7 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
   const { http } = options.config;
   return {
     account: options.account,
+    admin: options.admin,
     clientIpLimiters: options.clientIpLimiters,
     healthChecks: options.healthChecks,
     appBaseUrl: http.appBaseUrl,

@@ -1,8 +1,9 @@
+import { recordAuditEvent, type AuditEventName } from './audit.ts';
 import type { AccountContext } from './context.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { FlowError } from './errors.ts';
 import { endUserSessions } from './sessions.ts';
-import type { TokenPurpose } from './model.ts';
+import type { TokenPurpose, User } from './model.ts';
 import {
   issueTokenWithEmailInTransaction,
   prepareTokenEmail,
@@ -31,12 +32,25 @@ export async function deleteAccount(
 ): Promise<void> {
   const user = await findLiveUser(context, userId);
   await checkCurrentPassword(context, user, currentPassword);
+  await markAccountDeleted(context, user, 'account_deletion_requested');
+}
+
+/**
+ * What a deletion does once it is decided (by the owner, or by an operator: the same grace and restore
+ * link), recorded as `event` in the same transaction.
+ */
+export async function markAccountDeleted(
+  context: AccountContext,
+  user: Pick<User, 'id' | 'email'>,
+  event: AuditEventName,
+): Promise<void> {
   const graceDays = context.accountDeletionGraceDays ?? defaultAccountDeletionGraceDays;
   // Before as well as after: if the session store is down, nothing is deleted (503).
   await endUserSessions(context, user.id);
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.markUserDeleted(user.id, now);
+    await recordAuditEvent(stores.audit, { event, outcome: 'success', userId: user.id }, now);
     for (const purpose of everyPurpose) await stores.tokens.invalidateUserTokens(user.id, purpose, now);
     if (graceDays === 0) {
       await stores.outbox.enqueueEmail({
@@ -89,6 +103,11 @@ export async function restoreAccount(context: AccountContext, token: string): Pr
     if (user === null) throw invalid;
     if ((await stores.tokens.consumeToken(hashToken(token), 'account_restore', now)) === null) throw invalid;
     if (!(await stores.users.restoreUser(user.id))) throw invalid;
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'account_deletion_cancelled', outcome: 'success', userId: user.id },
+      now,
+    );
   });
   return pending.userId;
 }

@@ -18,7 +18,7 @@ export function addressState(user: Pick<User, 'isVerified' | 'passwordHash'>): A
 }
 
 /**
- * The address's state, unless an operator disabled the account (is_active false; no route does). Login and
+ * The address's state, unless an operator disabled the account (is_active false: `POST /admin/users/{id}/disable` or `npm run admin -- users disable`). Login and
  * a reset request refuse a disabled account; registration and resend-verification look only at the address
  * (`addressState`), so they answer a disabled account as its address state says.
  */

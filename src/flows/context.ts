@@ -1,5 +1,13 @@
 import type { AttemptBudgets } from './attempt-budgets.ts';
-import type { Clock, RefreshFamilyStore, SessionStore, TokenStore, Transactor, UserStore } from './ports.ts';
+import type {
+  AuditTrail,
+  Clock,
+  RefreshFamilyStore,
+  SessionStore,
+  TokenStore,
+  Transactor,
+  UserStore,
+} from './ports.ts';
 import type { PasswordPolicy } from '../security/password-policy.ts';
 import {
   hashPassword,
@@ -26,6 +34,8 @@ export interface AccountContext {
   readonly users: UserStore;
   readonly tokens: TokenStore;
   readonly sessions: SessionStore;
+  /** For events whose change has no transaction (sessions); the others go through the transaction's trail. */
+  readonly audit: AuditTrail;
   readonly clock: Clock;
   readonly links: LinkBuilder;
   readonly sessionLifetimeSeconds: number;

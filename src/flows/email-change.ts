@@ -1,3 +1,4 @@
+import { recordAuditEvent } from './audit.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
@@ -59,6 +60,11 @@ export async function requestEmailChange(
     if (mayEmailOld) {
       await issueTokenWithEmailInTransaction(stores, user.id, notice, { replacePrevious: false, now });
     }
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'email_change_requested', outcome: 'success', userId: user.id },
+      now,
+    );
   });
 }
 
@@ -95,6 +101,11 @@ export async function confirmEmailChange(context: AccountContext, token: string)
       replacePrevious: false,
       now,
     });
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'email_change_confirmed', outcome: 'success', userId: user.id },
+      now,
+    );
   });
   await endUserSessions(context, userId);
   return userId;
@@ -117,7 +128,12 @@ export async function cancelEmailChange(
     const now = context.clock.now();
     const user = await consumeLink(stores, userId, token, 'email_change_cancel', now);
     await stores.tokens.invalidateUserTokens(user.id, 'email_change_confirm', now);
-    if (user.emailKey === oldEmail.key) return 'voided' as const;
+    const reverted = (outcome: 'voided' | 'restored') =>
+      recordAuditEvent(stores.audit, { event: 'email_change_reverted', outcome, userId: user.id }, now);
+    if (user.emailKey === oldEmail.key) {
+      await reverted('voided');
+      return 'voided' as const;
+    }
     if (!(await stores.users.changeUserEmail(user.id, oldEmail.address, oldEmail.key))) {
       throw new FlowError('email_taken');
     }
@@ -130,6 +146,7 @@ export async function cancelEmailChange(
       prepareResetEmail(context, oldEmail.address, 'password_reset'),
       { replacePrevious: true, now },
     );
+    await reverted('restored');
     return 'restored' as const;
   });
   if (outcome === 'restored') await endUserSessions(context, userId);

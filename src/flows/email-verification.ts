@@ -1,5 +1,6 @@
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { addressState } from './account-state.ts';
+import { recordAuditEvent } from './audit.ts';
 import type { AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail } from './ports.ts';
@@ -49,6 +50,11 @@ export async function verifyEmailAddress(context: AccountContext, token: string)
     await stores.users.markUserVerified(consumed.userId);
     // The mailbox is proven: any other pending link for it has nothing left to do.
     await stores.tokens.invalidateUserTokens(consumed.userId, 'email_verification', context.clock.now());
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'email_verification', outcome: 'success', userId: consumed.userId },
+      context.clock.now(),
+    );
   });
 }
 

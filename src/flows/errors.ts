@@ -30,6 +30,16 @@ export const errorCodes = {
     message: 'Unsupported grant type',
     when: '`/token`: `grant_type` is not `refresh_token`',
   },
+  malformed_id: {
+    status: 400,
+    message: 'Malformed id',
+    when: '`/admin/users/{id}`: the id is not a UUID',
+  },
+  invalid_cursor: {
+    status: 400,
+    message: 'Invalid cursor',
+    when: '`/admin/…` listings: the `cursor` is not one a previous page returned',
+  },
   invalid_credentials: {
     status: 401,
     message: 'Incorrect email or password',
@@ -39,6 +49,16 @@ export const errorCodes = {
     status: 401,
     message: 'Not authenticated',
     when: '`/me`, `/logout`, `/me/…`, `/jwt`: no token, or no live session behind it',
+  },
+  admin_key_required: {
+    status: 401,
+    message: 'An admin key is required',
+    when: '`/admin/…`: no `Authorization: Bearer` header',
+  },
+  admin_key_refused: {
+    status: 403,
+    message: 'Admin key refused',
+    when: '`/admin/…`: the bearer token is not a live admin key (a wrong, revoked or session token alike)',
   },
   email_not_verified: {
     status: 403,
@@ -65,6 +85,11 @@ export const errorCodes = {
     message: 'No such session',
     when: "`DELETE /me/sessions/{id}`: no live session of this account has that id (an unknown id and another account's id alike)",
   },
+  user_not_found: {
+    status: 404,
+    message: 'No such account',
+    when: '`/admin/users/{id}`: no account has that id',
+  },
   not_found: {
     status: 404,
     message: 'Not Found',
@@ -79,6 +104,11 @@ export const errorCodes = {
     status: 409,
     message: 'This address belongs to another account now',
     when: '`/confirm-email-change`: the new address was registered after the change was asked for; `/cancel-email-change`: the old address was',
+  },
+  already_verified: {
+    status: 409,
+    message: 'The address is verified already',
+    when: '`/admin/users/{id}/resend-verification`: the account has nothing to verify',
   },
   payload_too_large: {
     status: 413,

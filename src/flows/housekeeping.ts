@@ -5,19 +5,24 @@ import { defaultAccountDeletionGraceDays } from './token-emails.ts';
 export const expiredTokenRetentionSeconds = 24 * 60 * 60;
 /** Sent and abandoned mail is kept a week (payload already cleared): delivery questions, abandoned mail. */
 export const finishedEmailRetentionSeconds = 7 * 24 * 60 * 60;
+/** How long the audit trail keeps an event, unless AUDIT_RETENTION_DAYS says otherwise. */
+export const defaultAuditRetentionDays = 90;
+const dayMilliseconds = 24 * 60 * 60 * 1000;
 
 /** One clean-up pass: everything past its retention goes. */
 export async function deleteExpiredRecords(
   store: ExpiredRecordsStore,
   clock: Clock,
   accountDeletionGraceDays = defaultAccountDeletionGraceDays,
+  auditRetentionDays = defaultAuditRetentionDays,
 ): Promise<DeletedRecordCounts> {
   const now = clock.now().getTime();
   return store.deleteExpiredRecords({
     tokensBefore: new Date(now - expiredTokenRetentionSeconds * 1000),
     sessionsBefore: new Date(now),
     finishedEmailsBefore: new Date(now - finishedEmailRetentionSeconds * 1000),
-    accountsDeletedBefore: new Date(now - accountDeletionGraceDays * 24 * 60 * 60 * 1000),
+    accountsDeletedBefore: new Date(now - accountDeletionGraceDays * dayMilliseconds),
+    auditEventsBefore: new Date(now - auditRetentionDays * dayMilliseconds),
   });
 }
 
@@ -47,6 +52,8 @@ export interface HousekeepingOptions {
   readonly accountDeletionGraceDays?: number;
   /** Given: each pass deletes ended refresh families too (deleteEndedRefreshFamilies). */
   readonly refreshFamilies?: { readonly store: RefreshFamilyStore; readonly idleLifetimeSeconds: number };
+  /** AUDIT_RETENTION_DAYS: how long an audit event is kept. */
+  readonly auditRetentionDays?: number;
   /**
    * Before the first pass. Several instances started together should not all clean at the same moment, so
    * the default is a random point within the first interval.
@@ -85,6 +92,7 @@ export function startHousekeeping(options: HousekeepingOptions): Housekeeping {
         options.store,
         options.clock,
         options.accountDeletionGraceDays,
+        options.auditRetentionDays,
       );
       const families = options.refreshFamilies;
       options.onPassFinished?.(

@@ -1,4 +1,5 @@
 import { accountState } from './account-state.ts';
+import { recordAuditEvent, type AuditOutcome } from './audit.ts';
 import { budgetKey, mayEmailRecipient, refundAttempt, spendAttempt } from './attempt-budgets.ts';
 import { passwordHasherOf, secondsFrom, type AccountContext } from './context.ts';
 import { sendVerificationEmail } from './email-verification.ts';
@@ -28,10 +29,16 @@ export async function logIn(
 ): Promise<LoginResult> {
   // Built only on failure: an Error captures a stack trace, which a successful login has no use for.
   const invalid = (): FlowError => new FlowError('invalid_credentials', 'Incorrect email or password');
+  const audit = (
+    outcome: AuditOutcome,
+    userId: string | null,
+    event: 'login' | 'login_throttled' = 'login',
+  ) => recordAuditEvent(context.audit, { event, outcome, userId }, context.clock.now());
   // Spent before anything is looked up, for addresses with and without an account alike.
   const accountKey = budgetKey(loginBudgetKey(email.key));
   const attempt = await spendAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
   if (!attempt.allowed) {
+    await audit('rate_limited', null, 'login_throttled');
     throw new FlowError('rate_limited', 'Too many failed attempts for this account, try again later', {
       retryAfterSeconds: attempt.retryAfterSeconds,
     });
@@ -41,17 +48,25 @@ export async function logIn(
   // A deleted account answers as an unknown address, after the same work.
   if (user === null || user.passwordHash === null || user.deletedAt !== null) {
     await passwords.verifyAgainstDummyHash(password);
+    await audit('invalid_credentials', null);
     throw invalid();
   }
   const check = await passwords.verifyPassword(user.passwordHash, password);
-  if (!check.valid) throw invalid();
+  if (!check.valid) {
+    await audit('invalid_credentials', user.id);
+    throw invalid();
+  }
   // The right password: this attempt does not count. Earlier failures stay counted, so a success in between
   // never buys an attacker a fresh budget.
   await refundAttempt(context.budgets.loginAttemptsPerAccount, accountKey);
   // The password matched, so the account is not contested.
   const state = accountState(user);
-  if (state === 'disabled') throw new FlowError('account_disabled', 'Account is deactivated');
+  if (state === 'disabled') {
+    await audit('account_disabled', user.id);
+    throw new FlowError('account_disabled', 'Account is deactivated');
+  }
   if (state === 'unverified') {
+    await audit('email_not_verified', user.id);
     if (await mayEmailRecipient(context, user.emailKey)) {
       await sendVerificationEmail(context, user);
     }
@@ -70,7 +85,8 @@ export async function logIn(
     options.refreshToken === true
       ? { ...session, refreshToken: await startRefreshFamily(context, user.id, hashToken(session.token)) }
       : session;
-  await endSessionIfPasswordChanged(context, result, verifiedHash, password, invalid);
+  await endSessionIfChanged(context, result, verifiedHash, password, invalid);
+  await audit('success', user.id);
   return result;
 }
 
@@ -84,8 +100,9 @@ export function loginBudgetKey(emailKey: string): string {
  * account's other sessions after it commits, so a session stored before that is ended there; one stored after
  * it is caught here, by reading the hash once more. A hash that differs only by a concurrent rehash still
  * accepts the password; anything else means the password changed, and the session ends before anyone sees it.
+ * An operator disabling the account works the same way: it commits is_active false, then ends the sessions.
  */
-async function endSessionIfPasswordChanged(
+async function endSessionIfChanged(
   context: AccountContext,
   result: LoginResult,
   verifiedHash: string,
@@ -93,6 +110,10 @@ async function endSessionIfPasswordChanged(
   invalid: () => FlowError,
 ): Promise<void> {
   const current = await context.users.findUserById(result.user.id);
+  if (current !== null && !current.isActive) {
+    await endSessionAndFamily(context, hashToken(result.token));
+    throw new FlowError('account_disabled', 'Account is deactivated');
+  }
   if (current?.passwordHash === verifiedHash) return;
   const stillValid =
     current !== null &&

@@ -1,4 +1,5 @@
 import { mayEmailRecipient } from './attempt-budgets.ts';
+import { recordAuditEvent } from './audit.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import type { Session } from './model.ts';
@@ -32,6 +33,11 @@ export async function changePassword(
   await context.transactor.runInTransaction(async (stores) => {
     const now = context.clock.now();
     await stores.users.setUserPasswordHash(user.id, passwordHash);
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'password_change', outcome: 'success', userId: user.id },
+      now,
+    );
     await stores.tokens.invalidateUserTokens(user.id, 'password_reset', now);
     await stores.tokens.invalidateUserTokens(user.id, 'email_verification', now);
     if (notify) {

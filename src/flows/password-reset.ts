@@ -1,5 +1,6 @@
 import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts';
 import { accountState } from './account-state.ts';
+import { completeAuditEvent, recordAuditEvent } from './audit.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
@@ -38,6 +39,10 @@ export async function requestPasswordReset(context: AccountContext, emailKey: st
     prepareResetEmail(context, user.email, 'password_reset'),
     {
       replacePrevious: true,
+      audit: completeAuditEvent(
+        { event: 'password_reset_requested', outcome: 'success', userId: user.id },
+        context.clock.now(),
+      ),
     },
   );
 }
@@ -95,6 +100,11 @@ export async function resetPassword(
       to: user.email,
       params: { resetUrl: context.links.requestPasswordResetUrl() },
     });
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'password_reset', outcome: 'success', userId: user.id },
+      now,
+    );
     return user.id;
   });
   // And after: a login with the old password between the two is ended as well.

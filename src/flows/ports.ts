@@ -1,3 +1,4 @@
+import type { AuditRecord } from './audit.ts';
 import type { EmailMessage, RefreshFamily, Session, TokenPurpose, User } from './model.ts';
 
 /** Accounts. Addresses are looked up by their key (see normalizeEmailAddress). */
@@ -26,6 +27,8 @@ export interface UserStore {
   restoreUser(userId: string): Promise<boolean>;
   /** Moves the account to another address; false, and nothing changed, when that address key is taken. */
   changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean>;
+  /** An operator disables (false) or enables (true) the account; false when there is no such account. */
+  setUserActive(userId: string, isActive: boolean): Promise<boolean>;
 }
 
 /** A token about to be stored: only its hash. */
@@ -73,6 +76,7 @@ export interface TransactionStores {
   readonly users: UserStore;
   readonly tokens: TokenStore;
   readonly outbox: EmailOutbox;
+  readonly audit: AuditTrail;
 }
 
 /** An emailed single-use token about to be issued (only its hash is stored) and the email carrying its link. */
@@ -100,6 +104,8 @@ export interface Transactor {
   insertUserWithTokenEmail(
     input: { email: string; emailKey: string; passwordHash: string },
     tokenEmail: TokenEmail,
+    /** Recorded in the same statement, for the new user (its `userId` is filled in). */
+    audit?: AuditRecord,
   ): Promise<User | null>;
   /**
    * Issues a token to an existing user and queues the email carrying it. With `replacePrevious`, the user's
@@ -108,7 +114,7 @@ export interface Transactor {
   issueTokenWithEmail(
     userId: string,
     tokenEmail: TokenEmail,
-    options: { readonly replacePrevious: boolean },
+    options: { readonly replacePrevious: boolean; readonly audit?: AuditRecord },
   ): Promise<void>;
 }
 
@@ -245,6 +251,8 @@ export interface DeletedRecordCounts {
   readonly accounts: number;
   /** Refresh families that ended (expired, idle or revoked) over a day before, with their tokens. */
   readonly refreshFamilies?: number;
+  /** Audit events older than AUDIT_RETENTION_DAYS. */
+  readonly auditEvents: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */
@@ -257,6 +265,8 @@ export interface ExpiredRecordCutoffs {
   readonly finishedEmailsBefore: Date;
   /** Accounts deleted by their owner before this are removed for good, with everything that is theirs. */
   readonly accountsDeletedBefore: Date;
+  /** Audit events that occurred before this go (AUDIT_RETENTION_DAYS). */
+  readonly auditEventsBefore: Date;
 }
 
 /**
@@ -354,4 +364,105 @@ export interface SigningKeyStore {
   ): Promise<boolean>;
   /** Deletes the keys that left the JWKS before `before`; returns how many. */
   deleteSigningKeysUnpublishedBefore(before: Date): Promise<number>;
+}
+
+/**
+ * Where a page ends, for keyset paging: a time to the microsecond (decimal digits since the epoch, exact
+ * where a Date would round) and the row's id, which breaks ties.
+ */
+export interface PagePosition {
+  readonly atMicroseconds: string;
+  readonly id: string;
+}
+
+/** One page of rows; `next` is null only when nothing follows. */
+export interface Page<Row> {
+  readonly rows: readonly Row[];
+  readonly next: PagePosition | null;
+}
+
+/** An audit event as stored. */
+export interface StoredAuditEvent extends AuditRecord {
+  readonly id: string;
+}
+
+export interface AuditEventQuery {
+  readonly userId: string | null;
+  readonly event: string | null;
+  /** Events at or after this moment only. */
+  readonly since: Date | null;
+  readonly after: PagePosition | null;
+  readonly limit: number;
+}
+
+/** The audit trail: append-only, read oldest first. */
+export interface AuditTrail {
+  appendAuditEvent(record: AuditRecord): Promise<void>;
+  /** Matching events ordered by (occurred_at, id), after `after`; an event appended later never shifts a page. */
+  listAuditEvents(query: AuditEventQuery): Promise<Page<StoredAuditEvent>>;
+}
+
+/** An operator key as stored: its hash is looked up, never listed. */
+export interface AdminKey {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** Operator keys for /admin/*; only the SHA-256 of a key is stored. */
+export interface AdminKeyStore {
+  insertAdminKey(input: { readonly name: string; readonly keyHash: string }): Promise<AdminKey>;
+  /** The key with that hash, revoked or not; null when none has it. */
+  findAdminKeyByHash(keyHash: string): Promise<AdminKey | null>;
+  /** Every key, oldest first. */
+  listAdminKeys(): Promise<AdminKey[]>;
+  /** False when there is no such key or it is revoked already (the first revocation time stays). */
+  revokeAdminKey(keyId: string, at: Date): Promise<boolean>;
+  /** Sets last_used_at to `at` unless it is after `unlessSince`: at most one write per interval. */
+  recordAdminKeyUse(keyId: string, at: Date, unlessSince: Date): Promise<void>;
+}
+
+export interface UserListQuery {
+  /** Lower-case text the address key must contain; null for every account. */
+  readonly containing: string | null;
+  readonly after: PagePosition | null;
+  readonly limit: number;
+}
+
+/** The operators' read side of the accounts: listing and what a single account's page shows. */
+export interface UserDirectory {
+  /** Every account (deleted ones in their grace period too) ordered by (created_at, id). */
+  listUsers(query: UserListQuery): Promise<Page<User>>;
+  /** The new address of an email change awaiting confirmation at `now`, or null. */
+  findPendingEmailChange(userId: string, now: Date): Promise<string | null>;
+  /** The last successful login the audit trail knows of, or null. */
+  findLastLoginAt(userId: string): Promise<Date | null>;
+}
+
+/** Mail not sent yet (`queued`: no attempt failed; `retrying`: one did) or given up on (`abandoned`). */
+export type OutboxListStatus = 'queued' | 'retrying' | 'abandoned';
+
+/** One outbox entry as an operator may see it: never its message (which holds the link). */
+export interface OutboxSummary {
+  readonly id: string;
+  /** The full address: the flows show its domain only. */
+  readonly recipient: string;
+  readonly template: string;
+  readonly status: OutboxListStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly nextAttemptAt: Date;
+}
+
+/** The operators' read side of the outbox. */
+export interface OutboxBrowser {
+  /** Unsent and abandoned entries (of `status` only, when given) ordered by (created_at, id). */
+  listOutboxEmails(query: {
+    readonly status: OutboxListStatus | null;
+    readonly after: PagePosition | null;
+    readonly limit: number;
+  }): Promise<Page<OutboxSummary>>;
 }

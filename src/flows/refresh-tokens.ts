@@ -4,6 +4,7 @@ import { FlowError } from './errors.ts';
 import { buildSession } from './login.ts';
 import type { RefreshFamily, User } from './model.ts';
 import type { RefreshTokenOwner } from './ports.ts';
+import { recordAuditEvent } from './audit.ts';
 import { endRefreshFamily, unknownClient, type SessionClient } from './sessions.ts';
 import {
   deriveToken,
@@ -192,6 +193,11 @@ async function answerPredecessor(
     return result;
   }
   await endRefreshFamily(context, owner.family.id);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'refresh_token_reuse', outcome: 'family_revoked', userId: owner.family.userId },
+    now,
+  );
   observer?.onReuseDetected({ userId: owner.family.userId, familyId: owner.family.id });
   throw new FlowError('invalid_grant', 'Refresh token reused: every token of its family is revoked');
 }

@@ -1,4 +1,5 @@
 import { addressState } from './account-state.ts';
+import { completeAuditEvent, recordAuditEvent } from './audit.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { prepareVerificationEmail, sendVerificationEmail } from './email-verification.ts';
@@ -27,14 +28,21 @@ export async function registerAccount(
 
   const passwordHash = await passwordHasherOf(context).hashPassword(password);
   const account = { email: email.address, emailKey: email.key, passwordHash };
+  const event = { event: 'registration', outcome: 'success', userId: null } as const;
   // One statement either way, as for a taken address below: the answer takes as long whether or not the address
   // has an account (test/e2e/timing.test.ts).
   const created = mayEmail
     ? await context.transactor.insertUserWithTokenEmail(
         account,
         prepareVerificationEmail(context, email.address),
+        completeAuditEvent(event, context.clock.now()),
       )
-    : await context.users.insertUser(account);
+    : await context.transactor.runInTransaction(async (stores) => {
+        const user = await stores.users.insertUser(account);
+        if (user !== null)
+          await recordAuditEvent(stores.audit, { ...event, userId: user.id }, context.clock.now());
+        return user;
+      });
   if (created !== null) return;
   // Lost a race with a concurrent registration of the same address: it exists now.
   const winner = await context.users.findUserByEmailKey(email.key);

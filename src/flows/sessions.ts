@@ -1,3 +1,4 @@
+import { recordAuditEvent } from './audit.ts';
 import type { AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { Session } from './model.ts';
@@ -41,10 +42,15 @@ export async function findSessionByToken(
  */
 export async function invalidateSession(context: SessionEndingContext, session: Session): Promise<void> {
   await endSessionAndFamily(context, session.tokenHash);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'logout', outcome: 'success', userId: session.userId },
+    context.clock.now(),
+  );
 }
 
 /** What ending sessions and refresh families needs. */
-export type SessionEndingContext = Pick<AccountContext, 'sessions' | 'refreshFamilies' | 'clock'>;
+export type SessionEndingContext = Pick<AccountContext, 'sessions' | 'refreshFamilies' | 'clock' | 'audit'>;
 
 /**
  * Ends one session and, when a login with a refresh token or a refresh minted it, its refresh family with
@@ -145,10 +151,20 @@ export async function endSession(
   const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
   if (target === undefined) throw new FlowError('session_not_found');
   await endSessionAndFamily(context, target.tokenHash);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'session_ended', outcome: 'success', userId: current.userId },
+    context.clock.now(),
+  );
   return { endedCurrent: target.tokenHash === current.tokenHash };
 }
 
 /** Ends every session of the account but the caller's. */
 export async function endOtherSessions(context: SessionEndingContext, current: Session): Promise<void> {
   await endUserSessions(context, current.userId, current);
+  await recordAuditEvent(
+    context.audit,
+    { event: 'session_ended', outcome: 'others', userId: current.userId },
+    context.clock.now(),
+  );
 }

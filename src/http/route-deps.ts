@@ -1,3 +1,4 @@
+import type { AdminContext } from '../flows/admin-context.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 import type { AccessTokenSettings, SigningKeyRing } from '../flows/signing-keys.ts';
@@ -17,6 +18,8 @@ export type RateLimitedRoute = (typeof rateLimitedRoutes)[number];
 /** What the HTTP layer is given; it never picks adapters itself. */
 export interface HttpDeps {
   readonly account: AccountContext;
+  /** The admin API's flows (admin keys, the directory of accounts, the outbox, the audit trail). */
+  readonly admin: AdminContext;
   /** Per client IP and route; a missing entry means no limit (RATE_LIMIT_ENABLED=false). */
   readonly clientIpLimiters: Partial<Record<RateLimitedRoute, RateLimiter>>;
   readonly healthChecks: readonly HealthCheck[];

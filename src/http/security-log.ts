@@ -11,7 +11,8 @@ export type SecurityEvent =
   | 'throttled'
   | 'csrf_refused'
   | 'token_refresh'
-  | 'refresh_token_reuse';
+  | 'refresh_token_reuse'
+  | 'admin_refused';
 
 export interface SecurityEventFields {
   /** `success`, or the error code the client was answered with (`invalid_credentials`, `rate_limited`, …). */

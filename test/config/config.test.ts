@@ -55,7 +55,11 @@ describe('configuration defaults', () => {
       from: 'Latchkey <noreply@localhost>',
       dispatcher: { enabled: true, pollMilliseconds: 1000, maxDeferSeconds: 10, retryMaxDelaySeconds: 1800 },
     });
-    assert.deepEqual(config.housekeeping, { intervalSeconds: 600, accountDeletionGraceDays: 7 });
+    assert.deepEqual(config.housekeeping, {
+      intervalSeconds: 600,
+      accountDeletionGraceDays: 7,
+      auditRetentionDays: 90,
+    });
     assert.deepEqual(config.worker, { healthPort: undefined });
     assert.deepEqual(config.metrics, { enabled: true });
     assert.deepEqual(config.rateLimit, {

@@ -111,12 +111,14 @@ export function describeExpiredRecordsContract(
         sessions: 1,
         emails: 2,
         accounts: 0,
+        auditEvents: 0,
       });
       assert.deepEqual(await deleteExpiredRecords(underTest().store, clock), {
         tokens: 0,
         sessions: 0,
         emails: 0,
         accounts: 0,
+        auditEvents: 0,
       });
 
       const kept = await transactor.runInTransaction((stores) =>

@@ -18,19 +18,23 @@ import {
   tutorialLongPasswordSharingFirst72Bytes,
 } from '../support/tutorial-password-hashes.ts';
 
-const command = fileURLToPath(new URL('../../src/cli/import-tutorial.ts', import.meta.url));
+const command = fileURLToPath(new URL('../../src/cli/admin.ts', import.meta.url));
 
-/** Runs `npm run import-tutorial`'s entry as an operator would: a process of its own, env only. */
+/** Runs `npm run admin -- import-tutorial` as an operator would: a process of its own, env only. */
 async function runImport(
   args: string[],
   target: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...target };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [command, ...args], {
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [command, 'import-tutorial', ...args],
+      {
+        env,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

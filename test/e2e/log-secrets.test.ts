@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
+import { createAdminKey } from '../../src/flows/admin-keys.ts';
 import { deriveAccountPseudonymKey, pseudonymizeEmailKey } from '../../src/http/security-log.ts';
 import { HttpClient, readHiddenField } from '../support/http-client.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
@@ -182,6 +183,11 @@ for (const backend of availableBackends()) {
       const ghost = 'nobody.here@example.com';
       assert.equal((await client.post('/resend-verification', { json: { email: ghost } })).status, 202);
       assert.equal((await client.post('/resend-verification', { json: { email: ghost } })).status, 429);
+      // An admin key rides the Authorization header, on a success and on a refusal alike.
+      const { key: adminKey } = await createAdminKey(service.deps.http.admin, 'log check');
+      secrets.push(adminKey);
+      assert.equal((await client.get('/admin/users?limit=1', { bearer: adminKey })).status, 200);
+      assert.equal((await client.get('/admin/users', { bearer: `${adminKey}x` })).status, 403);
       // Malformed HTTP is reported by Node before fastify parses it, with the raw bytes of the request.
       const malformed = await sendRaw(
         service.baseUrl,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import { createAdminKey } from '../../src/flows/admin-keys.ts';
 import type { paths } from '../support/api-types.ts';
 import { readHiddenField } from '../support/http-client.ts';
 import { apiTypesPath, renderApiTypes } from '../support/openapi-types.ts';
@@ -600,6 +601,68 @@ describe('a client generated from /openapi.json', () => {
       body: { grant_type: 'refresh_token', refresh_token: 'C'.repeat(43) },
     });
     assert.equal(unknown.error?.code, 'invalid_grant');
+  });
+
+  test('the admin operations, with an admin key, and their refusals', async () => {
+    const { key } = await createAdminKey(service.deps.http.admin, 'typed client');
+    const headers = { authorization: `Bearer ${key}` };
+    const email = 'typed.admin.subject@example.com';
+    await client.POST('/register', { body: { email, password } });
+
+    const unauthenticated = await client.GET('/admin/users', {});
+    assert.equal(codeOf(unauthenticated.error), 'admin_key_required');
+    const refused = await client.GET('/admin/users', { headers: { authorization: 'Bearer lk_admin_nope' } });
+    assert.equal(codeOf(refused.error), 'admin_key_refused');
+    const found = await client.GET('/admin/users', { headers, params: { query: { email } } });
+    const id = found.data?.users[0]?.id ?? '';
+    assert.equal(found.data?.users[0]?.email, email);
+    const listed = await client.GET('/admin/users', {
+      headers,
+      params: { query: { q: 'typed', limit: '1' } },
+    });
+    assert.equal(listed.data?.users.length, 1);
+    assert.notEqual(listed.data?.next_cursor, null);
+    const badCursor = await client.GET('/admin/users', { headers, params: { query: { cursor: 'x' } } });
+    assert.equal(codeOf(badCursor.error), 'invalid_cursor');
+    const badLimit = await client.GET('/admin/users', { headers, params: { query: { limit: '0' } } });
+    assert.equal(codeOf(badLimit.error), 'invalid_request');
+
+    const shown = await client.GET('/admin/users/{id}', { headers, params: { path: { id } } });
+    assert.equal(shown.data?.is_verified, false);
+    const malformed = await client.GET('/admin/users/{id}', { headers, params: { path: { id: 'nope' } } });
+    assert.equal(codeOf(malformed.error), 'malformed_id');
+    const unknownId = '00000000-0000-4000-8000-000000000000';
+    const unknown = await client.GET('/admin/users/{id}', { headers, params: { path: { id: unknownId } } });
+    assert.equal(codeOf(unknown.error), 'user_not_found');
+
+    const path = { params: { path: { id } }, headers };
+    assert.equal((await client.POST('/admin/users/{id}/resend-verification', path)).response.status, 202);
+    assert.equal((await client.POST('/admin/users/{id}/password-reset', path)).response.status, 202);
+    const journeyAccount = await client.GET('/admin/users', {
+      headers,
+      params: { query: { email: 'typed.client@example.com' } },
+    });
+    const verified = await client.POST('/admin/users/{id}/resend-verification', {
+      headers,
+      params: { path: { id: journeyAccount.data?.users[0]?.id ?? '' } },
+    });
+    assert.equal(codeOf(verified.error), 'already_verified');
+    assert.equal((await client.POST('/admin/users/{id}/disable', path)).response.status, 204);
+    assert.equal((await client.POST('/admin/users/{id}/enable', path)).response.status, 204);
+    assert.equal((await client.POST('/admin/users/{id}/logout', path)).response.status, 204);
+    assert.equal((await client.DELETE('/admin/users/{id}', path)).response.status, 202);
+
+    const outbox = await client.GET('/admin/outbox', { headers, params: { query: { status: 'queued' } } });
+    assert.ok(Array.isArray(outbox.data?.emails));
+    const audit = await client.GET('/admin/audit', {
+      headers,
+      params: { query: { user_id: id, event: 'admin_delete', since: '2020-01-01T00:00:00Z' } },
+    });
+    assert.equal(audit.data?.events.length, 1);
+    assert.equal((await client.HEAD('/admin/users', { headers })).response.status, 200);
+    assert.equal((await client.HEAD('/admin/users/{id}', path)).response.status, 200);
+    assert.equal((await client.HEAD('/admin/outbox', { headers })).response.status, 200);
+    assert.equal((await client.HEAD('/admin/audit', { headers })).response.status, 200);
   });
 
   test('the service routes answer as described', async () => {

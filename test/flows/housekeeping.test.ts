@@ -36,6 +36,7 @@ describe('housekeeping', () => {
       sessions: 1,
       emails: 0,
       accounts: 0,
+      auditEvents: 0,
     });
     assert.equal(await findSessionByToken(account.context, session), null);
 
@@ -46,6 +47,7 @@ describe('housekeeping', () => {
       sessions: 0,
       emails: 0,
       accounts: 0,
+      auditEvents: 0,
     });
 
     // A week on: bob's link expired long ago, alice's mail was sent a week ago; bob's mail is still queued.
@@ -55,6 +57,7 @@ describe('housekeeping', () => {
       sessions: 0,
       emails: 1,
       accounts: 0,
+      auditEvents: 0,
     });
     assert.deepEqual(
       account.database.emails.map((record) => [record.message.to, record.status]),

@@ -12,6 +12,7 @@ import { normalizePassword } from '../../src/security/passwords.ts';
 import { deriveRefreshTokenKey } from '../../src/security/tokens.ts';
 import { budgetNamesStartingWith, defaultBudgets } from '../../src/security/rate-limit-budgets.ts';
 import { createManualClock, type ManualClock } from '../../src/storage/memory/clock.ts';
+import { MemoryAuditTrail } from '../../src/storage/memory/audit-trail.ts';
 import { MemoryDatabase } from '../../src/storage/memory/database.ts';
 import { createMemoryRateLimiter } from '../../src/storage/memory/rate-limiter.ts';
 import { MemoryRefreshFamilyStore } from '../../src/storage/memory/refresh-family-store.ts';
@@ -119,6 +120,7 @@ export function createMemoryAccount(
     users,
     tokens: new MemoryTokenStore(database),
     sessions,
+    audit: new MemoryAuditTrail(database),
     clock,
     links: {
       verifyEmailUrl: (token) => `${baseUrl}/verify-email?token=${token}`,

@@ -123,6 +123,17 @@ describe('refresh tokens', () => {
     assert.equal(recorder.events.length, 1);
     await assertSessionLive(account, token, false);
     await assertSessionLive(account, first.token, false);
+    const trail = await account.context.audit.listAuditEvents({
+      userId: null,
+      event: 'refresh_token_reuse',
+      since: null,
+      after: null,
+      limit: 10,
+    });
+    assert.deepEqual(
+      trail.rows.map((row) => row.outcome),
+      ['family_revoked'],
+    );
     // The current token of the ended family is refused too, and is no second reuse event.
     await assertFlowError(
       refreshSession(account.context, first.refreshToken, undefined, recorder),

@@ -114,7 +114,7 @@ for (const kind of availableDatabaseKinds()) {
         now: () => new Date(now),
       });
 
-      assert.deepEqual(deleted, { tokens: 2, sessions: 1, emails: 2, accounts: 0 });
+      assert.deepEqual(deleted, { tokens: 2, sessions: 1, emails: 2, accounts: 0, auditEvents: 0 });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-expired-an-hour-ago', 'token-live', 'token-used-an-hour-ago'],
         sessions: ['session-live'],
@@ -152,10 +152,11 @@ for (const kind of availableDatabaseKinds()) {
           sessions: sum.sessions + counts.sessions,
           emails: sum.emails + counts.emails,
           accounts: sum.accounts + counts.accounts,
+          auditEvents: sum.auditEvents + counts.auditEvents,
         }),
-        { tokens: 0, sessions: 0, emails: 0, accounts: 0 },
+        { tokens: 0, sessions: 0, emails: 0, accounts: 0, auditEvents: 0 },
       );
-      assert.deepEqual(total, { tokens: 2500, sessions: 0, emails: 1500, accounts: 0 });
+      assert.deepEqual(total, { tokens: 2500, sessions: 0, emails: 1500, accounts: 0, auditEvents: 0 });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-live'],
         sessions: [],
@@ -196,8 +197,14 @@ describe('clean-up schedule', () => {
     };
   }
 
-  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail and deleted accounts', async () => {
-    const store = recordingStore(async () => ({ tokens: 0, sessions: 0, emails: 0, accounts: 0 }));
+  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail and deleted accounts, 90 days for audit events', async () => {
+    const store = recordingStore(async () => ({
+      tokens: 0,
+      sessions: 0,
+      emails: 0,
+      accounts: 0,
+      auditEvents: 0,
+    }));
     const now = new Date('2026-06-01T12:00:00Z');
     await deleteExpiredRecords(store, { now: () => now });
     assert.deepEqual(store.cutoffs, [
@@ -206,6 +213,7 @@ describe('clean-up schedule', () => {
         sessionsBefore: now,
         finishedEmailsBefore: new Date(now.getTime() - finishedEmailRetentionSeconds * 1000),
         accountsDeletedBefore: new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000),
+        auditEventsBefore: new Date(now.getTime() - 90 * 24 * 60 * 60 * 1000),
       },
     ]);
     assert.equal(expiredTokenRetentionSeconds, 24 * 60 * 60);
@@ -219,7 +227,7 @@ describe('clean-up schedule', () => {
       calls += 1;
       if (calls === 2) throw new Error('database unavailable');
       if (calls === 4) await new Promise<void>((resolve) => (finishSlowPass = resolve));
-      return { tokens: calls, sessions: 0, emails: 0, accounts: 0 };
+      return { tokens: calls, sessions: 0, emails: 0, accounts: 0, auditEvents: 0 };
     });
     const finished: DeletedRecordCounts[] = [];
     const failures: unknown[] = [];

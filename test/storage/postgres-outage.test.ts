@@ -56,6 +56,7 @@ describe('PostgreSQL adapters while the server cannot be reached', () => {
             sessionsBefore: now,
             accountsDeletedBefore: now,
             finishedEmailsBefore: now,
+            auditEventsBefore: now,
           }),
       ],
       [

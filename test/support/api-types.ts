@@ -397,6 +397,176 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Find an account by address, or page through every account (by creation, oldest first)
+     * @description `email` looks one address up exactly, normalised as login does (0 or 1 result). Otherwise every account, `q` keeping those whose address contains it (case-insensitive substring), `limit` at a time; follow `next_cursor` to the end.
+     */
+    get: operations['adminListUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /**
+     * Find an account by address, or page through every account (by creation, oldest first)
+     * @description `email` looks one address up exactly, normalised as login does (0 or 1 result). Otherwise every account, `q` keeping those whose address contains it (case-insensitive substring), `limit` at a time; follow `next_cursor` to the end.
+     */
+    head: operations['adminListUsers-head'];
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One account: state, last login, live sessions, pending email change or deletion */
+    get: operations['adminShowUser'];
+    put?: never;
+    post?: never;
+    /** Delete the account as its owner would: sessions end, a restore link goes out for the grace period */
+    delete: operations['adminDeleteUser'];
+    options?: never;
+    /** One account: state, last login, live sessions, pending email change or deletion */
+    head: operations['adminShowUser-head'];
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Disable the account: every session ends at once, login answers 403 `account_disabled` */
+    post: operations['adminDisableUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enable a disabled account: its owner can log in again */
+    post: operations['adminEnableUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End every session of the account */
+    post: operations['adminLogOutUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/resend-verification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Email the owner a fresh verification link (409 `already_verified` if verified) */
+    post: operations['adminResendVerification'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Email the owner a password reset link; no route sets or reveals a password */
+    post: operations['adminSendPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/outbox': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Mail not sent yet or given up on: recipient domain, template, attempts, last error
+     * @description Never the address, the message or its link.
+     */
+    get: operations['adminListOutbox'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /**
+     * Mail not sent yet or given up on: recipient domain, template, attempts, last error
+     * @description Never the address, the message or its link.
+     */
+    head: operations['adminListOutbox-head'];
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audit trail, oldest first: who did what to which account, from where */
+    get: operations['adminListAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /** The audit trail, oldest first: who did what to which account, from where */
+    head: operations['adminListAuditEvents-head'];
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -413,16 +583,22 @@ export interface components {
         | 'invalid_token'
         | 'invalid_grant'
         | 'unsupported_grant_type'
+        | 'malformed_id'
+        | 'invalid_cursor'
         | 'invalid_credentials'
         | 'not_authenticated'
+        | 'admin_key_required'
+        | 'admin_key_refused'
         | 'email_not_verified'
         | 'account_disabled'
         | 'invalid_current_password'
         | 'csrf_refused'
         | 'session_not_found'
+        | 'user_not_found'
         | 'not_found'
         | 'request_timeout'
         | 'email_taken'
+        | 'already_verified'
         | 'payload_too_large'
         | 'unsupported_media_type'
         | 'invalid_request'
@@ -4258,6 +4434,1753 @@ export interface operations {
       };
       /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminListUsers: {
+    parameters: {
+      query?: {
+        email?: string;
+        q?: string;
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            users: {
+              /** Format: uuid */
+              id: string;
+              /** @description The address as typed at registration (or the last email change) */
+              email: string;
+              is_verified: boolean;
+              /** @description False while an operator has disabled the account */
+              is_active: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description When the account was deleted; it is removed for good after the grace period
+               */
+              deleted_at: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListUsers-head': {
+    parameters: {
+      query?: {
+        email?: string;
+        q?: string;
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            users: {
+              /** Format: uuid */
+              id: string;
+              /** @description The address as typed at registration (or the last email change) */
+              email: string;
+              is_verified: boolean;
+              /** @description False while an operator has disabled the account */
+              is_active: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description When the account was deleted; it is removed for good after the grace period
+               */
+              deleted_at: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminShowUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            id: string;
+            /** @description The address as typed at registration (or the last email change) */
+            email: string;
+            is_verified: boolean;
+            /** @description False while an operator has disabled the account */
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the account was deleted; it is removed for good after the grace period
+             */
+            deleted_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last successful login the audit trail holds
+             */
+            last_login_at: string | null;
+            /** @description Live sessions */
+            session_count: number;
+            /** @description The new address an email change awaits confirmation from */
+            pending_email_change: string | null;
+            /** @description Deleted, within the grace period (restorable) */
+            pending_deletion: boolean;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminDeleteUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted; removed for good after ACCOUNT_DELETION_GRACE_DAYS unless its owner restores it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            message: string;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminShowUser-head': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            id: string;
+            /** @description The address as typed at registration (or the last email change) */
+            email: string;
+            is_verified: boolean;
+            /** @description False while an operator has disabled the account */
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the account was deleted; it is removed for good after the grace period
+             */
+            deleted_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last successful login the audit trail holds
+             */
+            last_login_at: string | null;
+            /** @description Live sessions */
+            session_count: number;
+            /** @description The new address an email change awaits confirmation from */
+            pending_email_change: string | null;
+            /** @description Deleted, within the grace period (restorable) */
+            pending_deletion: boolean;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminDisableUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminEnableUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminLogOutUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminResendVerification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued: the email is on its way */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            message: string;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `already_verified`: the address is verified (or the account deleted) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminSendPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued: the email is on its way */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            message: string;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminListOutbox: {
+    parameters: {
+      query?: {
+        status?: 'queued' | 'retrying' | 'abandoned';
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            emails: {
+              /** Format: uuid */
+              id: string;
+              recipient_domain: string;
+              template: string;
+              /** @enum {string} */
+              status: 'queued' | 'retrying' | 'abandoned';
+              attempts: number;
+              /** @description The last failure, with any address reduced to its domain */
+              last_error: string | null;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              next_attempt_at: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListOutbox-head': {
+    parameters: {
+      query?: {
+        status?: 'queued' | 'retrying' | 'abandoned';
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            emails: {
+              /** Format: uuid */
+              id: string;
+              recipient_domain: string;
+              template: string;
+              /** @enum {string} */
+              status: 'queued' | 'retrying' | 'abandoned';
+              attempts: number;
+              /** @description The last failure, with any address reduced to its domain */
+              last_error: string | null;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              next_attempt_at: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminListAuditEvents: {
+    parameters: {
+      query?: {
+        user_id?: string;
+        event?:
+          | 'login'
+          | 'login_throttled'
+          | 'logout'
+          | 'registration'
+          | 'email_verification'
+          | 'password_reset_requested'
+          | 'password_reset'
+          | 'session_ended'
+          | 'password_change'
+          | 'email_change_requested'
+          | 'email_change_confirmed'
+          | 'email_change_reverted'
+          | 'account_deletion_requested'
+          | 'account_deletion_cancelled'
+          | 'account_deleted'
+          | 'admin_user_lookup'
+          | 'admin_user_list'
+          | 'admin_user_view'
+          | 'admin_outbox_view'
+          | 'admin_audit_view'
+          | 'admin_disable'
+          | 'admin_enable'
+          | 'admin_logout'
+          | 'admin_resend_verification'
+          | 'admin_password_reset'
+          | 'admin_delete'
+          | 'admin_key_created'
+          | 'admin_key_revoked';
+        since?: string;
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            events: {
+              /** Format: uuid */
+              id: string;
+              /** Format: date-time */
+              occurred_at: string;
+              /** @enum {string} */
+              event:
+                | 'login'
+                | 'login_throttled'
+                | 'logout'
+                | 'registration'
+                | 'email_verification'
+                | 'password_reset_requested'
+                | 'password_reset'
+                | 'session_ended'
+                | 'password_change'
+                | 'email_change_requested'
+                | 'email_change_confirmed'
+                | 'email_change_reverted'
+                | 'account_deletion_requested'
+                | 'account_deletion_cancelled'
+                | 'account_deleted'
+                | 'admin_user_lookup'
+                | 'admin_user_list'
+                | 'admin_user_view'
+                | 'admin_outbox_view'
+                | 'admin_audit_view'
+                | 'admin_disable'
+                | 'admin_enable'
+                | 'admin_logout'
+                | 'admin_resend_verification'
+                | 'admin_password_reset'
+                | 'admin_delete'
+                | 'admin_key_created'
+                | 'admin_key_revoked';
+              /** @description `success`, or the error code of a refusal */
+              outcome: string;
+              /** @description The account, when known */
+              user_id: string | null;
+              /** @description The client address, as TRUST_PROXY resolves it */
+              ip: string | null;
+              /** @description The User-Agent header, at most 256 characters */
+              user_agent: string | null;
+              /** @description `self`, `admin:<key id>`, `cli` or `system` */
+              actor: string;
+              /** @description The request id of the log lines */
+              request_id: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListAuditEvents-head': {
+    parameters: {
+      query?: {
+        user_id?: string;
+        event?:
+          | 'login'
+          | 'login_throttled'
+          | 'logout'
+          | 'registration'
+          | 'email_verification'
+          | 'password_reset_requested'
+          | 'password_reset'
+          | 'session_ended'
+          | 'password_change'
+          | 'email_change_requested'
+          | 'email_change_confirmed'
+          | 'email_change_reverted'
+          | 'account_deletion_requested'
+          | 'account_deletion_cancelled'
+          | 'account_deleted'
+          | 'admin_user_lookup'
+          | 'admin_user_list'
+          | 'admin_user_view'
+          | 'admin_outbox_view'
+          | 'admin_audit_view'
+          | 'admin_disable'
+          | 'admin_enable'
+          | 'admin_logout'
+          | 'admin_resend_verification'
+          | 'admin_password_reset'
+          | 'admin_delete'
+          | 'admin_key_created'
+          | 'admin_key_revoked';
+        since?: string;
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            events: {
+              /** Format: uuid */
+              id: string;
+              /** Format: date-time */
+              occurred_at: string;
+              /** @enum {string} */
+              event:
+                | 'login'
+                | 'login_throttled'
+                | 'logout'
+                | 'registration'
+                | 'email_verification'
+                | 'password_reset_requested'
+                | 'password_reset'
+                | 'session_ended'
+                | 'password_change'
+                | 'email_change_requested'
+                | 'email_change_confirmed'
+                | 'email_change_reverted'
+                | 'account_deletion_requested'
+                | 'account_deletion_cancelled'
+                | 'account_deleted'
+                | 'admin_user_lookup'
+                | 'admin_user_list'
+                | 'admin_user_view'
+                | 'admin_outbox_view'
+                | 'admin_audit_view'
+                | 'admin_disable'
+                | 'admin_enable'
+                | 'admin_logout'
+                | 'admin_resend_verification'
+                | 'admin_password_reset'
+                | 'admin_delete'
+                | 'admin_key_created'
+                | 'admin_key_revoked';
+              /** @description `success`, or the error code of a refusal */
+              outcome: string;
+              /** @description The account, when known */
+              user_id: string | null;
+              /** @description The client address, as TRUST_PROXY resolves it */
+              ip: string | null;
+              /** @description The User-Agent header, at most 256 characters */
+              user_agent: string | null;
+              /** @description `self`, `admin:<key id>`, `cli` or `system` */
+              actor: string;
+              /** @description The request id of the log lines */
+              request_id: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
         headers: {
           [name: string]: unknown;
         };

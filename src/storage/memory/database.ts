@@ -1,6 +1,6 @@
 import type { User } from '../../flows/model.ts';
 import type { TokenPurpose } from '../../flows/model.ts';
-import type { Clock } from '../../flows/ports.ts';
+import type { AdminKey, Clock, StoredAuditEvent } from '../../flows/ports.ts';
 import { systemClock } from './clock.ts';
 import { MemoryOutboxQueue, type OutboxRecord } from './email-outbox.ts';
 
@@ -83,6 +83,9 @@ export abstract class MemoryDatabaseStore {
 export class MemoryDatabase {
   readonly users = new MemoryTable<User>();
   readonly tokens = new MemoryTable<TokenRow>();
+  readonly auditEvents = new MemoryTable<StoredAuditEvent>();
+  /** Keyed by id; `keyHashes` finds one by its hash. */
+  readonly adminKeys = new MemoryTable<AdminKey & { readonly keyHash: string }>();
   /** Committed mail, as the dispatcher sees it. */
   readonly outbox: MemoryOutboxQueue;
   /** What the database's now() would say: creation times and token consumption. */

@@ -1,4 +1,5 @@
 import type { DeletedRecordCounts, ExpiredRecordCutoffs, ExpiredRecordsStore } from '../../flows/ports.ts';
+import { MemoryAuditTrail } from './audit-trail.ts';
 import type { MemoryDatabase } from './database.ts';
 import type { MemorySessionStore } from './session-store.ts';
 
@@ -34,7 +35,13 @@ async function deleteExpiredRecords(
   );
   const emails = records.length - kept.length;
   records.splice(0, records.length, ...kept);
-  return { tokens, sessions: expiredSessions, emails, accounts };
+  let auditEvents = 0;
+  for (const event of database.auditEvents.rows()) {
+    if (event.occurredAt < cutoffs.auditEventsBefore && database.auditEvents.delete(event.id, undefined)) {
+      auditEvents += 1;
+    }
+  }
+  return { tokens, sessions: expiredSessions, emails, accounts, auditEvents };
 }
 
 /** Removes the accounts deleted before `before`, their tokens, sessions and queued mail, as the cascade does. */
@@ -47,6 +54,16 @@ async function deleteDeletedAccounts(
   for (const user of database.users.rows()) {
     if (user.deletedAt === null || user.deletedAt.getTime() >= before.getTime()) continue;
     database.users.delete(user.emailKey, undefined);
+    await new MemoryAuditTrail(database).appendAuditEvent({
+      event: 'account_deleted',
+      outcome: 'success',
+      userId: user.id,
+      occurredAt: database.clock.now(),
+      ip: null,
+      userAgent: null,
+      actor: 'system',
+      requestId: null,
+    });
     for (const token of database.tokens.rows()) {
       if (token.userId === user.id) database.tokens.delete(token.tokenHash, undefined);
     }

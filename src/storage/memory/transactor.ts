@@ -1,5 +1,7 @@
 import type { User } from '../../flows/model.ts';
+import type { AuditRecord } from '../../flows/audit.ts';
 import type { TokenEmail, Transactor, TransactionStores } from '../../flows/ports.ts';
+import { MemoryAuditTrail } from './audit-trail.ts';
 import { Journal, type MemoryDatabase } from './database.ts';
 import { MemoryEmailOutbox } from './email-outbox.ts';
 import { MemoryTokenStore } from './token-store.ts';
@@ -34,6 +36,7 @@ export class MemoryTransactor implements Transactor {
           users: new MemoryUserStore(this.#database, journal),
           tokens: new MemoryTokenStore(this.#database, journal),
           outbox,
+          audit: new MemoryAuditTrail(this.#database, journal),
         });
         for (const message of outbox.pending) {
           this.#database.outbox.enqueueEmail(
@@ -54,10 +57,12 @@ export class MemoryTransactor implements Transactor {
   async insertUserWithTokenEmail(
     input: { email: string; emailKey: string; passwordHash: string },
     tokenEmail: TokenEmail,
+    audit?: AuditRecord,
   ): Promise<User | null> {
     return this.runInTransaction(async (stores) => {
       const user = await stores.users.insertUser(input);
       if (user === null) return null;
+      if (audit !== undefined) await stores.audit.appendAuditEvent({ ...audit, userId: user.id });
       await stores.tokens.createToken({ ...tokenEmail.token, userId: user.id });
       await stores.outbox.enqueueEmail(tokenEmail.email);
       return user;
@@ -67,9 +72,10 @@ export class MemoryTransactor implements Transactor {
   async issueTokenWithEmail(
     userId: string,
     tokenEmail: TokenEmail,
-    options: { readonly replacePrevious: boolean },
+    options: { readonly replacePrevious: boolean; readonly audit?: AuditRecord },
   ): Promise<void> {
     await this.runInTransaction(async (stores) => {
+      if (options.audit !== undefined) await stores.audit.appendAuditEvent(options.audit);
       if (options.replacePrevious) {
         await stores.tokens.invalidateUserTokens(
           userId,

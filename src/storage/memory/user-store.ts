@@ -78,9 +78,10 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
     return true;
   }
 
-  /** Stands in for a row a test of the flows needs that no flow writes (an operator disabled the account). */
-  async setUserActive(userId: string, isActive: boolean): Promise<void> {
+  async setUserActive(userId: string, isActive: boolean): Promise<boolean> {
+    if (this.#findById(userId) === undefined) return false;
     this.#update(userId, () => ({ isActive }));
+    return true;
   }
 
   #findById(userId: string): User | undefined {

@@ -36,7 +36,12 @@ export class PostgresExpiredRecordsStore extends PostgresStore implements Expire
       'id',
       sql`status in ('sent', 'abandoned') and coalesce(sent_at, created_at) < ${emailsBefore}`,
     );
-    return { tokens, sessions, emails, accounts };
+    const auditEvents = await this.#deleteInBatches(
+      'audit_events',
+      'id',
+      sql`occurred_at < ${cutoffs.auditEventsBefore.toISOString()}`,
+    );
+    return { tokens, sessions, emails, accounts, auditEvents };
   }
 
   /** Accounts deleted before the cutoff go with their queued mail; tokens and sessions follow by cascade. */
@@ -46,9 +51,12 @@ export class PostgresExpiredRecordsStore extends PostgresStore implements Expire
         delete from users where id in (
           select id from users where deleted_at < ${before}
           limit ${deleteBatchSize} for update skip locked)
-        returning email
+        returning id, email
       ), unsent as (
         delete from email_outbox where status = 'queued' and recipient in (select email from gone)
+      ), audited as (
+        insert into audit_events (event, outcome, user_id, actor)
+        select 'account_deleted', 'success', id, 'system' from gone
       )
       select count(*)::int as accounts from gone`);
     return Number((result.rows[0] as { accounts?: number } | undefined)?.accounts ?? 0);

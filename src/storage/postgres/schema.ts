@@ -16,6 +16,8 @@ export const users = pgTable(
   },
   (table) => [
     uniqueIndex('users_email_key_idx').on(table.emailKey),
+    // The admin listing's order: pages by (created_at, id).
+    index('users_created_at_id_idx').on(table.createdAt, table.id),
     index('users_deleted_at_idx')
       .on(table.deletedAt)
       .where(sql`deleted_at is not null`),
@@ -148,7 +150,7 @@ export const emailOutbox = pgTable(
 );
 
 /**
- * Which account each user of the FastAPI tutorial's `users` table became (`npm run import-tutorial`). A row
+ * Which account each user of the FastAPI tutorial's `users` table became (`npm run admin -- import-tutorial`). A row
  * is written with its account, in one transaction, and outlives it: an imported account its owner deleted
  * keeps its row (user_id null), so importing again does not bring it back.
  */
@@ -176,4 +178,41 @@ export const jwtSigningKeys = pgTable(
     publishedUntil: timestamp('published_until', { withTimezone: true }),
   },
   (table) => [uniqueIndex('jwt_signing_keys_generation_idx').on(table.generation)],
+);
+
+/** Operator keys for /admin/* and nothing else; `key_hash` is the SHA-256 (hex) of the key, never the key. */
+export const adminKeys = pgTable(
+  'admin_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('admin_keys_key_hash_idx').on(table.keyHash)],
+);
+
+/**
+ * What happened to which account, by whom and from where. Never a password, token, cookie, link or full
+ * address: `user_id` names the account. No foreign key, so the trail outlives a removed account.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    event: text('event').notNull(),
+    outcome: text('outcome').notNull(),
+    userId: uuid('user_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    actor: text('actor').notNull(),
+    requestId: text('request_id'),
+  },
+  (table) => [
+    index('audit_events_occurred_at_idx').on(table.occurredAt, table.id),
+    index('audit_events_user_id_idx').on(table.userId, table.occurredAt),
+  ],
 );

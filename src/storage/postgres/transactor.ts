@@ -1,11 +1,13 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
+import type { AuditRecord } from '../../flows/audit.ts';
 import type { User } from '../../flows/model.ts';
 import type { TokenEmail, Transactor, TransactionStores } from '../../flows/ports.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Db } from './database.ts';
 import { dueNow, newOutboxRow, PostgresEmailOutbox } from './email-outbox.ts';
-import { emailOutbox, users, userTokens } from './schema.ts';
+import { auditEvents, emailOutbox, users, userTokens } from './schema.ts';
+import { PostgresAuditTrail } from './audit-trail.ts';
 import { PostgresTokenStore } from './token-store.ts';
 import { PostgresUserStore } from './user-store.ts';
 import { translatePostgresOutages } from './outages.ts';
@@ -38,6 +40,7 @@ export class PostgresTransactor implements Transactor {
             queuedEmail = true;
           },
         }),
+        audit: new PostgresAuditTrail(tx),
       }),
     );
     if (queuedEmail) this.#options.onEmailCommitted?.();
@@ -47,6 +50,7 @@ export class PostgresTransactor implements Transactor {
   async insertUserWithTokenEmail(
     input: { email: string; emailKey: string; passwordHash: string },
     tokenEmail: TokenEmail,
+    audit?: AuditRecord,
   ): Promise<User | null> {
     // One statement is atomic by itself. The token and the email are inserted from the new user's row, so a
     // taken address (no row) inserts neither; the token's foreign key is checked at the end of the statement,
@@ -61,7 +65,7 @@ export class PostgresTransactor implements Transactor {
         ${this.#insertToken(sql`(select id from new_user)`, tokenEmail)}
       ), new_email as (
         ${this.#insertEmail(tokenEmail, sql`from new_user`)}
-      )
+      )${audit === undefined ? sql`` : sql`, new_audit as (${insertAuditEvent(audit, sql`(select id from new_user)`)})`}
       select id, email, email_key, password_hash, is_active, is_verified, created_at from new_user`);
     const row = result.rows[0];
     if (row === undefined) return null;
@@ -81,7 +85,7 @@ export class PostgresTransactor implements Transactor {
   async issueTokenWithEmail(
     userId: string,
     tokenEmail: TokenEmail,
-    options: { readonly replacePrevious: boolean },
+    options: { readonly replacePrevious: boolean; readonly audit?: AuditRecord },
   ): Promise<void> {
     // The update reads the table as it was before the statement, so it never touches the token inserted beside it.
     const replaced = options.replacePrevious
@@ -90,8 +94,12 @@ export class PostgresTransactor implements Transactor {
           where user_id = ${userId}::uuid and purpose = ${tokenEmail.token.purpose} and consumed_at is null
         ),`
       : sql``;
+    const audited =
+      options.audit === undefined
+        ? sql``
+        : sql`new_audit as (${insertAuditEvent(options.audit, sql`${userId}::uuid`)}),`;
     await this.#db.execute(sql`
-      with ${replaced} new_token as (
+      with ${replaced} ${audited} new_token as (
         ${this.#insertToken(sql`${userId}::uuid`, tokenEmail)}
       )
       ${this.#insertEmail(tokenEmail, sql``)}`);
@@ -118,6 +126,14 @@ export class PostgresTransactor implements Transactor {
   }
 }
 translatePostgresOutages(PostgresTransactor.prototype);
+
+/** Inserts the audit event for the user that `userId` yields (none when it yields no row). */
+function insertAuditEvent(record: AuditRecord, userId: SQL): SQL {
+  return sql`insert into ${auditEvents} (occurred_at, event, outcome, user_id, ip, user_agent, actor, request_id)
+    select ${record.occurredAt.toISOString()}::timestamptz, ${record.event}, ${record.outcome}, user_id,
+      ${record.ip}::text, ${record.userAgent}::text, ${record.actor}, ${record.requestId}::text
+    from (select ${userId} as user_id) as owner where user_id is not null`;
+}
 
 interface NewUserRow extends Record<string, unknown> {
   id: string;

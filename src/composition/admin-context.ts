@@ -1,0 +1,16 @@
+import type { AdminContext } from '../flows/admin-context.ts';
+import type { AccountContext } from '../flows/context.ts';
+import { PostgresAdminKeyStore } from '../storage/postgres/admin-key-store.ts';
+import type { Database } from '../storage/postgres/database.ts';
+import { PostgresOutboxBrowser } from '../storage/postgres/outbox-browser.ts';
+import { PostgresUserDirectory } from '../storage/postgres/user-directory.ts';
+
+/** What the admin API and the admin CLI run on: the account flows' context and the operators' read side. */
+export function createAdminContext(database: Database, account: AccountContext): AdminContext {
+  return {
+    account,
+    adminKeys: new PostgresAdminKeyStore(database.db),
+    directory: new PostgresUserDirectory(database.db),
+    outbox: new PostgresOutboxBrowser(database.db),
+  };
+}

@@ -1,0 +1,377 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AdminContext } from '../../flows/admin-context.ts';
+import { authenticateAdminKey } from '../../flows/admin-keys.ts';
+import { listAuditEvents, listOutboxEmails } from '../../flows/admin-records.ts';
+import {
+  deleteUser,
+  disableUser,
+  enableUser,
+  findUserByEmail,
+  listUsers,
+  logOutUser,
+  resendUserVerification,
+  sendUserPasswordReset,
+  showUser,
+  type UserSummary,
+} from '../../flows/admin-users.ts';
+import { auditEventNames } from '../../flows/audit.ts';
+import { FlowError } from '../../flows/errors.ts';
+import type { HttpDeps } from '../route-deps.ts';
+import { logSecurityEvent } from '../security-log.ts';
+import * as answers from '../answers.ts';
+import { MessageResponse } from '../schemas.ts';
+
+/** The admin key as a bearer token: nothing else, no cookie. */
+export const adminSecurity: Record<string, string[]>[] = [{ adminKey: [] }];
+const tags = ['admin'];
+
+const NullableDate = (description: string) =>
+  Type.Unsafe<string | null>({ type: 'string', format: 'date-time', nullable: true, description });
+const NullableString = (description: string) =>
+  Type.Unsafe<string | null>({ type: 'string', nullable: true, description });
+
+const UserSummarySchema = {
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String({ description: 'The address as typed at registration (or the last email change)' }),
+  is_verified: Type.Boolean(),
+  is_active: Type.Boolean({ description: 'False while an operator has disabled the account' }),
+  created_at: Type.String({ format: 'date-time' }),
+  deleted_at: NullableDate('When the account was deleted; it is removed for good after the grace period'),
+};
+const UserPage = Type.Object({
+  users: Type.Array(Type.Object(UserSummarySchema)),
+  next_cursor: NullableString('Pass as `cursor` for the next page; null only when nothing follows'),
+});
+const UserDetails = Type.Object({
+  ...UserSummarySchema,
+  last_login_at: NullableDate('The last successful login the audit trail holds'),
+  session_count: Type.Integer({ minimum: 0, description: 'Live sessions' }),
+  pending_email_change: NullableString('The new address an email change awaits confirmation from'),
+  pending_deletion: Type.Boolean({ description: 'Deleted, within the grace period (restorable)' }),
+});
+const Limit = Type.String({
+  pattern: '^(100|[1-9][0-9]?)$',
+  description: 'Rows per page, 1 to 100 (50 unless given)',
+});
+const Cursor = Type.String({ maxLength: 200, description: 'The `next_cursor` of the previous page' });
+const UserIdParams = Type.Object({
+  id: Type.String({ maxLength: 64, description: 'The account id (UUID)' }),
+});
+
+const authAnswers = {
+  ...answers.service,
+  400: answers.error('`invalid_cursor`, or `malformed_id`: the id is not a UUID'),
+  401: answers.error('`admin_key_required`: no `Authorization: Bearer` header'),
+  403: answers.error('`admin_key_refused`: not a live admin key (wrong, revoked, or a session token)'),
+  422: answers.error('`invalid_request`: a query parameter is out of bounds'),
+};
+const userAnswers = {
+  ...authAnswers,
+  404: answers.error('`user_not_found`: no account has that id'),
+};
+
+function userSummaryBody(user: UserSummary) {
+  return {
+    id: user.id,
+    email: user.email,
+    is_verified: user.isVerified,
+    is_active: user.isActive,
+    created_at: user.createdAt.toISOString(),
+    deleted_at: user.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** The operators' API: every route needs an admin key (`npm run admin -- key create`). */
+export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const admin = async (request: FastifyRequest): Promise<AdminContext> => {
+    try {
+      await authenticateAdminKey(deps.admin, request.headers.authorization);
+    } catch (error) {
+      if (error instanceof FlowError) logSecurityEvent(request, 'admin_refused', { outcome: error.code });
+      throw error;
+    }
+    return deps.admin;
+  };
+
+  app.get(
+    '/admin/users',
+    {
+      schema: {
+        summary: 'Find an account by address, or page through every account (by creation, oldest first)',
+        description:
+          '`email` looks one address up exactly, normalised as login does (0 or 1 result). Otherwise every account, `q` keeping those whose address contains it (case-insensitive substring), `limit` at a time; follow `next_cursor` to the end.',
+        tags,
+        operationId: 'adminListUsers',
+        security: adminSecurity,
+        querystring: Type.Object({
+          email: Type.Optional(Type.String({ maxLength: 254 })),
+          q: Type.Optional(Type.String({ maxLength: 254 })),
+          cursor: Type.Optional(Cursor),
+          limit: Type.Optional(Limit),
+        }),
+        response: { ...authAnswers, 200: UserPage },
+      },
+    },
+    async (request) => {
+      const context = await admin(request);
+      const { email, q, cursor, limit } = request.query;
+      const page =
+        email !== undefined
+          ? await findUserByEmail(context, email)
+          : await listUsers(context, {
+              ...(q === undefined ? {} : { containing: q }),
+              ...(cursor === undefined ? {} : { cursor }),
+              ...(limit === undefined ? {} : { limit: Number(limit) }),
+            });
+      return { users: page.users.map(userSummaryBody), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/admin/users/:id',
+    {
+      schema: {
+        summary: 'One account: state, last login, live sessions, pending email change or deletion',
+        tags,
+        operationId: 'adminShowUser',
+        security: adminSecurity,
+        params: UserIdParams,
+        response: { ...userAnswers, 200: UserDetails },
+      },
+    },
+    async (request) => {
+      const user = await showUser(await admin(request), request.params.id);
+      return {
+        ...userSummaryBody(user),
+        last_login_at: user.lastLoginAt?.toISOString() ?? null,
+        session_count: user.sessionCount,
+        pending_email_change: user.pendingEmailChange,
+        pending_deletion: user.deletedAt !== null,
+      };
+    },
+  );
+
+  const actions = [
+    {
+      path: 'disable',
+      operationId: 'adminDisableUser',
+      summary: 'Disable the account: every session ends at once, login answers 403 `account_disabled`',
+      status: 204,
+      message: '',
+      run: disableUser,
+    },
+    {
+      path: 'enable',
+      operationId: 'adminEnableUser',
+      summary: 'Enable a disabled account: its owner can log in again',
+      status: 204,
+      message: '',
+      run: enableUser,
+    },
+    {
+      path: 'logout',
+      operationId: 'adminLogOutUser',
+      summary: 'End every session of the account',
+      status: 204,
+      message: '',
+      run: logOutUser,
+    },
+    {
+      path: 'resend-verification',
+      operationId: 'adminResendVerification',
+      summary: 'Email the owner a fresh verification link (409 `already_verified` if verified)',
+      status: 202,
+      message: 'A verification link is on its way to the owner',
+      run: resendUserVerification,
+    },
+    {
+      path: 'password-reset',
+      operationId: 'adminSendPasswordReset',
+      summary: 'Email the owner a password reset link; no route sets or reveals a password',
+      status: 202,
+      message: 'A password reset link is on its way to the owner',
+      run: sendUserPasswordReset,
+    },
+  ] as const;
+  for (const action of actions) {
+    app.post(
+      `/admin/users/:id/${action.path}`,
+      {
+        schema: {
+          summary: action.summary,
+          tags,
+          operationId: action.operationId,
+          security: adminSecurity,
+          params: UserIdParams,
+          response: {
+            ...userAnswers,
+            ...(action.path === 'resend-verification' && {
+              409: answers.error('`already_verified`: the address is verified (or the account deleted)'),
+            }),
+            [action.status]:
+              action.status === 204
+                ? answers.noContent('Done')
+                : { ...MessageResponse, description: 'Queued: the email is on its way' },
+          },
+        },
+      },
+      async (request, reply) => {
+        await action.run(await admin(request), request.params.id);
+        return action.status === 204
+          ? reply.status(204).send(null)
+          : reply.status(action.status).send({ message: action.message });
+      },
+    );
+  }
+
+  app.delete(
+    '/admin/users/:id',
+    {
+      schema: {
+        summary:
+          'Delete the account as its owner would: sessions end, a restore link goes out for the grace period',
+        tags,
+        operationId: 'adminDeleteUser',
+        security: adminSecurity,
+        params: UserIdParams,
+        response: {
+          ...userAnswers,
+          202: {
+            ...MessageResponse,
+            description:
+              'Deleted; removed for good after ACCOUNT_DELETION_GRACE_DAYS unless its owner restores it',
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(await admin(request), request.params.id);
+      return reply
+        .status(202)
+        .send({ message: 'Deleted: the owner can restore it with the emailed link during the grace period' });
+    },
+  );
+
+  app.get(
+    '/admin/outbox',
+    {
+      schema: {
+        summary: 'Mail not sent yet or given up on: recipient domain, template, attempts, last error',
+        description: 'Never the address, the message or its link.',
+        tags,
+        operationId: 'adminListOutbox',
+        security: adminSecurity,
+        querystring: Type.Object({
+          status: Type.Optional(
+            Type.Union([Type.Literal('queued'), Type.Literal('retrying'), Type.Literal('abandoned')]),
+          ),
+          cursor: Type.Optional(Cursor),
+          limit: Type.Optional(Limit),
+        }),
+        response: {
+          ...authAnswers,
+          200: Type.Object({
+            emails: Type.Array(
+              Type.Object({
+                id: Type.String({ format: 'uuid' }),
+                recipient_domain: Type.String(),
+                template: Type.String(),
+                status: Type.String({ enum: ['queued', 'retrying', 'abandoned'] }),
+                attempts: Type.Integer({ minimum: 0 }),
+                last_error: NullableString('The last failure, with any address reduced to its domain'),
+                created_at: Type.String({ format: 'date-time' }),
+                next_attempt_at: Type.String({ format: 'date-time' }),
+              }),
+            ),
+            next_cursor: NullableString('Pass as `cursor` for the next page; null only when nothing follows'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { status, cursor, limit } = request.query;
+      const page = await listOutboxEmails(await admin(request), {
+        ...(status === undefined ? {} : { status }),
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(limit === undefined ? {} : { limit: Number(limit) }),
+      });
+      return {
+        emails: page.emails.map((email) => ({
+          id: email.id,
+          recipient_domain: email.recipientDomain,
+          template: email.template,
+          status: email.status,
+          attempts: email.attempts,
+          last_error: email.lastError,
+          created_at: email.createdAt.toISOString(),
+          next_attempt_at: email.nextAttemptAt.toISOString(),
+        })),
+        next_cursor: page.nextCursor,
+      };
+    },
+  );
+
+  app.get(
+    '/admin/audit',
+    {
+      schema: {
+        summary: 'The audit trail, oldest first: who did what to which account, from where',
+        tags,
+        operationId: 'adminListAuditEvents',
+        security: adminSecurity,
+        querystring: Type.Object({
+          user_id: Type.Optional(Type.String({ maxLength: 64 })),
+          event: Type.Optional(Type.String({ enum: [...auditEventNames] })),
+          since: Type.Optional(Type.String({ format: 'date-time' })),
+          cursor: Type.Optional(Cursor),
+          limit: Type.Optional(Limit),
+        }),
+        response: {
+          ...authAnswers,
+          200: Type.Object({
+            events: Type.Array(
+              Type.Object({
+                id: Type.String({ format: 'uuid' }),
+                occurred_at: Type.String({ format: 'date-time' }),
+                event: Type.String({ enum: [...auditEventNames] }),
+                outcome: Type.String({ description: '`success`, or the error code of a refusal' }),
+                user_id: NullableString('The account, when known'),
+                ip: NullableString('The client address, as TRUST_PROXY resolves it'),
+                user_agent: NullableString('The User-Agent header, at most 256 characters'),
+                actor: Type.String({ description: '`self`, `admin:<key id>`, `cli` or `system`' }),
+                request_id: NullableString('The request id of the log lines'),
+              }),
+            ),
+            next_cursor: NullableString('Pass as `cursor` for the next page; null only when nothing follows'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { user_id: userId, event, since, cursor, limit } = request.query;
+      const page = await listAuditEvents(await admin(request), {
+        ...(userId === undefined ? {} : { userId }),
+        ...(event === undefined ? {} : { event }),
+        ...(since === undefined ? {} : { since: new Date(since) }),
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(limit === undefined ? {} : { limit: Number(limit) }),
+      });
+      return {
+        events: page.events.map((row) => ({
+          id: row.id,
+          occurred_at: row.occurredAt.toISOString(),
+          event: row.event,
+          outcome: row.outcome,
+          user_id: row.userId,
+          ip: row.ip,
+          user_agent: row.userAgent,
+          actor: row.actor,
+          request_id: row.requestId,
+        })),
+        next_cursor: page.nextCursor,
+      };
+    },
+  );
+}
