@@ -19,6 +19,7 @@ import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerAccountRoutes } from './http/routes/me.ts';
+import { registerPageRoutes, registerPageLanguage } from './http/routes/pages.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
@@ -61,6 +62,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
   await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
+  registerPageLanguage(app);
   await registerCrossSiteProtection(app, {
     appOrigin: deps.appBaseUrl.origin,
     corsOrigins: deps.corsOrigins,
@@ -105,6 +107,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerAccountRoutes(app, deps);
   registerAccountEmailRoutes(app, deps);
   registerAccountDeletionRoutes(app, deps);
+  registerPageRoutes(app, deps);
   return app;
 }
 

@@ -26,6 +26,8 @@ export async function describeApi(appBaseUrl = new URL('http://localhost:8000'))
       secureCookies: false,
       version: serviceVersion,
       accountPseudonymKey: randomBytes(32),
+      site: { productName: 'Latchkey', brandColor: '#2f5bd3' },
+      returnToOrigins: [],
     },
     { logger: createLogger({ level: 'silent' }), trustProxy: false },
   );

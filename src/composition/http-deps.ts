@@ -11,7 +11,7 @@ import type { OutboxEvents } from './outbox-events.ts';
 export const serviceVersion = '0.1.0';
 
 export interface HttpDepsOptions {
-  readonly config: Pick<Config, 'http'>;
+  readonly config: Pick<Config, 'http' | 'pages'>;
   /** SECRET_KEY or the development secret: for HTTP-side keys (such as a keyed log pseudonym). */
   readonly secretKey: string;
   readonly account: AccountContext;
@@ -23,7 +23,7 @@ export interface HttpDepsOptions {
 
 /** Everything the API's routes and plugins are given. */
 export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
-  const { http } = options.config;
+  const { http, pages } = options.config;
   return {
     account: options.account,
     clientIpLimiters: options.clientIpLimiters,
@@ -32,6 +32,9 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
     corsOrigins: http.corsOrigins,
     corsAllowCredentials: http.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(http.appBaseUrl),
+    ...(http.sessionCookieDomain === undefined ? {} : { sessionCookieDomain: http.sessionCookieDomain }),
+    site: { productName: pages.productName, brandColor: pages.brandColor },
+    returnToOrigins: pages.returnToOrigins,
     version: serviceVersion,
     accountPseudonymKey: deriveAccountPseudonymKey(options.secretKey),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),

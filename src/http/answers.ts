@@ -63,6 +63,15 @@ export function noContent(description: string): { readonly type: 'null'; readonl
   return { type: 'null', description };
 }
 
+/** A redirect (303 after a form post, so a reload does not post again): no body, a Location. */
+export function seeOther(description: string): Answer & { readonly content: Record<string, never> } {
+  return {
+    description,
+    headers: { location: { type: 'string', description: 'Where the browser goes next' } },
+    content: {},
+  };
+}
+
 /** Answers every route can give, besides its own. */
 export const service = {
   408: error(

@@ -12,7 +12,15 @@ import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { withSecurityLog } from '../security-log.ts';
-import { EmailField, MessageResponse, PasswordField, TokenField, readEmailAddress } from '../schemas.ts';
+import {
+  EmailField,
+  MessageResponse,
+  PasswordField,
+  ReturnToField,
+  TokenField,
+  readEmailAddress,
+} from '../schemas.ts';
+import { resolveReturnTo } from '../../security/return-to.ts';
 import * as answers from '../answers.ts';
 
 const resetRequestedMessage = 'If the email exists, a reset link has been sent';
@@ -49,7 +57,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         await requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
         await waitForUniformAnswerTime(reply);
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderResetRequestedPage, 202);
+      if (isFormPost(request)) return answerForm(reply, deps.site, work, renderResetRequestedPage, 202);
       await work();
       return reply.status(202).send({ message: resetRequestedMessage });
     },
@@ -63,7 +71,10 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         tags: ['pages'],
         operationId: 'showResetPasswordPage',
         security: answers.noSecurity,
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
+        querystring: Type.Object({
+          token: Type.Optional(Type.String({ maxLength: 512 })),
+          return_to: ReturnToField,
+        }),
         response: {
           ...answers.service,
           200: answers.page('A form for the new password; without a token, a form to request a reset link'),
@@ -79,11 +90,19 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
     async (request, reply) => {
       const token = request.query.token;
       reply.type('text/html; charset=utf-8');
-      if (token === undefined || token === '') return reply.send(renderRequestPasswordResetPage());
+      if (token === undefined || token === '') return reply.send(renderRequestPasswordResetPage(deps.site));
       const usable = await checkPasswordResetToken(deps.account, token);
       return reply
         .status(usable ? 200 : 400)
-        .send(renderResetPasswordPage(token, usable, deps.account.passwordPolicy.minimumLength));
+        .send(
+          renderResetPasswordPage(
+            deps.site,
+            token,
+            usable,
+            deps.account.passwordPolicy.minimumLength,
+            resolveReturnTo(request.query.return_to, deps.returnToOrigins),
+          ),
+        );
     },
   );
 
@@ -95,7 +114,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         tags: ['password reset'],
         operationId: 'resetPassword',
         ...answers.publicFormPost,
-        body: Type.Object({ token: TokenField, new_password: PasswordField }),
+        body: Type.Object({ token: TokenField, new_password: PasswordField, return_to: ReturnToField }),
         response: {
           ...answers.linkTokenPost,
           200: answers.jsonOrPage(
@@ -124,7 +143,10 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
           (userId) => ({ userId }),
         );
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderPasswordResetDonePage);
+      if (isFormPost(request))
+        return answerForm(reply, deps.site, work, (site) =>
+          renderPasswordResetDonePage(site, resolveReturnTo(request.body.return_to, deps.returnToOrigins)),
+        );
       await work();
       return { message: 'Password reset successfully' };
     },
