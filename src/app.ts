@@ -61,7 +61,10 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
-  await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
+  await registerSecurityHeaders(app, {
+    https: deps.appBaseUrl.protocol === 'https:',
+    returnToOrigins: deps.returnToOrigins,
+  });
   registerPageLanguage(app);
   await registerCrossSiteProtection(app, {
     appOrigin: deps.appBaseUrl.origin,
