@@ -64,11 +64,14 @@ export function noContent(description: string): { readonly type: 'null'; readonl
 }
 
 /** A redirect (303 after a form post, so a reload does not post again): no body, a Location. */
-export function seeOther(description: string): Answer & { readonly content: Record<string, never> } {
+export function seeOther(
+  description: string,
+  headers: Record<string, object> = {},
+): { readonly type: 'null'; readonly description: string; readonly headers: Record<string, object> } {
   return {
+    type: 'null',
     description,
-    headers: { location: { type: 'string', description: 'Where the browser goes next' } },
-    content: {},
+    headers: { location: { type: 'string', description: 'Where the browser goes next' }, ...headers },
   };
 }
 

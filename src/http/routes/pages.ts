@@ -71,14 +71,15 @@ export function registerPageLanguage(root: FastifyInstance): void {
 export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const sessionCookie = createSessionCookie(deps);
-  const minimumPasswordLength = deps.account.passwordPolicy.minimumLength;
+  // Read per request: the description of the routes is built without an account context.
+  const passwordMinimum = (): number => deps.account.passwordPolicy.minimumLength;
   const stylesheet = renderStylesheet(deps.site);
   const sameOriginForm = requireSameOriginForm(deps.appBaseUrl.origin, deps.site);
   const returnTo = (raw: string | undefined): string | null => resolveReturnTo(raw, deps.returnToOrigins);
   const sendPage = (reply: FastifyReply, status: number, html: string): FastifyReply =>
     reply.status(status).type('text/html; charset=utf-8').send(html);
   const refusalOf = (error: FlowError, fieldOf: (code: ErrorCode) => string) =>
-    describeRefusal(error, fieldOf, { minimumPasswordLength });
+    describeRefusal(error, fieldOf, { minimumPasswordLength: passwordMinimum() });
   const statusOf = (error: FlowError): number => {
     if (error.retryAfterSeconds !== undefined) return 429;
     return errorCodes[error.code].status;
@@ -205,7 +206,10 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
       sendPage(
         reply,
         200,
-        renderSignUpPage(deps.site, { returnTo: returnTo(request.query.return_to), minimumPasswordLength }),
+        renderSignUpPage(deps.site, {
+          returnTo: returnTo(request.query.return_to),
+          minimumPasswordLength: passwordMinimum(),
+        }),
       ),
   );
 
@@ -239,7 +243,12 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         sendPage(
           reply,
           422,
-          renderSignUpPage(deps.site, { email: typed, returnTo: onward, minimumPasswordLength, errors }),
+          renderSignUpPage(deps.site, {
+            email: typed,
+            returnTo: onward,
+            minimumPasswordLength: passwordMinimum(),
+            errors,
+          }),
         );
       const email = readTypedAddress(typed);
       if (typeof email === 'string' || password === '') {
@@ -316,7 +325,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         email: session.email,
         isVerified: session.isVerified,
         sessions,
-        minimumPasswordLength,
+        minimumPasswordLength: passwordMinimum(),
         now: deps.account.clock.now(),
         ...extra,
       }),
@@ -542,10 +551,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         security: answers.sessionSecurity,
         response: {
           ...answers.post,
-          303: {
-            ...answers.seeOther('Signed out: to the sign-in page'),
-            headers: { ...answers.seeOther('').headers, ...sessionCookieHeader },
-          },
+          303: answers.seeOther('Signed out: to the sign-in page', sessionCookieHeader),
         },
       },
     },
