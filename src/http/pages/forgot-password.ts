@@ -22,7 +22,6 @@ export function renderForgotPasswordForm(state: {
 }): string {
   return renderForm({
     action: '/forgot-password',
-    primary: true,
     focusFirstError: true,
     fields: [
       {

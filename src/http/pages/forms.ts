@@ -22,8 +22,6 @@ export interface Form {
   readonly hidden?: Readonly<Record<string, string | undefined>>;
   readonly submit: string;
   readonly buttonClass?: string;
-  /** The main form of a page: a full-width button. */
-  readonly primary?: boolean;
   /** The first invalid field is focused on load (the autofocus attribute works without script). */
   readonly focusFirstError?: boolean;
 }
@@ -51,7 +49,8 @@ export function renderForm(form: Form): string {
     .map((field) => renderField(field, prefix, form.focusFirstError === true && field === invalid[0]))
     .join('\n');
   const buttonClass = form.buttonClass === undefined ? '' : ` class="${form.buttonClass}"`;
-  return `${summary}<form method="post" action="${escapeHtml(form.action)}"${form.primary === true ? ' class="primary"' : ''} novalidate>
+  // novalidate: the service's own words next to the field, the same with JavaScript on or off.
+  return `${summary}<form method="post" action="${escapeHtml(form.action)}" novalidate>
 ${hidden}
 ${fields}
 <button type="submit"${buttonClass}>${escapeHtml(form.submit)}</button>

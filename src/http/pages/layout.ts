@@ -98,7 +98,7 @@ input:focus { outline: 3px solid var(--brand); outline-offset: 1px; border-color
 button, .button { display: inline-block; margin-top: 1.5rem; padding: 0.7rem 1.2rem; border: 2px solid var(--brand);
   border-radius: 8px; background: var(--brand); color: #fff; font: inherit; font-weight: 600; cursor: pointer;
   text-decoration: none; }
-form.primary button { width: 100%; }
+.card:not(.wide) form button { width: 100%; }
 button.secondary { background: #fff; color: var(--brand); }
 button.danger { background: var(--error); border-color: var(--error); }
 button.small { margin-top: 0; padding: 0.35rem 0.8rem; font-size: 0.9rem; }

@@ -23,7 +23,7 @@ export function renderTokenButtonPage(
   return renderPage(site, {
     title: page.title,
     body: `<p>${escapeHtml(page.intro)}</p>
-<form method="post" action="${escapeHtml(page.action)}" class="primary">
+<form method="post" action="${escapeHtml(page.action)}">
 <input type="hidden" name="token" value="${escapeHtml(page.token)}">${returnTo}
 <button type="submit">${escapeHtml(page.submit)}</button>
 </form>`,

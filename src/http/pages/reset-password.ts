@@ -24,7 +24,6 @@ export function renderResetPasswordPage(
     body: `<p class="hint">${escapeHtml(message('reset.note'))}</p>
 ${renderForm({
   action: '/reset-password',
-  primary: true,
   hidden: { token, return_to: returnTo ?? undefined },
   fields: [
     {

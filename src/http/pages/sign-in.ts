@@ -16,7 +16,6 @@ export function renderSignInPage(site: Site, state: SignInState): string {
     state.notice === undefined ? '' : `<p class="notice" role="status">${escapeHtml(state.notice)}</p>\n`;
   const form = renderForm({
     action: '/sign-in',
-    primary: true,
     focusFirstError: true,
     hidden: { return_to: state.returnTo ?? undefined },
     fields: [

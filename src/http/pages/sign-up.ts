@@ -14,7 +14,6 @@ export interface SignUpState {
 export function renderSignUpPage(site: Site, state: SignUpState): string {
   const form = renderForm({
     action: '/sign-up',
-    primary: true,
     focusFirstError: true,
     hidden: { return_to: state.returnTo ?? undefined },
     fields: [
