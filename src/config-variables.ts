@@ -211,6 +211,23 @@ function parseOrigin(entry: string): string | undefined {
   }
 }
 
+/** A comma-separated list of origins (and `*` where `star` allows it); each bad entry is reported. */
+function parseOriginList(
+  raw: string,
+  name: string,
+  report: (problem: string) => void,
+  options: { readonly star: boolean },
+): string[] {
+  const origins: string[] = [];
+  for (const entry of splitList(raw)) {
+    const origin = options.star && entry === '*' ? entry : parseOrigin(entry);
+    if (origin === undefined)
+      report(`${name} entry "${entry}" must be an origin like https://app.example.com`);
+    else origins.push(origin);
+  }
+  return origins;
+}
+
 /** WCAG relative luminance of `#rrggbb`. */
 function relativeLuminance(hex: string): number {
   const channel = (offset: number): number => {
@@ -313,20 +330,7 @@ export const configVariables = {
     doc: 'Browser origins allowed to call the API with credentials (comma-separated); * only without credentials.',
     details: 'They are also trusted for cookie-authenticated changes.',
     fallback: [],
-    parse(raw, _name, report) {
-      const origins: string[] = [];
-      for (const origin of splitList(raw)) {
-        if (origin === '*') {
-          origins.push(origin);
-          continue;
-        }
-        const parsed = parseOrigin(origin);
-        if (parsed === undefined)
-          report(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com`);
-        else origins.push(parsed);
-      }
-      return origins;
-    },
+    parse: (raw, name, report) => parseOriginList(raw, name, report, { star: true }),
   }),
   CORS_ALLOW_CREDENTIALS: flag({
     group: 'http',
@@ -356,16 +360,7 @@ export const configVariables = {
     accepts: 'comma-separated origins',
     doc: 'Origins the pages may send a person back to after signing in, signing up or following an emailed link (?return_to=, exact origin match).',
     fallback: [],
-    parse(raw, _name, report) {
-      const origins: string[] = [];
-      for (const entry of splitList(raw)) {
-        const origin = parseOrigin(entry);
-        if (origin === undefined)
-          report(`RETURN_TO_ORIGINS entry "${entry}" must be an origin like https://app.example.com`);
-        else origins.push(origin);
-      }
-      return origins;
-    },
+    parse: (raw, name, report) => parseOriginList(raw, name, report, { star: false }),
   }),
   PRODUCT_NAME: text({
     group: 'pages',

@@ -1,7 +1,6 @@
 import type { SessionView } from '../../flows/sessions.ts';
-import { passwordMaximumLength } from '../../security/password-policy.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
-import { renderForm } from './forms.ts';
+import { currentPasswordField, emailField, newPasswordField, renderForm } from './forms.ts';
 import { renderPage, type Site } from './layout.ts';
 import { message } from './messages.ts';
 
@@ -60,24 +59,8 @@ ${renderForm({
   idPrefix: 'password-',
   focusFirstError: errors.password !== undefined,
   fields: [
-    {
-      name: 'current_password',
-      label: message('field.currentPassword'),
-      type: 'password',
-      autocomplete: 'current-password',
-      error: errors.password?.current_password,
-      maxLength: passwordMaximumLength,
-    },
-    {
-      name: 'new_password',
-      label: message('field.newPassword'),
-      type: 'password',
-      autocomplete: 'new-password',
-      error: errors.password?.new_password,
-      hint: message('field.passwordHint', { minimum: state.minimumPasswordLength }),
-      minLength: state.minimumPasswordLength,
-      maxLength: passwordMaximumLength,
-    },
+    currentPasswordField({ error: errors.password?.current_password }),
+    newPasswordField({ error: errors.password?.new_password, minimumLength: state.minimumPasswordLength }),
   ],
   submit: message('account.changePasswordSubmit'),
 })}
@@ -89,23 +72,13 @@ ${renderForm({
   idPrefix: 'email-',
   focusFirstError: errors.email !== undefined,
   fields: [
-    {
+    emailField({
       name: 'new_email',
       label: message('field.newEmail'),
-      type: 'email',
-      autocomplete: 'email',
       value: errors.email?.value,
       error: errors.email?.new_email,
-      maxLength: 254,
-    },
-    {
-      name: 'current_password',
-      label: message('field.currentPassword'),
-      type: 'password',
-      autocomplete: 'current-password',
-      error: errors.email?.current_password,
-      maxLength: passwordMaximumLength,
-    },
+    }),
+    currentPasswordField({ error: errors.email?.current_password }),
   ],
   submit: message('account.changeEmailSubmit'),
 })}
@@ -116,16 +89,7 @@ ${renderForm({
   action: '/account/delete',
   idPrefix: 'delete-',
   focusFirstError: errors.deletion !== undefined,
-  fields: [
-    {
-      name: 'current_password',
-      label: message('field.currentPassword'),
-      type: 'password',
-      autocomplete: 'current-password',
-      error: errors.deletion?.current_password,
-      maxLength: passwordMaximumLength,
-    },
-  ],
+  fields: [currentPasswordField({ error: errors.deletion?.current_password })],
   submit: message('account.deleteSubmit'),
   buttonClass: 'danger',
 })}`,

@@ -1,5 +1,5 @@
 import { escapeHtml } from '../../security/html-escape.ts';
-import { renderForm } from './forms.ts';
+import { emailField, renderForm } from './forms.ts';
 import { renderMessagePage, renderPage, type Site } from './layout.ts';
 import { message } from './messages.ts';
 
@@ -23,17 +23,7 @@ export function renderForgotPasswordForm(state: {
   return renderForm({
     action: '/forgot-password',
     focusFirstError: true,
-    fields: [
-      {
-        name: 'email',
-        label: message('field.email'),
-        type: 'email',
-        autocomplete: 'email',
-        value: state.email,
-        error: state.error,
-        maxLength: 254,
-      },
-    ],
+    fields: [emailField({ value: state.email, error: state.error })],
     submit: message('forgot.submit'),
   });
 }

@@ -1,4 +1,6 @@
 import { escapeHtml } from '../../security/html-escape.ts';
+import { passwordMaximumLength } from '../../security/password-policy.ts';
+import { emailMaximumLength } from '../../security/email-address.ts';
 import { message } from './messages.ts';
 
 /** One input of a page's form. A password field is never refilled, whatever `value` says. */
@@ -24,6 +26,59 @@ export interface Form {
   readonly buttonClass?: string;
   /** The first invalid field is focused on load (the autofocus attribute works without script). */
   readonly focusFirstError?: boolean;
+}
+
+/** An address field, refilled with what was typed. */
+export function emailField(options: {
+  readonly name?: string;
+  readonly label?: string;
+  readonly value?: string | undefined;
+  readonly error?: string | undefined;
+}): Field {
+  return {
+    name: options.name ?? 'email',
+    label: options.label ?? message('field.email'),
+    type: 'email',
+    autocomplete: 'email',
+    value: options.value,
+    error: options.error,
+    maxLength: emailMaximumLength,
+  };
+}
+
+/** The password the person has now (sign-in, re-authentication). */
+export function currentPasswordField(options: {
+  readonly name?: string;
+  readonly label?: string;
+  readonly error?: string | undefined;
+}): Field {
+  return {
+    name: options.name ?? 'current_password',
+    label: options.label ?? message('field.currentPassword'),
+    type: 'password',
+    autocomplete: 'current-password',
+    error: options.error,
+    maxLength: passwordMaximumLength,
+  };
+}
+
+/** A password being chosen, with the deployment's rule as its hint. */
+export function newPasswordField(options: {
+  readonly name?: string;
+  readonly label?: string;
+  readonly error?: string | undefined;
+  readonly minimumLength: number;
+}): Field {
+  return {
+    name: options.name ?? 'new_password',
+    label: options.label ?? message('field.newPassword'),
+    type: 'password',
+    autocomplete: 'new-password',
+    error: options.error,
+    hint: message('field.passwordHint', { minimum: options.minimumLength }),
+    minLength: options.minimumLength,
+    maxLength: passwordMaximumLength,
+  };
 }
 
 /**

@@ -1,7 +1,6 @@
-import { passwordMaximumLength } from '../../security/password-policy.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
 import { renderForgotPasswordForm, renderForgotPasswordPage } from './forgot-password.ts';
-import { renderForm } from './forms.ts';
+import { newPasswordField, renderForm } from './forms.ts';
 import { renderMessagePage, renderPage, type Site } from './layout.ts';
 import { message } from './messages.ts';
 
@@ -25,17 +24,7 @@ export function renderResetPasswordPage(
 ${renderForm({
   action: '/reset-password',
   hidden: { token, return_to: returnTo ?? undefined },
-  fields: [
-    {
-      name: 'new_password',
-      label: message('field.newPassword'),
-      type: 'password',
-      autocomplete: 'new-password',
-      hint: message('field.passwordHint', { minimum: minimumLength }),
-      minLength: minimumLength,
-      maxLength: passwordMaximumLength,
-    },
-  ],
+  fields: [newPasswordField({ minimumLength })],
   submit: message('reset.submit'),
 })}`,
   });

@@ -1,6 +1,5 @@
-import { passwordMaximumLength } from '../../security/password-policy.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
-import { hrefWithReturnTo, renderForm } from './forms.ts';
+import { currentPasswordField, emailField, hrefWithReturnTo, renderForm } from './forms.ts';
 import { renderPage, type Site } from './layout.ts';
 import { message } from './messages.ts';
 
@@ -19,23 +18,12 @@ export function renderSignInPage(site: Site, state: SignInState): string {
     focusFirstError: true,
     hidden: { return_to: state.returnTo ?? undefined },
     fields: [
-      {
-        name: 'email',
-        label: message('field.email'),
-        type: 'email',
-        autocomplete: 'email',
-        value: state.email,
-        error: state.errors?.email,
-        maxLength: 254,
-      },
-      {
+      emailField({ value: state.email, error: state.errors?.email }),
+      currentPasswordField({
         name: 'password',
         label: message('field.password'),
-        type: 'password',
-        autocomplete: 'current-password',
         error: state.errors?.password,
-        maxLength: passwordMaximumLength,
-      },
+      }),
     ],
     submit: message('signIn.submit'),
   });

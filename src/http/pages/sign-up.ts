@@ -1,6 +1,5 @@
-import { passwordMaximumLength } from '../../security/password-policy.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
-import { hrefWithReturnTo, renderForm } from './forms.ts';
+import { emailField, hrefWithReturnTo, newPasswordField, renderForm } from './forms.ts';
 import { renderMessagePage, renderPage, type Site } from './layout.ts';
 import { message } from './messages.ts';
 
@@ -17,25 +16,13 @@ export function renderSignUpPage(site: Site, state: SignUpState): string {
     focusFirstError: true,
     hidden: { return_to: state.returnTo ?? undefined },
     fields: [
-      {
-        name: 'email',
-        label: message('field.email'),
-        type: 'email',
-        autocomplete: 'email',
-        value: state.email,
-        error: state.errors?.email,
-        maxLength: 254,
-      },
-      {
+      emailField({ value: state.email, error: state.errors?.email }),
+      newPasswordField({
         name: 'password',
         label: message('field.password'),
-        type: 'password',
-        autocomplete: 'new-password',
         error: state.errors?.password,
-        hint: message('field.passwordHint', { minimum: state.minimumPasswordLength }),
-        minLength: state.minimumPasswordLength,
-        maxLength: passwordMaximumLength,
-      },
+        minimumLength: state.minimumPasswordLength,
+      }),
     ],
     submit: message('signUp.submit'),
   });
