@@ -258,7 +258,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         });
       }
       try {
-        await registerAccount(deps.account, email, password);
+        await registerAccount(deps.account, email, password, onward === null ? {} : { returnTo: onward });
       } catch (error) {
         if (!(error instanceof FlowError) || errorCodes[error.code].status !== 422) throw error;
         return again({ password: refusalOf(error, () => 'password').text });

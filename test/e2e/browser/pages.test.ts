@@ -200,9 +200,21 @@ describe('the hosted pages in a real browser', { skip: skip ?? false }, () => {
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByRole('heading', { name: 'Check your email' }).waitFor();
-      await page.goto(await emailedLink(email, '/verify-email'));
+      const link = await emailedLink(email, '/verify-email');
+      assert.equal(new URL(link).searchParams.get('return_to'), `${appOrigin}/welcome`);
+      // The same link with a return address that is not listed carries nothing onward.
+      const forged = new URL(link);
+      forged.searchParams.set('return_to', 'https://evil.example/');
+      await page.goto(forged.href);
+      await page.getByRole('button', { name: 'Confirm my email address' }).waitFor();
+      assert.equal(await page.locator('input[name=return_to]').count(), 0);
+      await page.goto(link);
+      assert.equal(await page.locator('input[name=return_to]').inputValue(), `${appOrigin}/welcome`);
       await page.getByRole('button', { name: 'Confirm my email address' }).click();
       await page.getByRole('heading', { name: 'Email verified' }).waitFor();
+      // Onward to the app, not to a sign-in page of the service.
+      await page.getByRole('link', { name: 'Continue' }).click();
+      await page.waitForURL(`${appOrigin}/welcome`);
 
       await page.goto(`/sign-in?return_to=${encodeURIComponent(`${appOrigin}/welcome`)}`);
       await page.getByLabel('Email address').fill(email);
