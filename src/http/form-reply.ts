@@ -17,6 +17,8 @@ export async function answerForm(
   work: () => Promise<void>,
   successPage: (site: Site) => string,
   statusOnSuccess = 200,
+  /** The form again with the refusal next to its field, for the refusals it can show; the generic page otherwise. */
+  refusalPage?: (site: Site, error: FlowError) => string | undefined,
 ): Promise<FastifyReply> {
   try {
     await work();
@@ -26,7 +28,7 @@ export async function answerForm(
     return reply
       .status(errorCodes[error.code].status)
       .type('text/html; charset=utf-8')
-      .send(renderErrorPage(site, error.message));
+      .send(refusalPage?.(site, error) ?? renderErrorPage(site, error.message));
   }
   return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage(site));
 }

@@ -11,6 +11,7 @@ export function renderResetPasswordPage(
   usable: boolean,
   minimumLength: number,
   returnTo: string | null = null,
+  error?: string,
 ): string {
   if (!usable) {
     return renderPage(site, {
@@ -24,7 +25,8 @@ export function renderResetPasswordPage(
 ${renderForm({
   action: '/reset-password',
   hidden: { token, return_to: returnTo ?? undefined },
-  fields: [newPasswordField({ minimumLength })],
+  focusFirstError: true,
+  fields: [newPasswordField({ minimumLength, error })],
   submit: message('reset.submit'),
 })}`,
   });

@@ -1,7 +1,9 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { checkPasswordResetToken, requestPasswordReset, resetPassword } from '../../flows/password-reset.ts';
+import { errorCodes } from '../../flows/errors.ts';
 import { answerForm, isFormPost } from '../form-reply.ts';
+import { describeRefusal } from '../pages/refusals.ts';
 import {
   renderPasswordResetDonePage,
   renderRequestPasswordResetPage,
@@ -143,10 +145,29 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
           (userId) => ({ userId }),
         );
       };
-      if (isFormPost(request))
-        return answerForm(reply, deps.site, work, (site) =>
-          renderPasswordResetDonePage(site, resolveReturnTo(request.body.return_to, deps.returnToOrigins)),
+      if (isFormPost(request)) {
+        const returnTo = resolveReturnTo(request.body.return_to, deps.returnToOrigins);
+        const minimumLength = deps.account.passwordPolicy.minimumLength;
+        return answerForm(
+          reply,
+          deps.site,
+          work,
+          (site) => renderPasswordResetDonePage(site, returnTo),
+          200,
+          // A password rule: the same form again, the words next to the field, the link still usable.
+          (site, error) =>
+            errorCodes[error.code].status === 422 && error.code !== 'invalid_request'
+              ? renderResetPasswordPage(
+                  site,
+                  request.body.token,
+                  true,
+                  minimumLength,
+                  returnTo,
+                  describeRefusal(error, () => 'new_password', { minimumPasswordLength: minimumLength }).text,
+                )
+              : undefined,
         );
+      }
       await work();
       return { message: 'Password reset successfully' };
     },

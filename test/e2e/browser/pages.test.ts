@@ -171,6 +171,10 @@ describe('the hosted pages in a real browser', { skip: skip ?? false }, () => {
         await page.getByRole('heading', { name: 'Check your email' }).waitFor();
         await page.goto(await emailedLink(email, '/reset-password'));
         await checkAccessibility(page, javaScriptEnabled);
+        await page.getByLabel('New password').fill(email);
+        await page.getByRole('button', { name: 'Set new password' }).click();
+        await page.getByText('Choose a password that does not contain your email address.').first().waitFor();
+        assert.equal(await page.getByLabel('New password').getAttribute('aria-invalid'), 'true');
         const finalPassword = generatePassword();
         await page.getByLabel('New password').fill(finalPassword);
         await page.getByRole('button', { name: 'Set new password' }).click();
