@@ -12,6 +12,8 @@ const sizes = {
 } as const;
 const email = 'ada@example.com';
 const password = 'correct horse battery staple';
+const newPassword = 'another long and unusual passphrase';
+const newEmail = 'ada.lovelace@example.com';
 
 async function emailedLink(service: Awaited<ReturnType<typeof startTestService>>, to: string, path: string) {
   const message = await service.smtp.waitForEmail(
@@ -48,6 +50,9 @@ try {
   await shoot('verify-email');
   await page.getByRole('button').click();
   await page.getByRole('heading', { name: 'Email verified' }).waitFor();
+  await shoot('verify-email-done');
+  await page.goto('/verify-email?token=expired-or-used');
+  await shoot('link-not-valid');
 
   await page.goto('/sign-in');
   await shoot('sign-in');
@@ -70,14 +75,47 @@ try {
   });
   await page.reload();
   await shoot('account');
+  await page.locator('#password-current_password').fill('not my password');
+  await page.locator('#password-new_password').fill('short');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Your current password is not right.').first().waitFor();
+  await shoot('account-error');
+
+  await page.locator('#email-new_email').fill(newEmail);
+  await page.locator('#email-current_password').fill(password);
+  await page.getByRole('button', { name: 'Send confirmation link' }).click();
+  await page.getByText('If the new address can be used').waitFor();
+  await page.goto(await emailedLink(service, newEmail, '/confirm-email-change'));
+  await shoot('confirm-email-change');
+  await page.goto(await emailedLink(service, email, '/cancel-email-change'));
+  await shoot('cancel-email-change');
+  await page.getByRole('button').click();
+  await page.getByRole('heading', { name: 'Change stopped' }).waitFor();
 
   await page.goto('/forgot-password');
   await shoot('forgot-password');
   await page.getByLabel('Email address').fill(email);
   await page.getByRole('button').click();
   await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await shoot('forgot-password-sent');
   await page.goto(await emailedLink(service, email, '/reset-password'));
   await shoot('reset-password');
+  await page.getByLabel('New password').fill(newPassword);
+  await page.getByRole('button').click();
+  await page.getByRole('heading', { name: 'Password changed' }).waitFor();
+  await shoot('reset-password-done');
+
+  await page.goto('/sign-in');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(newPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/account');
+  await page.locator('#delete-current_password').fill(newPassword);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.getByRole('heading', { name: 'Account deleted' }).waitFor();
+  await shoot('account-deleted');
+  await page.goto(await emailedLink(service, email, '/restore-account'));
+  await shoot('restore-account');
   await context.close();
 } finally {
   await browser.close();

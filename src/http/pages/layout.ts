@@ -117,7 +117,7 @@ button.small { margin-top: 0; padding: 0.35rem 0.8rem; font-size: 0.9rem; }
   border-bottom: 1px solid #e3e6ec; }
 .sessions .device { font-weight: 600; overflow-wrap: anywhere; }
 .sessions .meta { color: var(--muted); font-size: 0.9rem; }
-.sessions form { margin: 0; }
+.sessions form, .sessions .status { margin: 0; flex-shrink: 0; white-space: nowrap; }
 .site-footer { margin-top: 1.5rem; color: var(--muted); font-size: 0.85rem; }
 @media (max-width: 480px) {
   body { padding: 1rem 0.75rem; }

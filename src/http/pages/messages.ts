@@ -147,7 +147,8 @@ const english = {
   'error.password_too_short': 'Use at least {minimum} characters.',
   'error.password_too_long': 'Use at most 128 characters.',
   'error.password_contains_email': 'Choose a password that does not contain your email address.',
-  'error.password_too_common': 'This password is too easy to guess. Choose a longer or less common one.',
+  'error.password_too_common':
+    'This password is too common, so it is easy to guess. Choose a longer or less common one.',
   'error.invalid_token': 'This link is invalid, expired or already used.',
   'error.email_taken': 'This address belongs to another account now.',
   'error.not_authenticated': 'You are signed out. Sign in again.',
