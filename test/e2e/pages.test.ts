@@ -144,3 +144,31 @@ for (const backend of availableBackends()) {
     });
   });
 }
+
+describe('hosted pages: a spent budget is a page', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startTestService('embedded', {
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMITS: 'ip.request_password_reset=1/60',
+    });
+  });
+  after(async () => {
+    await service?.close();
+  });
+
+  test('the second forgot-password post in a minute is a 429 page with Retry-After, in minutes', async () => {
+    const post = () =>
+      fetch(`${service.baseUrl}/forgot-password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'email=someone%40example.com',
+      });
+    assert.equal((await post()).status, 200);
+    const refused = await post();
+    assert.equal(refused.status, 429);
+    assert.match(refused.headers.get('content-type') ?? '', /^text\/html/);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match(await refused.text(), /Too many attempts\. Try again in 1 min\./);
+  });
+});

@@ -4482,7 +4482,7 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description `rate_limited`: this route's budget for the client is spent */
+      /** @description This client's budget for the route is spent: a page saying how many minutes to wait */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4490,7 +4490,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ErrorBody'];
+          'text/html': string;
         };
       };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
@@ -4730,7 +4730,7 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description `rate_limited`: this route's budget for the client is spent */
+      /** @description This client's budget for the route is spent: a page saying how many minutes to wait */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4738,7 +4738,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ErrorBody'];
+          'text/html': string;
         };
       };
       /** @description `headers_too_large`: request headers too large; the connection is closed */

@@ -143,7 +143,7 @@ const english = {
     'Confirm your email address first: we have just emailed you a new link. Open it, then sign in.',
   'error.account_disabled': 'This account is switched off. Contact the people who run this service.',
   'error.invalid_current_password': 'Your current password is not right.',
-  'error.rate_limited': 'Too many attempts. Wait {minutes} minutes and try again.',
+  'error.rate_limited': 'Too many attempts. Try again in {minutes} min.',
   'error.password_too_short': 'Use at least {minimum} characters.',
   'error.password_too_long': 'Use at most 128 characters.',
   'error.password_contains_email': 'Choose a password that does not contain your email address.',

@@ -5,6 +5,7 @@ import { requestEmailChange } from '../../flows/email-change.ts';
 import { FlowError, errorCodes, type ErrorCode } from '../../flows/errors.ts';
 import { logIn } from '../../flows/login.ts';
 import type { Session } from '../../flows/model.ts';
+import type { RateLimiter } from '../../flows/ports.ts';
 import { changePassword } from '../../flows/password-change.ts';
 import { requestPasswordReset } from '../../flows/password-reset.ts';
 import { registerAccount } from '../../flows/registration.ts';
@@ -21,6 +22,7 @@ import { renderAccountPage, type AccountFormErrors } from '../pages/account.ts';
 import { renderAccountDeletedPage } from '../pages/account-deletion.ts';
 import { renderForgotPasswordPage, renderResetRequestedPage } from '../pages/forgot-password.ts';
 import { renderStylesheet } from '../pages/layout.ts';
+import { renderErrorPage } from '../pages/reset-password.ts';
 import { message, pageLanguage, type MessageKey } from '../pages/messages.ts';
 import { describeRefusal } from '../pages/refusals.ts';
 import { renderSignInPage } from '../pages/sign-in.ts';
@@ -84,6 +86,13 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     if (error.retryAfterSeconds !== undefined) return 429;
     return errorCodes[error.code].status;
   };
+  // A spent per-IP budget is a page too, in minutes, with Retry-After.
+  const limitPage = (limiter: RateLimiter | undefined, route: string) =>
+    limitByClientIp(limiter, route, (refused) => {
+      const seconds = Number(refused.getHeader('retry-after') ?? 60);
+      const minutes = Math.max(1, Math.ceil(seconds / 60));
+      return sendPage(refused, 429, renderErrorPage(deps.site, message('error.rate_limited', { minutes })));
+    });
   const currentSession = async (request: FastifyRequest): Promise<Session | null> => {
     const token = readSessionToken(request);
     return token === undefined ? null : findSessionByToken(deps.account, token);
@@ -147,7 +156,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
           },
         },
       },
-      preHandler: [sameOriginForm, limitByClientIp(deps.clientIpLimiters.login, 'login')],
+      preHandler: [sameOriginForm, limitPage(deps.clientIpLimiters.login, 'login')],
     },
     async (request, reply) => {
       const onward = returnTo(request.body.return_to);
@@ -230,10 +239,15 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
             html: true,
           }),
           422: formRefused('A missing or invalid address, or a password rule'),
-          429: answers.rateLimited,
+          429: {
+            ...pageAnswer(
+              "This client's budget for the route is spent: a page saying how many minutes to wait",
+            ),
+            headers: answers.retryAfterHeader,
+          },
         },
       },
-      preHandler: [sameOriginForm, limitByClientIp(deps.clientIpLimiters.register, 'register')],
+      preHandler: [sameOriginForm, limitPage(deps.clientIpLimiters.register, 'register')],
     },
     async (request, reply) => {
       const onward = returnTo(request.body.return_to);
@@ -295,10 +309,15 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
           ...answers.post,
           200: pageAnswer('"Check your email": the same for every address'),
           422: formRefused('A missing or invalid address'),
-          429: answers.rateLimited,
+          429: {
+            ...pageAnswer(
+              "This client's budget for the route is spent: a page saying how many minutes to wait",
+            ),
+            headers: answers.retryAfterHeader,
+          },
         },
       },
-      preHandler: limitByClientIp(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
+      preHandler: limitPage(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
     },
     async (request, reply) => {
       const typed = request.body.email ?? '';
