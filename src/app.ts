@@ -22,6 +22,7 @@ import { registerEmailVerificationRoutes } from './http/routes/email-verificatio
 import { registerJwtRoutes } from './http/routes/jwt.ts';
 import { registerLoginRoutes } from './http/routes/login.ts';
 import { registerAccountRoutes } from './http/routes/me.ts';
+import { registerPageRoutes, registerPageLanguage } from './http/routes/pages.ts';
 import { registerPasswordResetRoutes } from './http/routes/password-reset.ts';
 import { registerRegistrationRoutes } from './http/routes/registration.ts';
 import { registerServiceRoutes } from './http/routes/service.ts';
@@ -65,7 +66,11 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   closeConnectionsOnShutdown(app);
   // JSON and HTML forms only: any other body type is a clear 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
-  await registerSecurityHeaders(app, { https: deps.appBaseUrl.protocol === 'https:' });
+  await registerSecurityHeaders(app, {
+    https: deps.appBaseUrl.protocol === 'https:',
+    returnToOrigins: deps.returnToOrigins,
+  });
+  registerPageLanguage(app);
   await registerCrossSiteProtection(app, {
     appOrigin: deps.appBaseUrl.origin,
     corsOrigins: deps.corsOrigins,
@@ -119,6 +124,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerAccountDeletionRoutes(app, deps);
   registerJwtRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerPageRoutes(app, deps);
   return app;
 }
 

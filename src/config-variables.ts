@@ -183,6 +183,7 @@ export const configGroups = {
   metrics: 'Metrics',
   rateLimit: 'Rate limits',
   logging: 'Logging',
+  pages: 'Hosted pages',
 } as const;
 export type ConfigGroup = keyof typeof configGroups;
 
@@ -224,6 +225,52 @@ function parseNodeAddresses(
   if (addresses.length === 0) report(`${name} must list at least one host:port`);
   return addresses;
 }
+
+/** Origins only (`https://app.example.com`), as CORS_ORIGINS and RETURN_TO_ORIGINS list them. */
+function parseOrigin(entry: string): string | undefined {
+  try {
+    const parsed = new URL(entry);
+    if (parsed.origin !== entry.replace(/\/$/, '') || !['http:', 'https:'].includes(parsed.protocol))
+      return undefined;
+    return parsed.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A comma-separated list of origins (and `*` where `star` allows it); each bad entry is reported. */
+function parseOriginList(
+  raw: string,
+  name: string,
+  report: (problem: string) => void,
+  options: { readonly star: boolean },
+): string[] {
+  const origins: string[] = [];
+  for (const entry of splitList(raw)) {
+    const origin = options.star && entry === '*' ? entry : parseOrigin(entry);
+    if (origin === undefined)
+      report(`${name} entry "${entry}" must be an origin like https://app.example.com`);
+    else origins.push(origin);
+  }
+  return origins;
+}
+
+/** WCAG relative luminance of `#rrggbb`. */
+function relativeLuminance(hex: string): number {
+  const channel = (offset: number): number => {
+    const value = Number.parseInt(hex.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.040_45 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** WCAG contrast ratio of `#rrggbb` against white (the text on the buttons, the card behind the links). */
+export function contrastWithWhite(hex: string): number {
+  return 1.05 / (relativeLuminance(hex) + 0.05);
+}
+
+/** WCAG AA for normal text. */
+const minimumBrandContrast = 4.5;
 
 function splitList(raw: string): string[] {
   return raw
@@ -321,29 +368,59 @@ export const configVariables = {
     doc: 'Browser origins allowed to call the API with credentials (comma-separated); * only without credentials.',
     details: 'They are also trusted for cookie-authenticated changes.',
     fallback: [],
-    parse(raw, _name, report) {
-      const origins: string[] = [];
-      for (const origin of splitList(raw)) {
-        if (origin === '*') {
-          origins.push(origin);
-          continue;
-        }
-        try {
-          const parsed = new URL(origin);
-          if (parsed.origin !== origin.replace(/\/$/, '') || !['http:', 'https:'].includes(parsed.protocol))
-            throw new Error();
-          origins.push(parsed.origin);
-        } catch {
-          report(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com`);
-        }
-      }
-      return origins;
-    },
+    parse: (raw, name, report) => parseOriginList(raw, name, report, { star: true }),
   }),
   CORS_ALLOW_CREDENTIALS: flag({
     group: 'http',
     default: true,
     doc: 'Whether the CORS_ORIGINS may send cookies.',
+  }),
+  SESSION_COOKIE_DOMAIN: custom<string | undefined>({
+    group: 'http',
+    defaultNote: 'none: the cookie goes to the host of APP_BASE_URL only',
+    example: '',
+    accepts: 'a domain that is, or is a parent of, the host of `APP_BASE_URL`',
+    doc: 'Domain attribute of the session cookie, so sibling subdomains (app.example.com beside auth.example.com) receive it; unset: this host only.',
+    details:
+      'Every subdomain of it then receives the session cookie: set it only when they are all yours (docs/operations.md, "An app on the same site").',
+    fallback: undefined,
+    parse(raw, name, report) {
+      const domain = raw.toLowerCase().replace(/^\./, '');
+      if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(domain))
+        report(`${name} must be a domain name like example.com (got "${raw}")`);
+      return domain;
+    },
+  }),
+  RETURN_TO_ORIGINS: custom<readonly string[]>({
+    group: 'pages',
+    defaultNote: 'none: the pages never send anyone elsewhere',
+    example: 'https://app.example.com',
+    accepts: 'comma-separated origins',
+    doc: 'Origins the pages may send a person back to after signing in, signing up or following an emailed link (?return_to=, exact origin match).',
+    fallback: [],
+    parse: (raw, name, report) => parseOriginList(raw, name, report, { star: false }),
+  }),
+  PRODUCT_NAME: text({
+    group: 'pages',
+    default: 'Latchkey',
+    accepts: 'text, at most 60 characters',
+    doc: 'Name shown in the titles and headings of the hosted pages.',
+    check: (value) => (value.length > 60 ? 'PRODUCT_NAME must be at most 60 characters' : undefined),
+  }),
+  BRAND_COLOR: text({
+    group: 'pages',
+    default: '#2f5bd3',
+    accepts: '`#rrggbb` with a contrast of at least 4.5:1 against white',
+    doc: 'Accent colour of the hosted pages (buttons, links, focus ring); must keep AA contrast (4.5:1) against white.',
+    details:
+      'White text sits on it in buttons and it colours links on white cards, so a colour below 4.5:1 stops start-up with its ratio.',
+    check(value) {
+      if (!/^#[0-9a-fA-F]{6}$/.test(value)) return `BRAND_COLOR must be #rrggbb (got "${value}")`;
+      const ratio = contrastWithWhite(value);
+      return ratio < minimumBrandContrast
+        ? `BRAND_COLOR ${value} has a contrast of ${ratio.toFixed(2)}:1 against white; at least ${minimumBrandContrast}:1 is needed (WCAG AA)`
+        : undefined;
+    },
   }),
   ACCESS_TOKEN_EXPIRE_MINUTES: integer({
     group: 'sessions',

@@ -55,6 +55,15 @@ export interface Config {
     /** Origins allowed to call the API from a browser (CORS), and trusted for cookie-authenticated changes. */
     readonly corsOrigins: readonly string[];
     readonly corsAllowCredentials: boolean;
+    /** SESSION_COOKIE_DOMAIN: the session cookie's Domain attribute; undefined: this host only. */
+    readonly sessionCookieDomain: string | undefined;
+  };
+  readonly pages: {
+    readonly productName: string;
+    /** `#rrggbb`, AA contrast against white. */
+    readonly brandColor: string;
+    /** Exact origins a page may send a person back to (?return_to=). */
+    readonly returnToOrigins: readonly string[];
   };
   readonly sessions: {
     /** ACCESS_TOKEN_EXPIRE_MINUTES (the tutorial's name): the lifetime of a bearer token and cookie alike. */
@@ -195,6 +204,17 @@ export const configRules: readonly ConfigRule[] = [
         ? 'CORS_ORIGINS=* cannot be combined with credentials: list the origins, or set CORS_ALLOW_CREDENTIALS=false'
         : undefined,
   },
+  {
+    doc: '`SESSION_COOKIE_DOMAIN` is the host of `APP_BASE_URL` or a parent domain of it (a browser refuses any other).',
+    check(values) {
+      const domain = values.SESSION_COOKIE_DOMAIN;
+      if (domain === undefined) return undefined;
+      const host = (values.APP_BASE_URL ?? new URL(`http://localhost:${values.PORT}`)).hostname;
+      return host === domain || host.endsWith(`.${domain}`)
+        ? undefined
+        : `SESSION_COOKIE_DOMAIN ${domain} does not cover the host of APP_BASE_URL (${host}); browsers would drop the cookie`;
+    },
+  },
   // One process by default: it already hashes on every core, and on 2 cores WORKERS=2 gained little while it
   // tripled the memory (docs/decisions/0008-one-process-by-default.md). Several processes need shared state:
   // the embedded database belongs to one process, and rate limits kept in process memory would multiply.
@@ -306,6 +326,12 @@ function groupConfig(values: ConfigValues): Config {
       trustProxy: values.TRUST_PROXY,
       corsOrigins: values.CORS_ORIGINS,
       corsAllowCredentials: values.CORS_ALLOW_CREDENTIALS,
+      sessionCookieDomain: values.SESSION_COOKIE_DOMAIN,
+    },
+    pages: {
+      productName: values.PRODUCT_NAME,
+      brandColor: values.BRAND_COLOR.toLowerCase(),
+      returnToOrigins: values.RETURN_TO_ORIGINS,
     },
     sessions: {
       lifetimeMinutes: values.ACCESS_TOKEN_EXPIRE_MINUTES,

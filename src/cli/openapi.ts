@@ -40,6 +40,8 @@ export async function describeApi(appBaseUrl = new URL('http://localhost:8000'))
         settings: { issuer: appBaseUrl.origin, audience: appBaseUrl.origin, lifetimeSeconds: 300 },
         jwksMaxAgeSeconds: 300,
       },
+      site: { productName: 'Latchkey', brandColor: '#2f5bd3' },
+      returnToOrigins: [],
     },
     { logger: createLogger({ level: 'silent' }), trustProxy: false },
   );

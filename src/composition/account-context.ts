@@ -67,8 +67,8 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
 /** Links always start at APP_BASE_URL, never at a request's Host header. */
 function createLinkBuilder(base: URL): LinkBuilder {
   return {
-    verifyEmailUrl: (token) => new URL(`/verify-email?token=${encodeURIComponent(token)}`, base).href,
-    resetPasswordUrl: (token) => new URL(`/reset-password?token=${encodeURIComponent(token)}`, base).href,
+    verifyEmailUrl: (token, returnTo) => linkWithToken(base, '/verify-email', token, returnTo),
+    resetPasswordUrl: (token, returnTo) => linkWithToken(base, '/reset-password', token, returnTo),
     requestPasswordResetUrl: () => new URL('/reset-password', base).href,
     confirmEmailChangeUrl: (token) =>
       new URL(`/confirm-email-change?token=${encodeURIComponent(token)}`, base).href,
@@ -76,6 +76,11 @@ function createLinkBuilder(base: URL): LinkBuilder {
       new URL(`/cancel-email-change?token=${encodeURIComponent(token)}`, base).href,
     restoreAccountUrl: (token) => new URL(`/restore-account?token=${encodeURIComponent(token)}`, base).href,
   };
+}
+
+function linkWithToken(base: URL, path: string, token: string, returnTo: string | undefined): string {
+  const query = new URLSearchParams({ token, ...(returnTo !== undefined && { return_to: returnTo }) });
+  return new URL(`${path}?${query.toString()}`, base).href;
 }
 
 /** The right-hand side of every Message-ID: the domain of FROM_EMAIL. */

@@ -13,7 +13,7 @@ import type { OutboxEvents } from './outbox-events.ts';
 export const serviceVersion = '0.1.0';
 
 export interface HttpDepsOptions {
-  readonly config: Pick<Config, 'http'>;
+  readonly config: Pick<Config, 'http' | 'pages'>;
   /** SECRET_KEY or the development secret: for HTTP-side keys (such as a keyed log pseudonym). */
   readonly secretKey: string;
   readonly account: AccountContext;
@@ -27,7 +27,7 @@ export interface HttpDepsOptions {
 
 /** Everything the API's routes and plugins are given. */
 export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
-  const { http } = options.config;
+  const { http, pages } = options.config;
   return {
     account: options.account,
     admin: options.admin,
@@ -37,6 +37,9 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
     corsOrigins: http.corsOrigins,
     corsAllowCredentials: http.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(http.appBaseUrl),
+    ...(http.sessionCookieDomain === undefined ? {} : { sessionCookieDomain: http.sessionCookieDomain }),
+    site: { productName: pages.productName, brandColor: pages.brandColor },
+    returnToOrigins: pages.returnToOrigins,
     version: serviceVersion,
     accountPseudonymKey: deriveAccountPseudonymKey(options.secretKey),
     accessTokens: options.accessTokens,

@@ -18,8 +18,9 @@ import {
 
 /** Where emailed links point: always built from APP_BASE_URL, never from a request's Host header. */
 export interface LinkBuilder {
-  verifyEmailUrl(token: string): string;
-  resetPasswordUrl(token: string): string;
+  /** `returnTo`, already checked against RETURN_TO_ORIGINS, rides along so the link's page can send the person back. */
+  verifyEmailUrl(token: string, returnTo?: string): string;
+  resetPasswordUrl(token: string, returnTo?: string): string;
   /** The page that asks for an address and sends a fresh reset link. */
   requestPasswordResetUrl(): string;
   confirmEmailChangeUrl(token: string): string;

@@ -9,11 +9,15 @@ import { prepareTokenEmail } from './token-emails.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
 /** A fresh verification token for `address` and the email carrying its link; nothing is stored yet. */
-export function prepareVerificationEmail(context: AccountContext, address: string): TokenEmail {
+export function prepareVerificationEmail(
+  context: AccountContext,
+  address: string,
+  returnTo?: string,
+): TokenEmail {
   return prepareTokenEmail(context.clock, 'email_verification', (token, expiresAt) => ({
     template: 'verify_email',
     to: address,
-    params: { url: context.links.verifyEmailUrl(token), expiresAt },
+    params: { url: context.links.verifyEmailUrl(token, returnTo), expiresAt },
   }));
 }
 
@@ -21,10 +25,15 @@ export function prepareVerificationEmail(context: AccountContext, address: strin
 export async function sendVerificationEmail(
   context: AccountContext,
   user: Pick<User, 'id' | 'email'>,
+  returnTo?: string,
 ): Promise<void> {
-  await context.transactor.issueTokenWithEmail(user.id, prepareVerificationEmail(context, user.email), {
-    replacePrevious: false,
-  });
+  await context.transactor.issueTokenWithEmail(
+    user.id,
+    prepareVerificationEmail(context, user.email, returnTo),
+    {
+      replacePrevious: false,
+    },
+  );
 }
 
 /** Whether a link is still usable, for the confirmation page; changes nothing (mail scanners open links). */

@@ -17,9 +17,10 @@ export function prepareResetEmail(
   context: AccountContext,
   address: string,
   template: 'password_reset' | 'already_registered',
+  returnTo?: string,
 ): TokenEmail {
   return prepareTokenEmail(context.clock, 'password_reset', (token, expiresAt) => {
-    const url = context.links.resetPasswordUrl(token);
+    const url = context.links.resetPasswordUrl(token, returnTo);
     return template === 'password_reset'
       ? { template, to: address, params: { url, expiresAt } }
       : { template, to: address, params: { resetUrl: url, expiresAt } };

@@ -19,12 +19,14 @@ export async function registerAccount(
   context: AccountContext,
   email: EmailAddress,
   password: string,
+  /** `returnTo`: checked against RETURN_TO_ORIGINS by the caller; the emailed link carries it. */
+  options: { readonly returnTo?: string } = {},
 ): Promise<void> {
   assertAcceptablePassword(context.passwordPolicy, password, email.key);
   // Spent before the lookup, for taken and free addresses alike: the budget says nothing about the account.
   const mayEmail = await mayEmailRecipient(context, email.key);
   const existing = await context.users.findUserByEmailKey(email.key);
-  if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail);
+  if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail, options);
 
   const passwordHash = await passwordHasherOf(context).hashPassword(password);
   const account = { email: email.address, emailKey: email.key, passwordHash };
@@ -34,7 +36,7 @@ export async function registerAccount(
   const created = mayEmail
     ? await context.transactor.insertUserWithTokenEmail(
         account,
-        prepareVerificationEmail(context, email.address),
+        prepareVerificationEmail(context, email.address, options.returnTo),
         completeAuditEvent(event, context.clock.now()),
       )
     : await context.transactor.runInTransaction(async (stores) => {
@@ -46,7 +48,7 @@ export async function registerAccount(
   if (created !== null) return;
   // Lost a race with a concurrent registration of the same address: it exists now.
   const winner = await context.users.findUserByEmailKey(email.key);
-  if (winner !== null) await answerExistingRegistration(context, winner, password, mayEmail);
+  if (winner !== null) await answerExistingRegistration(context, winner, password, mayEmail, options);
 }
 
 async function answerExistingRegistration(
@@ -54,6 +56,7 @@ async function answerExistingRegistration(
   user: User,
   password: string,
   mayEmail: boolean,
+  options: { readonly returnTo?: string },
 ): Promise<void> {
   const passwords = passwordHasherOf(context);
   // A deleted account waiting for its grace period to end: the owner has its restore link; nothing is sent,
@@ -67,10 +70,11 @@ async function answerExistingRegistration(
       : await passwords.verifyPassword(user.passwordHash, password);
   if (state === 'unverified' && check.valid) {
     // The same person again (a double submit, a lost email): send a fresh link.
-    if (mayEmail) await sendVerificationEmail(context, user);
+    if (mayEmail) await sendVerificationEmail(context, user, options.returnTo);
     return;
   }
-  const resetEmail = (): TokenEmail => prepareResetEmail(context, user.email, 'already_registered');
+  const resetEmail = (): TokenEmail =>
+    prepareResetEmail(context, user.email, 'already_registered', options.returnTo);
   if (state === 'verified') {
     if (mayEmail) {
       await context.transactor.issueTokenWithEmail(user.id, resetEmail(), { replacePrevious: true });

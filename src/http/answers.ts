@@ -63,6 +63,18 @@ export function noContent(description: string): { readonly type: 'null'; readonl
   return { type: 'null', description };
 }
 
+/** A redirect (303 after a form post, so a reload does not post again): no body, a Location. */
+export function seeOther(
+  description: string,
+  headers: Record<string, object> = {},
+): { readonly type: 'null'; readonly description: string; readonly headers: Record<string, object> } {
+  return {
+    type: 'null',
+    description,
+    headers: { location: { type: 'string', description: 'Where the browser goes next' }, ...headers },
+  };
+}
+
 /** Answers every route can give, besides its own. */
 export const service = {
   408: error(

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlowError, errorCodes } from '../flows/errors.ts';
+import type { Site } from './pages/layout.ts';
 import { renderErrorPage } from './pages/reset-password.ts';
 
 /** A plain HTML form posted this request (the pages work without JavaScript): answer with a page. */
@@ -12,9 +13,12 @@ export function isFormPost(request: FastifyRequest): boolean {
 /** For form posts, a flow's refusal becomes a readable page with the same status the JSON API would use. */
 export async function answerForm(
   reply: FastifyReply,
+  site: Site,
   work: () => Promise<void>,
-  successPage: () => string,
+  successPage: (site: Site) => string,
   statusOnSuccess = 200,
+  /** The form again with the refusal next to its field, for the refusals it can show; the generic page otherwise. */
+  refusalPage?: (site: Site, error: FlowError) => string | undefined,
 ): Promise<FastifyReply> {
   try {
     await work();
@@ -24,7 +28,7 @@ export async function answerForm(
     return reply
       .status(errorCodes[error.code].status)
       .type('text/html; charset=utf-8')
-      .send(renderErrorPage(error.message));
+      .send(refusalPage?.(site, error) ?? renderErrorPage(site, error.message));
   }
-  return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage());
+  return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage(site));
 }

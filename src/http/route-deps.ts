@@ -2,6 +2,7 @@ import type { AdminContext } from '../flows/admin-context.ts';
 import type { AccountContext } from '../flows/context.ts';
 import type { HealthCheck, RateLimiter } from '../flows/ports.ts';
 import type { AccessTokenSettings, SigningKeyRing } from '../flows/signing-keys.ts';
+import type { Site } from './pages/layout.ts';
 import type { MetricsDeps } from './plugins/metrics.ts';
 
 export const rateLimitedRoutes = [
@@ -28,6 +29,12 @@ export interface HttpDeps {
   readonly corsAllowCredentials: boolean;
   /** Secure cookies unless the service is plainly local http. */
   readonly secureCookies: boolean;
+  /** SESSION_COOKIE_DOMAIN: the session cookie reaches sibling subdomains; undefined: this host only. */
+  readonly sessionCookieDomain?: string;
+  /** PRODUCT_NAME and BRAND_COLOR, for the hosted pages. */
+  readonly site: Site;
+  /** RETURN_TO_ORIGINS: where a page may send a person back to. */
+  readonly returnToOrigins: readonly string[];
   readonly version: string;
   /** Keys the account pseudonyms of security log lines (deriveAccountPseudonymKey of SECRET_KEY). */
   readonly accountPseudonymKey: Uint8Array;

@@ -10,6 +10,13 @@ export const EmailField = Type.String({
 /** Bounded so a 1 MB password is a 422, not a slow hash; the flow applies the real rule (8..128 after NFKC). */
 export const PasswordField = Type.String({ minLength: 1, maxLength: 4096 });
 export const TokenField = Type.String({ minLength: 1, maxLength: 512 });
+/** Where a page may send the person afterwards: followed only for an origin in RETURN_TO_ORIGINS. */
+export const ReturnToField = Type.Optional(
+  Type.String({
+    maxLength: 2048,
+    description: 'An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored',
+  }),
+);
 
 export const MessageResponse = Type.Object({ message: Type.String() });
 

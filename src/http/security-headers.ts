@@ -8,7 +8,14 @@ import type { FastifyInstance } from 'fastify';
  */
 export async function registerSecurityHeaders(
   app: FastifyInstance,
-  options: { https: boolean },
+  options: {
+    https: boolean;
+    /**
+     * RETURN_TO_ORIGINS: a sign-in form's answer may redirect there, and browsers hold a form's redirects to
+     * `form-action` too.
+     */
+    returnToOrigins?: readonly string[];
+  },
 ): Promise<void> {
   // Built once: @fastify/helmet rebuilds the middleware, CSP parsing included, on every request
   // (about a tenth of the CPU of a session check; docs/performance.md), and the middleware itself sets each
@@ -23,7 +30,7 @@ export async function registerSecurityHeaders(
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
-        formAction: ["'self'"],
+        formAction: ["'self'", ...(options.returnToOrigins ?? [])],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
         objectSrc: ["'none'"],

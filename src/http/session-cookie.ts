@@ -13,12 +13,17 @@ export interface SessionCookie {
  * `secure` unless the service is plainly local http. HttpOnly: scripts never read the token; SameSite=Lax:
  * cross-site subrequests and form posts do not carry it (the CSRF check refuses the rest).
  */
-export function createSessionCookie(options: { readonly secure: boolean }): SessionCookie {
+export function createSessionCookie(options: {
+  readonly secureCookies: boolean;
+  /** SESSION_COOKIE_DOMAIN: sibling subdomains receive the cookie too; absent: this host only. */
+  readonly sessionCookieDomain?: string;
+}): SessionCookie {
   const attributes: CookieSerializeOptions = {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure: options.secure,
+    secure: options.secureCookies,
+    ...(options.sessionCookieDomain !== undefined && { domain: options.sessionCookieDomain }),
   };
   return {
     set(reply, token, maxAgeSeconds) {
@@ -34,7 +39,7 @@ export function createSessionCookie(options: { readonly secure: boolean }): Sess
 export const sessionCookieHeader = {
   'set-cookie': {
     type: 'string',
-    description: `\`${sessionCookieName}=<token>; Max-Age=<seconds>; Path=/; HttpOnly; SameSite=Lax\` (and \`Secure\` unless the service is plain local http) at login; the same cookie emptied and expired at logout`,
+    description: `\`${sessionCookieName}=<token>; Max-Age=<seconds>; Path=/; HttpOnly; SameSite=Lax\` (and \`Domain=<SESSION_COOKIE_DOMAIN>\` when set, \`Secure\` unless the service is plain local http) at login; the same cookie emptied and expired at logout`,
   },
 } as const;
 

@@ -40,8 +40,10 @@ describe('configuration defaults', () => {
         trustProxy: false,
         corsOrigins: [],
         corsAllowCredentials: true,
+        sessionCookieDomain: undefined,
       },
     );
+    assert.deepEqual(config.pages, { productName: 'Latchkey', brandColor: '#2f5bd3', returnToOrigins: [] });
     assert.deepEqual(config.sessions, {
       lifetimeMinutes: 30,
       refreshTokens: { expireDays: 30, idleDays: 14, reuseGraceSeconds: 10 },
@@ -335,5 +337,66 @@ describe('configuration rules across variables', () => {
       name: 'mymaster',
       sentinelPassword: 'sentinel-secret',
     });
+  });
+});
+
+describe('the hosted pages settings', () => {
+  test('PRODUCT_NAME, BRAND_COLOR and RETURN_TO_ORIGINS are read into config.pages', () => {
+    const config = loadConfig({
+      ...quiet,
+      PRODUCT_NAME: 'Acme Cloud',
+      BRAND_COLOR: '#6D28D9',
+      RETURN_TO_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+    });
+    assert.deepEqual(config.pages, {
+      productName: 'Acme Cloud',
+      brandColor: '#6d28d9',
+      returnToOrigins: ['https://app.example.com', 'http://localhost:3000'],
+    });
+  });
+
+  test('a brand colour without AA contrast against white stops start-up with its ratio', () => {
+    assert.throws(
+      () => loadConfig({ ...quiet, BRAND_COLOR: '#ffcc00' }),
+      /BRAND_COLOR #ffcc00 has a contrast of 1\.\d+:1/,
+    );
+    assert.throws(() => loadConfig({ ...quiet, BRAND_COLOR: '#777777' }), /contrast of 4\.48:1/);
+    assert.throws(() => loadConfig({ ...quiet, BRAND_COLOR: 'purple' }), /BRAND_COLOR must be #rrggbb/);
+    assert.equal(loadConfig({ ...quiet, BRAND_COLOR: '#767676' }).pages.brandColor, '#767676');
+  });
+
+  test('RETURN_TO_ORIGINS takes origins only', () => {
+    assert.throws(
+      () => loadConfig({ ...quiet, RETURN_TO_ORIGINS: 'https://app.example.com/path, javascript:alert(1)' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 2);
+        return true;
+      },
+    );
+  });
+
+  test('SESSION_COOKIE_DOMAIN must cover the host of APP_BASE_URL', () => {
+    const base = { ...quiet, APP_BASE_URL: 'https://auth.example.com' };
+    assert.equal(
+      loadConfig({ ...base, SESSION_COOKIE_DOMAIN: 'example.com' }).http.sessionCookieDomain,
+      'example.com',
+    );
+    assert.equal(
+      loadConfig({ ...base, SESSION_COOKIE_DOMAIN: '.Example.com' }).http.sessionCookieDomain,
+      'example.com',
+    );
+    assert.throws(
+      () => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: 'other.com' }),
+      /does not cover the host/,
+    );
+    assert.throws(
+      () => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: 'ample.com' }),
+      /does not cover the host/,
+    );
+    assert.throws(
+      () => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: 'exa mple.com' }),
+      /must be a domain name/,
+    );
   });
 });

@@ -52,6 +52,11 @@ const endpoints: readonly Endpoint[] = [
   { method: 'POST', path: '/reset-password', fields: ['token', 'new_password'], form: true, mutating: true },
   { method: 'GET', path: '/verify-email', fields: ['token'], form: false, mutating: false, page: true },
   { method: 'GET', path: '/reset-password', fields: ['token'], form: false, mutating: false, page: true },
+  { method: 'POST', path: '/sign-in', fields: ['email', 'password'], form: true, mutating: true },
+  { method: 'POST', path: '/sign-up', fields: ['email', 'password'], form: true, mutating: true },
+  { method: 'POST', path: '/forgot-password', fields: ['email'], form: true, mutating: false },
+  { method: 'GET', path: '/sign-in', fields: ['return_to'], form: false, mutating: false, page: true },
+  { method: 'GET', path: '/account', fields: [], form: false, mutating: false, page: true },
   { method: 'GET', path: '/me', fields: [], form: false, mutating: false },
   {
     method: 'POST',

@@ -665,6 +665,162 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.HEAD('/admin/audit', { headers })).response.status, 200);
   });
 
+  test('the hosted pages: sign-up, sign-in, the account page and its forms, forgot password, sign-out', async () => {
+    const email = 'typed.pages@example.com';
+    const form = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'same-origin',
+    };
+    const asForm = {
+      bodySerializer: (body: object) => new URLSearchParams(body as Record<string, string>).toString(),
+    };
+    const page = { parseAs: 'text', redirect: 'manual' } as const;
+    for (const path of ['/sign-in', '/sign-up', '/forgot-password'] as const) {
+      assert.equal((await client.GET(path, page)).response.status, 200);
+      assert.equal((await client.HEAD(path, page)).response.status, 200);
+    }
+    const anonymousAccount = await client.GET('/account', page);
+    assert.equal(anonymousAccount.response.status, 303);
+    assert.equal(anonymousAccount.response.headers.get('location'), '/sign-in');
+    assert.equal((await client.HEAD('/account', page)).response.status, 303);
+
+    const badSignUp = await client.POST('/sign-up', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email: 'nope', password },
+    });
+    assert.equal(badSignUp.response.status, 422);
+    const signedUp = await client.POST('/sign-up', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email, password },
+    });
+    assert.equal(signedUp.response.status, 200);
+    const crossSite = await client.POST('/sign-up', {
+      ...page,
+      ...asForm,
+      headers: { ...form, 'sec-fetch-site': 'cross-site' },
+      body: { email, password },
+    });
+    assert.equal(crossSite.response.status, 403);
+    const verifyLink = linkTo(
+      await service.smtp.waitForEmail((m) => m.to === email && /verify/i.test(m.subject)),
+      '/verify-email',
+    );
+    await client.POST('/verify-email', { body: { token: verifyLink.searchParams.get('token') ?? '' } });
+
+    const wrong = await client.POST('/sign-in', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email, password: 'not the password' },
+    });
+    assert.equal(wrong.response.status, 401);
+    const missing = await client.POST('/sign-in', { ...page, ...asForm, headers: form, body: { email } });
+    assert.equal(missing.response.status, 422);
+    const signedIn = await client.POST('/sign-in', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email, password },
+    });
+    assert.equal(signedIn.response.status, 303);
+    assert.equal(signedIn.response.headers.get('location'), '/account');
+    const cookie = (signedIn.response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const signedInPage = { ...page, headers: { cookie } };
+    assert.equal((await client.GET('/account', signedInPage)).response.status, 200);
+    assert.equal((await client.GET('/sign-in', signedInPage)).response.status, 303);
+    const withCookie = { ...page, ...asForm, headers: { ...form, cookie } };
+
+    const other = await client.POST('/login', { body: { email, password } });
+    assert.equal(other.response.status, 200);
+    const sessions = await client.GET('/me/sessions', { headers: { cookie } });
+    const otherId = sessions.data?.find((session) => !session.current)?.id ?? '';
+    const ended = await client.POST('/account/sessions/end', {
+      ...withCookie,
+      body: { session_id: otherId },
+    });
+    assert.equal(ended.response.headers.get('location'), '/account?notice=session_ended');
+    await client.POST('/login', { body: { email, password } });
+    const endedOthers = await client.POST('/account/sessions/end-others', { ...withCookie, body: {} });
+    assert.equal(endedOthers.response.headers.get('location'), '/account?notice=others_ended');
+    assert.equal((await client.GET('/me/sessions', { headers: { cookie } })).data?.length, 1);
+
+    const weak = await client.POST('/account/password', {
+      ...withCookie,
+      body: { current_password: password, new_password: 'short' },
+    });
+    assert.equal(weak.response.status, 422);
+    const wrongCurrent = await client.POST('/account/password', {
+      ...withCookie,
+      body: { current_password: 'not it', new_password: newPassword },
+    });
+    assert.equal(wrongCurrent.response.status, 403);
+    const changed = await client.POST('/account/password', {
+      ...withCookie,
+      body: { current_password: password, new_password: newPassword },
+    });
+    assert.equal(changed.response.status, 303);
+    const moved = await client.POST('/account/email', {
+      ...withCookie,
+      body: { new_email: 'typed.pages.moved@example.com', current_password: newPassword },
+    });
+    assert.equal(moved.response.headers.get('location'), '/account?notice=email_change_sent');
+    const badEmail = await client.POST('/account/email', {
+      ...withCookie,
+      body: { new_email: 'nope', current_password: newPassword },
+    });
+    assert.equal(badEmail.response.status, 422);
+    const noPassword = await client.POST('/account/delete', { ...withCookie, body: {} });
+    assert.equal(noPassword.response.status, 422);
+
+    const forgot = await client.POST('/forgot-password', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email },
+    });
+    assert.equal(forgot.response.status, 200);
+    const forgotBad = await client.POST('/forgot-password', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email: 'nope' },
+    });
+    assert.equal(forgotBad.response.status, 422);
+
+    const signedOut = await client.POST('/sign-out', {
+      ...page,
+      headers: { cookie, 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(signedOut.response.status, 303);
+    assert.equal((await client.GET('/account', signedInPage)).response.status, 303);
+    const deletedAnonymously = await client.POST('/account/delete', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { current_password: newPassword },
+    });
+    assert.equal(deletedAnonymously.response.headers.get('location'), '/sign-in');
+
+    const again = await client.POST('/sign-in', {
+      ...page,
+      ...asForm,
+      headers: form,
+      body: { email, password: newPassword },
+    });
+    const cookieAgain = (again.response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const deleted = await client.POST('/account/delete', {
+      ...page,
+      ...asForm,
+      headers: { ...form, cookie: cookieAgain },
+      body: { current_password: newPassword },
+    });
+    assert.equal(deleted.response.status, 200);
+  });
+
   test('the service routes answer as described', async () => {
     assert.equal((await client.GET('/health/live')).data?.status, 'ok');
     const ready = await client.GET('/health/ready');

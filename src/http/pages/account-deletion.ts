@@ -1,31 +1,26 @@
-import { escapeHtml } from '../../security/html-escape.ts';
-import { renderMessagePage, renderPage } from './layout.ts';
+import { renderMessagePage, type Site } from './layout.ts';
+import { renderTokenButtonPage } from './link-forms.ts';
+import { message } from './messages.ts';
 
 /** GET shows this and changes nothing: link scanners open links, only the button's POST restores. */
-export function renderRestoreAccountPage(token: string, usable: boolean): string {
-  if (!usable) {
-    return renderMessagePage(
-      'Link not valid',
-      'This restore link is invalid, expired or already used. Once the grace period is over, the address can be registered again.',
-    );
-  }
-  return renderPage(
-    'Restore your account',
-    `<p>Press the button to bring your account back as it was, with its password.</p>
-<form method="post" action="/restore-account">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
-<button type="submit">Restore my account</button>
-</form>`,
-  );
+export function renderRestoreAccountPage(site: Site, token: string, usable: boolean): string {
+  if (!usable) return renderMessagePage(site, message('link.invalidTitle'), message('restore.invalid'));
+  return renderTokenButtonPage(site, {
+    title: message('restore.title'),
+    intro: message('restore.intro'),
+    action: '/restore-account',
+    token,
+    submit: message('restore.submit'),
+  });
 }
 
-export function renderAccountRestoredAfterDeletionPage(): string {
-  return renderMessagePage('Account restored', 'Your account is back. You can log in with your password.');
+export function renderAccountRestoredAfterDeletionPage(site: Site): string {
+  return renderMessagePage(site, message('restore.doneTitle'), message('restore.done'), {
+    href: '/sign-in',
+    label: message('signUp.signIn'),
+  });
 }
 
-export function renderAccountDeletedPage(): string {
-  return renderMessagePage(
-    'Account deleted',
-    'Your account is deleted and you are signed out everywhere. We sent a restore link to its address.',
-  );
+export function renderAccountDeletedPage(site: Site): string {
+  return renderMessagePage(site, message('deleted.title'), message('deleted.body'));
 }

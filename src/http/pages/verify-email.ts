@@ -1,24 +1,29 @@
-import { escapeHtml } from '../../security/html-escape.ts';
-import { renderMessagePage, renderPage } from './layout.ts';
+import { renderMessagePage, type Site } from './layout.ts';
+import { renderTokenButtonPage } from './link-forms.ts';
+import { message } from './messages.ts';
 
 /** GET shows this and changes nothing: link scanners open links, only the button's POST verifies. */
-export function renderVerifyEmailPage(token: string, usable: boolean): string {
-  if (!usable) {
-    return renderMessagePage(
-      'Link not valid',
-      'This verification link is invalid, expired or already used. Logging in with your password sends a new one; if you have no working password, reset it.',
-    );
-  }
-  return renderPage(
-    'Confirm your email address',
-    `<p>Press the button to confirm this address for your account.</p>
-<form method="post" action="/verify-email">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
-<button type="submit">Confirm my email address</button>
-</form>`,
-  );
+export function renderVerifyEmailPage(
+  site: Site,
+  token: string,
+  usable: boolean,
+  returnTo: string | null = null,
+): string {
+  if (!usable) return renderMessagePage(site, message('link.invalidTitle'), message('verify.invalid'));
+  return renderTokenButtonPage(site, {
+    title: message('verify.title'),
+    intro: message('verify.intro'),
+    action: '/verify-email',
+    token,
+    submit: message('verify.submit'),
+    returnTo,
+  });
 }
 
-export function renderEmailVerifiedPage(): string {
-  return renderMessagePage('Email verified', 'Your email address is confirmed. You can now log in.');
+/** Onwards to the app when a listed return address came along, to the sign-in page otherwise. */
+export function renderEmailVerifiedPage(site: Site, returnTo: string | null = null): string {
+  return renderMessagePage(site, message('verify.doneTitle'), message('verify.done'), {
+    href: returnTo ?? '/sign-in',
+    label: returnTo === null ? message('signUp.signIn') : message('link.continue'),
+  });
 }

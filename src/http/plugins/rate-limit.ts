@@ -4,7 +4,12 @@ import { sendError } from './errors.ts';
 import { logSecurityEvent, submittedEmailKey } from '../security-log.ts';
 
 /** Per client IP, per route: the first layer; later layers (per account, per recipient) live in the flows. */
-export function limitByClientIp(limiter: RateLimiter | undefined, route: string): preHandlerAsyncHookHandler {
+export function limitByClientIp(
+  limiter: RateLimiter | undefined,
+  route: string,
+  /** How the refusal is answered (a page for the hosted pages); the JSON error by default. */
+  answerRefusal: (reply: FastifyReply) => FastifyReply = (reply) => sendError(reply, 'rate_limited'),
+): preHandlerAsyncHookHandler {
   return async function checkClientIpBudget(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -18,6 +23,6 @@ export function limitByClientIp(limiter: RateLimiter | undefined, route: string)
       emailKey: submittedEmailKey(request),
     });
     reply.header('retry-after', String(decision.retryAfterSeconds));
-    return sendError(reply, 'rate_limited');
+    return answerRefusal(reply);
   };
 }

@@ -19,7 +19,7 @@ export function registerAccountDeletionRoutes(root: FastifyInstance, deps: HttpD
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   // The restore link's page and post share the verification link's per-IP budget.
   const limitLinks = limitByClientIp(deps.clientIpLimiters.verify_email, 'verify_email');
-  const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
+  const sessionCookie = createSessionCookie(deps);
 
   app.post(
     '/me/delete',
@@ -57,7 +57,7 @@ export function registerAccountDeletionRoutes(root: FastifyInstance, deps: HttpD
         await deleteAccount(deps.account, session.userId, request.body.current_password);
         sessionCookie.clear(reply);
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderAccountDeletedPage);
+      if (isFormPost(request)) return answerForm(reply, deps.site, work, renderAccountDeletedPage);
       await work();
       return { message: 'Account deleted; a restore link has been emailed' };
     },
@@ -69,7 +69,7 @@ export function registerAccountDeletionRoutes(root: FastifyInstance, deps: HttpD
     summary: 'The page an emailed restore link opens (a button; GET changes nothing)',
     preHandler: limitLinks,
     isUsable: (token) => checkAccountRestoreToken(deps.account, token),
-    render: renderRestoreAccountPage,
+    render: (token, usable) => renderRestoreAccountPage(deps.site, token, usable),
   });
 
   app.post(
@@ -95,7 +95,8 @@ export function registerAccountDeletionRoutes(root: FastifyInstance, deps: HttpD
       const work = async (): Promise<void> => {
         await restoreAccount(deps.account, request.body.token);
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderAccountRestoredAfterDeletionPage);
+      if (isFormPost(request))
+        return answerForm(reply, deps.site, work, renderAccountRestoredAfterDeletionPage);
       await work();
       return { message: 'Account restored' };
     },

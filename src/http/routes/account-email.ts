@@ -85,7 +85,7 @@ export function registerAccountEmailRoutes(root: FastifyInstance, deps: HttpDeps
     summary: 'The page an emailed confirm link opens (a confirm button; GET changes nothing)',
     preHandler: limitLinks,
     isUsable: (token) => checkEmailChangeConfirmToken(deps.account, token),
-    render: renderConfirmEmailChangePage,
+    render: (token, usable) => renderConfirmEmailChangePage(deps.site, token, usable),
   });
 
   app.post(
@@ -112,7 +112,7 @@ export function registerAccountEmailRoutes(root: FastifyInstance, deps: HttpDeps
       const work = async (): Promise<void> => {
         await confirmEmailChange(deps.account, request.body.token);
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderEmailChangedPage);
+      if (isFormPost(request)) return answerForm(reply, deps.site, work, renderEmailChangedPage);
       await work();
       return { message: 'Email address changed' };
     },
@@ -124,7 +124,7 @@ export function registerAccountEmailRoutes(root: FastifyInstance, deps: HttpDeps
     summary: 'The page an emailed cancel link opens (a button; GET changes nothing)',
     preHandler: limitLinks,
     isUsable: (token) => checkEmailChangeCancelToken(deps.account, token),
-    render: renderCancelEmailChangePage,
+    render: (token, usable) => renderCancelEmailChangePage(deps.site, token, usable),
   });
 
   app.post(
@@ -155,10 +155,11 @@ export function registerAccountEmailRoutes(root: FastifyInstance, deps: HttpDeps
         let restored = false;
         return answerForm(
           reply,
+          deps.site,
           async () => {
             restored = (await cancelEmailChange(deps.account, request.body.token)).outcome === 'restored';
           },
-          () => (restored ? renderAccountRestoredPage() : renderEmailChangeVoidedPage()),
+          (site) => (restored ? renderAccountRestoredPage(site) : renderEmailChangeVoidedPage(site)),
         );
       }
       const { outcome } = await cancelEmailChange(deps.account, request.body.token);

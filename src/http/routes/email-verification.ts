@@ -5,7 +5,8 @@ import { answerForm, isFormPost } from '../form-reply.ts';
 import { renderEmailVerifiedPage, renderVerifyEmailPage } from '../pages/verify-email.ts';
 import { limitByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { MessageResponse, TokenField } from '../schemas.ts';
+import { MessageResponse, ReturnToField, TokenField } from '../schemas.ts';
+import { resolveReturnTo } from '../../security/return-to.ts';
 import * as answers from '../answers.ts';
 
 export function registerEmailVerificationRoutes(root: FastifyInstance, deps: HttpDeps): void {
@@ -20,7 +21,10 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
         tags: ['pages'],
         operationId: 'showVerifyEmailPage',
         security: answers.noSecurity,
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
+        querystring: Type.Object({
+          token: Type.Optional(Type.String({ maxLength: 512 })),
+          return_to: ReturnToField,
+        }),
         response: {
           ...answers.service,
           200: answers.page('The confirm page: a button that posts the token'),
@@ -37,7 +41,14 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
       return reply
         .status(usable ? 200 : 400)
         .type('text/html; charset=utf-8')
-        .send(renderVerifyEmailPage(token, usable));
+        .send(
+          renderVerifyEmailPage(
+            deps.site,
+            token,
+            usable,
+            resolveReturnTo(request.query.return_to, deps.returnToOrigins),
+          ),
+        );
     },
   );
 
@@ -49,7 +60,7 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
         tags: ['accounts'],
         operationId: 'verifyEmailAddress',
         ...answers.publicFormPost,
-        body: Type.Object({ token: TokenField }),
+        body: Type.Object({ token: TokenField, return_to: ReturnToField }),
         response: {
           ...answers.linkTokenPost,
           200: answers.jsonOrPage(
@@ -64,8 +75,10 @@ export function registerEmailVerificationRoutes(root: FastifyInstance, deps: Htt
       if (isFormPost(request)) {
         return answerForm(
           reply,
+          deps.site,
           () => verifyEmailAddress(deps.account, request.body.token),
-          renderEmailVerifiedPage,
+          (site) =>
+            renderEmailVerifiedPage(site, resolveReturnTo(request.body.return_to, deps.returnToOrigins)),
         );
       }
       await verifyEmailAddress(deps.account, request.body.token);

@@ -17,7 +17,7 @@ export const notAuthenticatedAnswer = answers.error(
 
 export function registerLoginRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const sessionCookie = createSessionCookie({ secure: deps.secureCookies });
+  const sessionCookie = createSessionCookie(deps);
 
   app.post(
     '/login',

@@ -83,7 +83,9 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
         );
       };
       if (isFormPost(request)) {
-        return answerForm(reply, work, () => renderMessagePage('Password changed', passwordChangedMessage));
+        return answerForm(reply, deps.site, work, (site) =>
+          renderMessagePage(site, 'Password changed', passwordChangedMessage),
+        );
       }
       await work();
       return { message: passwordChangedMessage };

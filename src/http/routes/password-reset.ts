@@ -1,7 +1,9 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { checkPasswordResetToken, requestPasswordReset, resetPassword } from '../../flows/password-reset.ts';
+import { errorCodes } from '../../flows/errors.ts';
 import { answerForm, isFormPost } from '../form-reply.ts';
+import { describeRefusal } from '../pages/refusals.ts';
 import {
   renderPasswordResetDonePage,
   renderRequestPasswordResetPage,
@@ -12,7 +14,15 @@ import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { withSecurityLog } from '../security-log.ts';
-import { EmailField, MessageResponse, PasswordField, TokenField, readEmailAddress } from '../schemas.ts';
+import {
+  EmailField,
+  MessageResponse,
+  PasswordField,
+  ReturnToField,
+  TokenField,
+  readEmailAddress,
+} from '../schemas.ts';
+import { resolveReturnTo } from '../../security/return-to.ts';
 import * as answers from '../answers.ts';
 
 const resetRequestedMessage = 'If the email exists, a reset link has been sent';
@@ -49,7 +59,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         await requestPasswordReset(deps.account, readEmailAddress(request.body.email).key);
         await waitForUniformAnswerTime(reply);
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderResetRequestedPage, 202);
+      if (isFormPost(request)) return answerForm(reply, deps.site, work, renderResetRequestedPage, 202);
       await work();
       return reply.status(202).send({ message: resetRequestedMessage });
     },
@@ -63,7 +73,10 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         tags: ['pages'],
         operationId: 'showResetPasswordPage',
         security: answers.noSecurity,
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) }),
+        querystring: Type.Object({
+          token: Type.Optional(Type.String({ maxLength: 512 })),
+          return_to: ReturnToField,
+        }),
         response: {
           ...answers.service,
           200: answers.page('A form for the new password; without a token, a form to request a reset link'),
@@ -79,11 +92,19 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
     async (request, reply) => {
       const token = request.query.token;
       reply.type('text/html; charset=utf-8');
-      if (token === undefined || token === '') return reply.send(renderRequestPasswordResetPage());
+      if (token === undefined || token === '') return reply.send(renderRequestPasswordResetPage(deps.site));
       const usable = await checkPasswordResetToken(deps.account, token);
       return reply
         .status(usable ? 200 : 400)
-        .send(renderResetPasswordPage(token, usable, deps.account.passwordPolicy.minimumLength));
+        .send(
+          renderResetPasswordPage(
+            deps.site,
+            token,
+            usable,
+            deps.account.passwordPolicy.minimumLength,
+            resolveReturnTo(request.query.return_to, deps.returnToOrigins),
+          ),
+        );
     },
   );
 
@@ -95,7 +116,7 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
         tags: ['password reset'],
         operationId: 'resetPassword',
         ...answers.publicFormPost,
-        body: Type.Object({ token: TokenField, new_password: PasswordField }),
+        body: Type.Object({ token: TokenField, new_password: PasswordField, return_to: ReturnToField }),
         response: {
           ...answers.linkTokenPost,
           200: answers.jsonOrPage(
@@ -124,7 +145,29 @@ export function registerPasswordResetRoutes(root: FastifyInstance, deps: HttpDep
           (userId) => ({ userId }),
         );
       };
-      if (isFormPost(request)) return answerForm(reply, work, renderPasswordResetDonePage);
+      if (isFormPost(request)) {
+        const returnTo = resolveReturnTo(request.body.return_to, deps.returnToOrigins);
+        const minimumLength = deps.account.passwordPolicy.minimumLength;
+        return answerForm(
+          reply,
+          deps.site,
+          work,
+          (site) => renderPasswordResetDonePage(site, returnTo),
+          200,
+          // A password rule: the same form again, the words next to the field, the link still usable.
+          (site, error) =>
+            errorCodes[error.code].status === 422 && error.code !== 'invalid_request'
+              ? renderResetPasswordPage(
+                  site,
+                  request.body.token,
+                  true,
+                  minimumLength,
+                  returnTo,
+                  describeRefusal(error, () => 'new_password', { minimumPasswordLength: minimumLength }).text,
+                )
+              : undefined,
+        );
+      }
       await work();
       return { message: 'Password reset successfully' };
     },

@@ -1,6 +1,5 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { stylesheet } from '../pages/layout.ts';
 import type { ServiceRouteDeps } from '../route-deps.ts';
 import * as answers from '../answers.ts';
 import { outageRetryAfterSeconds } from '../plugins/errors.ts';
@@ -90,9 +89,5 @@ export function registerServiceRoutes(root: FastifyInstance, deps: ServiceRouteD
         .status(ready ? 200 : 503)
         .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
     },
-  );
-
-  app.get('/assets/latchkey.css', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
 }
