@@ -248,6 +248,7 @@ async function runOnce(
         durationSeconds: options.durationSeconds,
         redisUrl,
         redisKeyPrefix,
+        serviceUrl: service.url,
       };
       const own = await scenario.startTarget?.(settings);
       const target = own ?? service;
@@ -257,7 +258,11 @@ async function runOnce(
       let cpu: { otherCpuCores: number; serviceCpuSeconds: number };
       try {
         const usage = startCpuAccounting(target.pid);
-        measured = await measureScenario(scenario, { ...settings, url: target.url }, target.pid);
+        measured = await measureScenario(
+          scenario,
+          { ...settings, url: target.url, targetTokens: own?.tokens ?? [] },
+          target.pid,
+        );
         cpu = usage.stop();
       } finally {
         await own?.stop();

@@ -4,6 +4,7 @@
 import autocannon from 'autocannon';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downstreamRoute, startDownstream } from './downstream.ts';
 import type { BenchUser } from './journey.ts';
 import type { Row } from './report.ts';
 import { startService, type RunningService } from './service.ts';
@@ -22,6 +23,10 @@ export interface ScenarioContext {
   /** Where the service keeps its sessions: the floor server reads the same records. */
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
+  /** Latchkey itself, whichever server is under load: the JWT scenarios mint their tokens there. */
+  readonly serviceUrl: string;
+  /** Bearer tokens the scenario's own target accepts, minted when it started (empty for the service). */
+  readonly targetTokens: readonly string[];
 }
 
 /** One autocannon run of a scenario, and the row it gives. */
@@ -39,10 +44,17 @@ export interface Scenario {
   /** Registration mail is timed until delivered, from the end of the scenario (deferred mail included). */
   readonly timesMailBacklog?: boolean;
   /** Another server to load instead of the service, started before the scenario and stopped after it. */
-  startTarget?(context: Omit<ScenarioContext, 'url'>): Promise<RunningService>;
+  startTarget?(context: Omit<ScenarioContext, 'url' | 'targetTokens'>): Promise<Target>;
   loads(context: ScenarioContext): Load[];
 }
 
+/** A scenario's own server, and the tokens minted for it. */
+export interface Target extends RunningService {
+  readonly tokens?: readonly string[];
+}
+
+/** Distinct JWTs of `verify-uncached`, minted up front. */
+const uncachedTokenCount = 1000;
 const stormWhoamiConnections = 10;
 const stormWhoamiRate = 500;
 const json = { 'content-type': 'application/json' };
@@ -86,6 +98,22 @@ function only(
   ];
 }
 
+/** The verifier's example app with `tokenCount` JWTs minted for the bench user. */
+function startVerifyTarget(
+  context: Omit<ScenarioContext, 'url' | 'targetTokens'>,
+  tokenCount: number,
+  verifiedTokenCacheSize?: number,
+): Promise<Target> {
+  return startDownstream({
+    serviceUrl: context.serviceUrl,
+    sessionToken: context.user.token,
+    run: context.run,
+    durationSeconds: context.durationSeconds,
+    tokenCount,
+    ...(verifiedTokenCacheSize !== undefined && { verifiedTokenCacheSize }),
+  });
+}
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'whoami-floor',
@@ -115,6 +143,61 @@ export const scenarios: readonly Scenario[] = [
         headers: { cookie: `session_id=${context.user.token}` },
         url: `${context.url}/me`,
       }),
+  },
+  {
+    name: 'jwt-mint',
+    loads: (context) =>
+      only(context, 'jwt-mint', { method: 'POST', headers: bearer(context), url: `${context.url}/jwt` }),
+  },
+  {
+    name: 'jwt-mint-cookie',
+    loads: (context) =>
+      only(context, 'jwt-mint-cookie', {
+        method: 'POST',
+        // A same-site write: the Origin of the service itself, as a browser on its pages would send.
+        headers: { cookie: `session_id=${context.user.token}`, origin: context.serviceUrl },
+        url: `${context.url}/jwt`,
+      }),
+  },
+  {
+    name: 'verify',
+    startTarget: (context) => startVerifyTarget(context, 1),
+    loads: (context) =>
+      only(
+        context,
+        'verify',
+        {
+          headers: { authorization: `Bearer ${context.targetTokens[0]}` },
+          url: `${context.url}${downstreamRoute}`,
+        },
+        `GET ${downstreamRoute} on the verifier's example app, one JWT repeated: checked once, then verified-token cache hits`,
+      ),
+  },
+  {
+    name: 'verify-uncached',
+    // Without the cache of verified tokens: every request checks an Ed25519 signature.
+    startTarget: (context) => startVerifyTarget(context, uncachedTokenCount, 0),
+    loads: (context) => {
+      const tokens = context.targetTokens;
+      let next = 0;
+      return only(
+        context,
+        'verify-uncached',
+        {
+          requests: [
+            {
+              method: 'GET',
+              path: downstreamRoute,
+              setupRequest: (request) => ({
+                ...request,
+                headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+              }),
+            },
+          ],
+        },
+        `GET ${downstreamRoute} on the example app, ${uncachedTokenCount} JWTs round-robin, VERIFIED_TOKEN_CACHE_SIZE=0: a full Ed25519 check each`,
+      );
+    },
   },
   {
     name: 'login',

@@ -4,6 +4,7 @@
 //   JWKS_URL  default ISSUER/.well-known/jwks.json
 //   PORT      default 4000 (0: any free port); HOST default 127.0.0.1
 //   JWKS_COOLDOWN_SECONDS  least time between two fetches of the key set (default 30)
+//   VERIFIED_TOKEN_CACHE_SIZE  tokens remembered once verified (the verifier's default 10,000; 0: none)
 // It imports the package's source so that it runs from this repository without a build; an installed service
 // imports '@latchkey/verify' and '@latchkey/verify/fastify' instead.
 import fastify from 'fastify';
@@ -23,9 +24,13 @@ const verifier = createVerifier({
   ...(process.env.JWKS_COOLDOWN_SECONDS && {
     jwksCooldownSeconds: Number(process.env.JWKS_COOLDOWN_SECONDS),
   }),
+  ...(process.env.VERIFIED_TOKEN_CACHE_SIZE && {
+    verifiedTokenCacheSize: Number(process.env.VERIFIED_TOKEN_CACHE_SIZE),
+  }),
 });
 
 const app = fastify();
+app.get('/', async () => ({ status: 'ok' }));
 app.get('/health', async () => ({ status: 'ok' }));
 await app.register(async (guarded) => {
   await guarded.register(latchkeyAuth, { verifier });
