@@ -113,5 +113,30 @@ export function printTable(
       .map((row) => `${row.scenario} ${((row.rps / floor.rps) * 100).toFixed(0)} %`);
     if (shares.length > 0) lines.push(`who-am-I as a share of the floor's rps: ${shares.join(', ')}`);
   }
+  lines.push(...describeJwtGoals(medians));
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The goals of the JWT rows, read against the rows of this run (lines only for the rows it measured). */
+const jwtGoals: readonly { readonly scenario: string; readonly goal: string; readonly rps: number }[] = [
+  { scenario: 'jwt-mint', goal: 'minting >= 5,000/s', rps: 5000 },
+  { scenario: 'verify', goal: 'verifying >= 20,000/s', rps: 20_000 },
+];
+
+function describeJwtGoals(medians: readonly MedianRow[]): string[] {
+  const rpsOf = (name: string): number | undefined => medians.find((row) => row.scenario === name)?.rps;
+  const lines: string[] = [];
+  for (const { scenario, goal, rps } of jwtGoals) {
+    const measured = rpsOf(scenario);
+    if (measured === undefined) continue;
+    lines.push(`goal ${goal}: ${scenario} ${measured} rps, ${measured >= rps ? 'met' : 'not met'}`);
+  }
+  const cached = rpsOf('verify');
+  const uncached = rpsOf('verify-uncached');
+  if (cached !== undefined && uncached !== undefined && uncached > 0) {
+    lines.push(
+      `verifier's cache of verified tokens: verify (one token, cached) at ${(cached / uncached).toFixed(1)}× verify-uncached (every signature checked)`,
+    );
+  }
+  return lines;
 }

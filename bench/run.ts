@@ -2,7 +2,8 @@
 // See docs/performance.md for what each scenario means and for the figures of the last run.
 //
 //   npm run bench -- [--runs 3] [--duration 10] [--connections 50] [--workers N] [--scenarios a,b]
-//                    [--node-options "--flag ..."] [--json FILE] [--no-lock] [--no-embedded-start]
+//                    [--node-options "--flag ..."] [--env KEY=VALUE] [--json FILE] [--no-lock]
+//                    [--no-embedded-start] [--help]
 //
 // Each run starts a fresh service (its own database and Redis key prefix, both removed afterwards), prepares
 // verified users through the real HTTP + mail flow, measures the argon2id ceiling of the machine, then runs
@@ -39,6 +40,20 @@ interface Options {
 const lockPath = '/tmp/bench.lock';
 const adminDatabaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+const usage = `npm run bench -- [options]
+  --runs N              runs, each on a fresh service; the table shows medians (default 3)
+  --duration S          seconds per scenario (default 10)
+  --connections C       autocannon connections (default 50)
+  --workers N           the service's WORKERS
+  --scenarios a,b       which scenarios, in this order (default: all of them)
+  --node-options "..."  the service's NODE_OPTIONS
+  --env KEY=VALUE       a setting for the service, repeatable
+  --json FILE           also write every row, per run
+  --no-lock             do not hold /tmp/bench.lock
+  --no-embedded-start   skip the embedded-mode start-up measurement
+scenarios: ${scenarioNames.join(', ')}
+what each one measures: docs/performance.md`;
 
 const options = parseOptions(process.argv.slice(2));
 if (options.lock && process.env.LATCHKEY_BENCH_LOCKED !== '1') runUnderLock();
@@ -83,7 +98,10 @@ function parseOptions(args: string[]): Options {
       if (next === undefined) throw new Error(`${name} needs a value`);
       return next;
     };
-    if (name === '--runs') parsed.runs = Number(value());
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    } else if (name === '--runs') parsed.runs = Number(value());
     else if (name === '--duration') parsed.durationSeconds = Number(value());
     else if (name === '--connections') parsed.connections = Number(value());
     else if (name === '--workers') parsed.workers = value();
