@@ -7,10 +7,8 @@ import { startThrowawayPostgres } from './throwaway-postgres.ts';
 
 /** Debian's python3, where the apt packages below are installed (not a pyenv python earlier on PATH). */
 export const debianPython = '/usr/bin/python3';
-/** The tutorial's own code: models.py and auth_utils.py. */
-export const tutorialSeedFolder = fileURLToPath(
-  new URL('../../../shared/peers/seed-fastapi', import.meta.url),
-);
+/** The tutorial's own code, models.py and auth_utils.py, kept as it is beside this file. */
+export const tutorialSeedFolder = fileURLToPath(new URL('./fastapi-tutorial', import.meta.url));
 const seedScript = fileURLToPath(new URL('./tutorial-seed.py', import.meta.url));
 const pythonModules = ['sqlalchemy', 'psycopg2', 'passlib', 'bcrypt'];
 const debianPackages = 'python3-sqlalchemy python3-psycopg2 python3-passlib python3-bcrypt';

@@ -3,7 +3,7 @@
 # hashes the passwords. auth_utils.py also sets up JWTs (python-jose) and a Redis client, which hashing does
 # not use; so only its passlib import, `pwd_context` and the two password functions are executed, unchanged.
 #
-# Usage: DATABASE_URL=postgresql://… /usr/bin/python3 tutorial-seed.py <seed-fastapi folder> < users.json
+# Usage: DATABASE_URL=postgresql://… /usr/bin/python3 tutorial-seed.py <folder of models.py and auth_utils.py> < users.json
 # users.json: [{"email", "password" | "hashed_password", "is_active", "is_verified", "created_at"?}, …]
 # Prints the stored rows as JSON: [{"id", "email", "hashed_password", "created_at", "verifies": {…}}, …]
 import ast
