@@ -41,7 +41,7 @@ export async function findSessionByToken(
  * that came from a refresh family ends its family too (see endSessionAndFamily).
  */
 export async function invalidateSession(context: SessionEndingContext, session: Session): Promise<void> {
-  await endSessionAndFamily(context, session.tokenHash);
+  await endSessionAndFamily(context, session);
   await recordAuditEvent(
     context.audit,
     { event: 'logout', outcome: 'success', userId: session.userId },
@@ -56,10 +56,18 @@ export type SessionEndingContext = Pick<AccountContext, 'sessions' | 'refreshFam
  * Ends one session and, when a login with a refresh token or a refresh minted it, its refresh family with
  * every session the family minted: logging out of a device ends that device's refresh token too.
  */
-export async function endSessionAndFamily(context: SessionEndingContext, tokenHash: string): Promise<void> {
-  const familyId = await context.refreshFamilies.findFamilyIdOfSession(tokenHash);
+export async function endSessionAndFamily(
+  context: SessionEndingContext,
+  session: Pick<Session, 'tokenHash' | 'refreshFamilyId'>,
+): Promise<void> {
+  // A session that records its family (or that it has none) is ended without asking the family store, so
+  // with sessions in Redis, logging out of a plain session does not need PostgreSQL.
+  const familyId =
+    session.refreshFamilyId === undefined
+      ? await context.refreshFamilies.findFamilyIdOfSession(session.tokenHash)
+      : session.refreshFamilyId;
   if (familyId !== null) await endRefreshFamily(context, familyId);
-  await context.sessions.deleteSession(tokenHash);
+  await context.sessions.deleteSession(session.tokenHash);
 }
 
 /**
@@ -150,7 +158,7 @@ export async function endSession(
   const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
   const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
   if (target === undefined) throw new FlowError('session_not_found');
-  await endSessionAndFamily(context, target.tokenHash);
+  await endSessionAndFamily(context, target);
   await recordAuditEvent(
     context.audit,
     { event: 'session_ended', outcome: 'success', userId: current.userId },
