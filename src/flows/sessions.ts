@@ -1,6 +1,6 @@
 import { recordAuditEvent } from './audit.ts';
 import type { AccountContext } from './context.ts';
-import { FlowError } from './errors.ts';
+import { DependencyUnavailableError, FlowError } from './errors.ts';
 import type { Session } from './model.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
@@ -38,15 +38,26 @@ export async function findSessionByToken(
 
 /**
  * Ends one session: the bearer token and the cookie (the same token) both stop working at once. A session
- * that came from a refresh family ends its family too (see endSessionAndFamily).
+ * that came from a refresh family ends its family too (see endSessionAndFamily). With sessions in Redis, a
+ * plain session ends while PostgreSQL is down; its `logout` audit event cannot be written then, and the
+ * answer says so (`auditRecorded: false`) for the caller to log instead of refusing a logout that happened.
  */
-export async function invalidateSession(context: SessionEndingContext, session: Session): Promise<void> {
+export async function invalidateSession(
+  context: SessionEndingContext,
+  session: Session,
+): Promise<{ readonly auditRecorded: boolean }> {
   await endSessionAndFamily(context, session);
-  await recordAuditEvent(
-    context.audit,
-    { event: 'logout', outcome: 'success', userId: session.userId },
-    context.clock.now(),
-  );
+  try {
+    await recordAuditEvent(
+      context.audit,
+      { event: 'logout', outcome: 'success', userId: session.userId },
+      context.clock.now(),
+    );
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError) return { auditRecorded: false };
+    throw error;
+  }
+  return { auditRecorded: true };
 }
 
 /** What ending sessions and refresh families needs. */
