@@ -41,11 +41,11 @@ testOnThrowawayStack(
         const logout = await client.post('/logout', { bearer: plain.token });
         assert.equal(logout.status, 200, logout.text);
         assert.equal((await client.get('/me', { bearer: plain.token })).status, 401);
-      await waitUntil(
-        'a log line stands in for the logout audit event',
-        () => /"event":"logout"[^\n]*"outcome":"audit_unavailable"/.test(instance.output()),
-        { timeoutMilliseconds: 5_000, intervalMilliseconds: 50 },
-      );
+        await waitUntil(
+          'a log line stands in for the logout audit event',
+          () => /"event":"logout"[^\n]*"outcome":"audit_unavailable"/.test(instance.output()),
+          { timeoutMilliseconds: 5_000, intervalMilliseconds: 50 },
+        );
       },
     );
 
