@@ -78,12 +78,17 @@ export async function logIn(
     await context.users.replaceUserPasswordHash(user.id, user.passwordHash, rehashed);
     verifiedHash = rehashed;
   }
-  const session = await createSession(context, user, client);
+  // The session records its family, so ending it needs the family store only when there is one.
+  const refreshFamilyId = options.refreshToken === true ? crypto.randomUUID() : null;
+  const session = await createSession(context, user, client, refreshFamilyId);
   // The family starts before the password is read again below, so a password change that ends the account's
   // families after it commits either reaches this one or is seen by that read.
   const result =
-    options.refreshToken === true
-      ? { ...session, refreshToken: await startRefreshFamily(context, user.id, hashToken(session.token)) }
+    refreshFamilyId !== null
+      ? {
+          ...session,
+          refreshToken: await startRefreshFamily(context, user.id, hashToken(session.token), refreshFamilyId),
+        }
       : session;
   await endSessionIfChanged(context, result, verifiedHash, password, invalid);
   await audit('success', user.id);
@@ -111,7 +116,7 @@ async function endSessionIfChanged(
 ): Promise<void> {
   const current = await context.users.findUserById(result.user.id);
   if (current !== null && !current.isActive) {
-    await endSessionAndFamily(context, hashToken(result.token));
+    await endSessionAndFamily(context, { tokenHash: hashToken(result.token) });
     throw new FlowError('account_disabled', 'Account is deactivated');
   }
   if (current?.passwordHash === verifiedHash) return;
@@ -120,7 +125,7 @@ async function endSessionIfChanged(
     current.passwordHash !== null &&
     (await passwordHasherOf(context).verifyPassword(current.passwordHash, password)).valid;
   if (stillValid) return;
-  await endSessionAndFamily(context, hashToken(result.token));
+  await endSessionAndFamily(context, { tokenHash: hashToken(result.token) });
   throw invalid();
 }
 
@@ -128,9 +133,10 @@ async function createSession(
   context: AccountContext,
   user: User,
   client: SessionClient,
+  refreshFamilyId: string | null,
 ): Promise<LoginResult> {
   const token = generateToken();
-  const session = buildSession(context, user, hashToken(token), client);
+  const session = buildSession(context, user, hashToken(token), client, refreshFamilyId);
   await context.sessions.createSession(session);
   return { token, expiresInSeconds: context.sessionLifetimeSeconds, user };
 }
@@ -141,6 +147,7 @@ export function buildSession(
   user: User,
   tokenHash: string,
   client: SessionClient,
+  refreshFamilyId: string | null,
 ): Session {
   const now = context.clock.now();
   return {
@@ -154,6 +161,7 @@ export function buildSession(
     lastSeenAt: now,
     ip: client.ip,
     userAgent: client.userAgent === null ? null : truncate(client.userAgent, userAgentMaxLength),
+    refreshFamilyId,
   };
 }
 

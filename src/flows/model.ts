@@ -41,6 +41,12 @@ export interface Session {
   readonly ip: string | null;
   /** The User-Agent header at login, truncated; null when there was none or for sessions from before. */
   readonly userAgent: string | null;
+  /**
+   * The refresh family that minted it (a login with a refresh token, or a refresh); null: none. Absent in
+   * records stored before it was kept, and where the family store answers it anyway (PostgreSQL): then
+   * whoever ends the session asks the family store.
+   */
+  readonly refreshFamilyId?: string | null;
 }
 
 /**

@@ -32,12 +32,14 @@ export async function startRefreshFamily(
   context: Pick<AccountContext, 'refreshFamilies' | 'refreshTokens' | 'clock'>,
   userId: string,
   sessionTokenHash: string,
+  /** The id the login's session already records (Session.refreshFamilyId). */
+  familyId: string,
 ): Promise<string> {
   const token = generateToken();
   const now = context.clock.now();
   await context.refreshFamilies.createFamily({
     family: {
-      id: crypto.randomUUID(),
+      id: familyId,
       userId,
       createdAt: now,
       expiresAt: secondsFrom(now, context.refreshTokens.absoluteLifetimeSeconds),
@@ -156,7 +158,9 @@ async function rotate(
   client: SessionClient,
 ): Promise<boolean> {
   const sessionTokenHash = hashToken(pair.sessionToken);
-  await context.sessions.createSession(buildSession(context, user, sessionTokenHash, client));
+  await context.sessions.createSession(
+    buildSession(context, user, sessionTokenHash, client, owner.family.id),
+  );
   const rotated = await context.refreshFamilies.rotateFamily({
     familyId: owner.family.id,
     fromGeneration: owner.generation,

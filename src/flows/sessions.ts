@@ -1,6 +1,6 @@
 import { recordAuditEvent } from './audit.ts';
 import type { AccountContext } from './context.ts';
-import { FlowError } from './errors.ts';
+import { DependencyUnavailableError, FlowError } from './errors.ts';
 import type { Session } from './model.ts';
 import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 
@@ -38,15 +38,26 @@ export async function findSessionByToken(
 
 /**
  * Ends one session: the bearer token and the cookie (the same token) both stop working at once. A session
- * that came from a refresh family ends its family too (see endSessionAndFamily).
+ * that came from a refresh family ends its family too (see endSessionAndFamily). With sessions in Redis, a
+ * plain session ends while PostgreSQL is down; its `logout` audit event cannot be written then, and the
+ * answer says so (`auditRecorded: false`) for the caller to log instead of refusing a logout that happened.
  */
-export async function invalidateSession(context: SessionEndingContext, session: Session): Promise<void> {
-  await endSessionAndFamily(context, session.tokenHash);
-  await recordAuditEvent(
-    context.audit,
-    { event: 'logout', outcome: 'success', userId: session.userId },
-    context.clock.now(),
-  );
+export async function invalidateSession(
+  context: SessionEndingContext,
+  session: Session,
+): Promise<{ readonly auditRecorded: boolean }> {
+  await endSessionAndFamily(context, session);
+  try {
+    await recordAuditEvent(
+      context.audit,
+      { event: 'logout', outcome: 'success', userId: session.userId },
+      context.clock.now(),
+    );
+  } catch (error) {
+    if (error instanceof DependencyUnavailableError) return { auditRecorded: false };
+    throw error;
+  }
+  return { auditRecorded: true };
 }
 
 /** What ending sessions and refresh families needs. */
@@ -56,10 +67,18 @@ export type SessionEndingContext = Pick<AccountContext, 'sessions' | 'refreshFam
  * Ends one session and, when a login with a refresh token or a refresh minted it, its refresh family with
  * every session the family minted: logging out of a device ends that device's refresh token too.
  */
-export async function endSessionAndFamily(context: SessionEndingContext, tokenHash: string): Promise<void> {
-  const familyId = await context.refreshFamilies.findFamilyIdOfSession(tokenHash);
+export async function endSessionAndFamily(
+  context: SessionEndingContext,
+  session: Pick<Session, 'tokenHash' | 'refreshFamilyId'>,
+): Promise<void> {
+  // A session that records its family (or that it has none) is ended without asking the family store, so
+  // with sessions in Redis, logging out of a plain session does not need PostgreSQL.
+  const familyId =
+    session.refreshFamilyId === undefined
+      ? await context.refreshFamilies.findFamilyIdOfSession(session.tokenHash)
+      : session.refreshFamilyId;
   if (familyId !== null) await endRefreshFamily(context, familyId);
-  await context.sessions.deleteSession(tokenHash);
+  await context.sessions.deleteSession(session.tokenHash);
 }
 
 /**
@@ -150,7 +169,7 @@ export async function endSession(
   const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
   const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
   if (target === undefined) throw new FlowError('session_not_found');
-  await endSessionAndFamily(context, target.tokenHash);
+  await endSessionAndFamily(context, target);
   await recordAuditEvent(
     context.audit,
     { event: 'session_ended', outcome: 'success', userId: current.userId },

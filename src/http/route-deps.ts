@@ -13,6 +13,8 @@ export const rateLimitedRoutes = [
   'request_password_reset',
   'reset_password',
   'token',
+  'jwt',
+  'admin',
 ] as const;
 export type RateLimitedRoute = (typeof rateLimitedRoutes)[number];
 

@@ -12,7 +12,8 @@ export type SecurityEvent =
   | 'csrf_refused'
   | 'token_refresh'
   | 'refresh_token_reuse'
-  | 'admin_refused';
+  | 'admin_refused'
+  | 'logout';
 
 export interface SecurityEventFields {
   /** `success`, or the error code the client was answered with (`invalid_credentials`, `rate_limited`, …). */

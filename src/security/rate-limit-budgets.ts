@@ -6,7 +6,8 @@ export interface Budget {
 
 /**
  * Every budget the service enforces, by name (layer.route[.window]); RATE_LIMITS overrides any of them.
- * - ip: per client IP and route, spent by every request.
+ * - ip: per client IP and route, spent by every request; `ip.admin` is spent by every admin call and given
+ *   back when the admin key is accepted, so only refused keys accumulate.
  * - account: per submitted address, spent by every login attempt and given back by a success, so only
  *   failures accumulate; growing windows slow guessing long before NIST's 100 consecutive failures.
  * - token: per submitted reset token, spent by every confirmation attempt; per refresh family, spent by
@@ -22,6 +23,8 @@ export const defaultBudgets = {
   'ip.request_password_reset': { points: 5, durationSeconds: 60 },
   'ip.reset_password': { points: 20, durationSeconds: 60 },
   'ip.token': { points: 60, durationSeconds: 60 },
+  'ip.jwt': { points: 600, durationSeconds: 60 },
+  'ip.admin': { points: 30, durationSeconds: 10 * 60 },
   'account.login.minute': { points: 5, durationSeconds: 60 },
   'account.login.hour': { points: 20, durationSeconds: 60 * 60 },
   'account.login.day': { points: 100, durationSeconds: 24 * 60 * 60 },

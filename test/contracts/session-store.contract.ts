@@ -170,12 +170,35 @@ export function describeSessionStoreContract(
       assert.equal(await store().findSession(session.tokenHash, new Date()), null);
     });
 
+    test('a session records the refresh family that minted it; a session without one never reads as having one', async () => {
+      const userId = await createUserId();
+      const familyId = randomUUID();
+      const minted = buildSession(userId, { refreshFamilyId: familyId });
+      const plain = buildSession(userId, { refreshFamilyId: null });
+      await store().createSession(minted);
+      await store().createSession(plain);
+
+      assert.equal((await store().findSession(minted.tokenHash, new Date()))?.refreshFamilyId, familyId);
+      const listed = await store().listUserSessions(userId, new Date());
+      assert.equal(
+        listed.find((session) => session.tokenHash === minted.tokenHash)?.refreshFamilyId,
+        familyId,
+      );
+      // None, or (where the family store answers it anyway) unknown; never someone's family.
+      const found = await store().findSession(plain.tokenHash, new Date());
+      assert.ok(found);
+      assert.equal(found.refreshFamilyId ?? null, null);
+      await store().touchSession(minted, new Date(minted.createdAt.getTime() + 60_000));
+      assert.equal((await store().findSession(minted.tokenHash, new Date()))?.refreshFamilyId, familyId);
+    });
+
     test('a session stored by an earlier version works, lists as last seen at its creation, and ends', async () => {
       const fixture = underTest();
       if (fixture.storeAsEarlierVersion === undefined) return;
       const userId = await createUserId();
       const earlier = buildSession(userId);
       await fixture.storeAsEarlierVersion(earlier);
+      // No refreshFamilyId: unknown, so ending it asks the family store.
       const expected = { ...earlier, lastSeenAt: earlier.createdAt, ip: null, userAgent: null };
 
       assert.deepEqual(await store().findSession(earlier.tokenHash, new Date()), expected);

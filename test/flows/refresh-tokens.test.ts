@@ -229,6 +229,34 @@ describe('ending refresh families', () => {
     await refreshSession(account.context, other.refreshToken);
   });
 
+  test('a session records its family (login with refresh token, refresh) or that it has none (plain login)', async () => {
+    const { account, token, refreshToken } = await logInWithRefreshToken();
+    const owner = await account.refreshFamilies.findTokenOwner(hashToken(refreshToken));
+    assert.ok(owner);
+    assert.equal((await findSessionByToken(account.context, token))?.refreshFamilyId, owner.family.id);
+    const refreshed = await refreshSession(account.context, refreshToken);
+    assert.equal(
+      (await findSessionByToken(account.context, refreshed.token))?.refreshFamilyId,
+      owner.family.id,
+    );
+    const plain = await logIn(account.context, emailAddress(alice), password);
+    assert.equal((await findSessionByToken(account.context, plain.token))?.refreshFamilyId, null);
+  });
+
+  test('logging out of a session stored before sessions recorded their family still ends the family', async () => {
+    const { account, token, refreshToken } = await logInWithRefreshToken();
+    const session = await findSessionByToken(account.context, token);
+    assert.ok(session);
+    const { refreshFamilyId: _unknown, ...earlier } = session;
+    await account.context.sessions.deleteSession(session.tokenHash);
+    await account.context.sessions.createSession(earlier);
+
+    await invalidateSession(account.context, earlier);
+
+    await assertSessionLive(account, token, false);
+    await assertFlowError(refreshSession(account.context, refreshToken), 'invalid_grant');
+  });
+
   test('logging out of a refreshed session ends the family and the sessions minted before', async () => {
     const { account, token, refreshToken } = await logInWithRefreshToken();
     const refreshed = await refreshSession(account.context, refreshToken);

@@ -4482,6 +4482,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: this route's budget for the client is spent */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -4754,6 +4765,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -4868,6 +4890,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5006,6 +5039,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -5108,6 +5152,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5246,6 +5301,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -5344,6 +5410,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5454,6 +5531,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -5552,6 +5640,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5675,6 +5774,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -5777,6 +5887,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5901,6 +6022,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -6013,6 +6145,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -6202,6 +6345,17 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
       /** @description `headers_too_large`: request headers too large; the connection is closed */
       431: {
         headers: {
@@ -6379,6 +6533,17 @@ export interface operations {
       /** @description `invalid_request`: a query parameter is out of bounds */
       422: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
           [name: string]: unknown;
         };
         content: {

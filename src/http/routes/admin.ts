@@ -64,6 +64,10 @@ const authAnswers = {
   400: answers.error('`invalid_cursor`, or `malformed_id`: the id is not a UUID'),
   401: answers.error('`admin_key_required`: no `Authorization: Bearer` header'),
   403: answers.error('`admin_key_refused`: not a live admin key (wrong, revoked, or a session token)'),
+  429: answers.error(
+    '`rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends',
+    { retryAfter: true },
+  ),
   422: answers.error('`invalid_request`: a query parameter is out of bounds'),
 };
 const userAnswers = {
@@ -82,16 +86,33 @@ function userSummaryBody(user: UserSummary) {
   };
 }
 
+function isRefusedAdminKey(error: unknown): boolean {
+  return (
+    error instanceof FlowError && (error.code === 'admin_key_required' || error.code === 'admin_key_refused')
+  );
+}
+
 /** The operators' API: every route needs an admin key (`npm run admin -- key create`). */
 export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  // Every call spends a point of the client's `ip.admin` budget and an accepted key gives it back, so only
+  // refused keys accumulate: guessing is bounded, an operator's own calls are never throttled by themselves.
+  const refusedKeyLimiter = deps.clientIpLimiters.admin;
   const admin = async (request: FastifyRequest): Promise<AdminContext> => {
+    const budgetKey = `admin:${request.ip}`;
+    const decision = await refusedKeyLimiter?.consume(budgetKey);
+    if (decision !== undefined && !decision.allowed) {
+      logSecurityEvent(request, 'throttled', { outcome: 'rate_limited', layer: 'ip' });
+      throw new FlowError('rate_limited', undefined, { retryAfterSeconds: decision.retryAfterSeconds });
+    }
     try {
       await authenticateAdminKey(deps.admin, request.headers.authorization);
     } catch (error) {
       if (error instanceof FlowError) logSecurityEvent(request, 'admin_refused', { outcome: error.code });
+      if (!isRefusedAdminKey(error)) await refusedKeyLimiter?.refund(budgetKey);
       throw error;
     }
+    await refusedKeyLimiter?.refund(budgetKey);
     return deps.admin;
   };
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { mintAccessToken } from '../../flows/signing-keys.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import * as answers from '../answers.ts';
+import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { requireSession } from '../session-auth.ts';
 import { notAuthenticatedAnswer } from './login.ts';
 
@@ -65,8 +66,14 @@ export function registerJwtRoutes(root: FastifyInstance, deps: HttpDeps): void {
         tags: ['sessions'],
         operationId: 'mintJwt',
         security: answers.sessionSecurity,
-        response: { ...answers.post, 200: AccessTokenResponse, 401: notAuthenticatedAnswer },
+        response: {
+          ...answers.post,
+          200: AccessTokenResponse,
+          401: notAuthenticatedAnswer,
+          429: answers.rateLimited,
+        },
       },
+      preHandler: limitByClientIp(deps.clientIpLimiters.jwt, 'jwt'),
     },
     async (request) => {
       const session = await requireSession(deps.account, request);

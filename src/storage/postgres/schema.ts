@@ -70,6 +70,9 @@ export const sessions = pgTable(
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    // The refresh family that minted the session; null: none, or a row from before it was kept (the family
+    // store, in this same database, answers then).
+    refreshFamilyId: uuid('refresh_family_id'),
   },
   (table) => [
     index('sessions_user_id_idx').on(table.userId),

@@ -9,7 +9,10 @@ import { translatePostgresOutages } from './outages.ts';
 export class PostgresSessionStore extends PostgresStore implements SessionStore {
   async createSession(session: Session): Promise<void> {
     // A refresh derives its session token, so racing refreshes may store one session twice: the first stays.
-    await this.db.insert(sessions).values(session).onConflictDoNothing();
+    await this.db
+      .insert(sessions)
+      .values({ ...session, refreshFamilyId: session.refreshFamilyId ?? null })
+      .onConflictDoNothing();
   }
 
   async findSession(tokenHash: string, now: Date): Promise<Session | null> {
@@ -49,7 +52,15 @@ export class PostgresSessionStore extends PostgresStore implements SessionStore 
 }
 translatePostgresOutages(PostgresSessionStore.prototype);
 
-/** A row as a Session; rows from before the activity columns existed read as created and never seen since. */
+/**
+ * A row as a Session; rows from before the activity columns existed read as created and never seen since. A
+ * null family reads as unknown (absent), which costs nothing here: the family store is this same database.
+ */
 function sessionOf(row: typeof sessions.$inferSelect): Session {
-  return { ...row, lastSeenAt: row.lastSeenAt ?? row.createdAt };
+  const { refreshFamilyId, ...rest } = row;
+  return {
+    ...rest,
+    lastSeenAt: row.lastSeenAt ?? row.createdAt,
+    ...(refreshFamilyId !== null && { refreshFamilyId }),
+  };
 }

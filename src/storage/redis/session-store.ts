@@ -113,6 +113,8 @@ interface StoredSession {
   lastSeenAt?: string;
   ip?: string | null;
   userAgent?: string | null;
+  /** Absent in sessions stored before it was kept: unknown, not "none". */
+  refreshFamilyId?: string | null;
 }
 
 /**
@@ -248,6 +250,7 @@ function storedSessionOf(session: Session): StoredSession {
     lastSeenAt: session.lastSeenAt.toISOString(),
     ip: session.ip,
     userAgent: session.userAgent,
+    ...(session.refreshFamilyId !== undefined && { refreshFamilyId: session.refreshFamilyId }),
   };
 }
 
@@ -274,5 +277,8 @@ function parseStoredSession(tokenHash: string, json: string): Session {
     lastSeenAt: new Date(typeof stored.lastSeenAt === 'string' ? stored.lastSeenAt : stored.createdAt),
     ip: typeof stored.ip === 'string' ? stored.ip : null,
     userAgent: typeof stored.userAgent === 'string' ? stored.userAgent : null,
+    ...((typeof stored.refreshFamilyId === 'string' || stored.refreshFamilyId === null) && {
+      refreshFamilyId: stored.refreshFamilyId,
+    }),
   };
 }
