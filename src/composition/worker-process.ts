@@ -39,6 +39,7 @@ export async function composeWorkerProcess(
         transport,
         outboxEvents,
         logger,
+        defaultLocale: config.pages.defaultLocale,
       }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
