@@ -26,10 +26,14 @@ const maximumHeaderLength = 1024;
 
 /**
  * The supported locale an `Accept-Language` header (RFC 9110 §12.5.4) prefers most, or undefined when it names
- * none: ranges by falling q-value (absent q = 1, ties in header order), `q=0` means "not this", `*` matches the
- * first supported locale not refused, a malformed range or q-value is skipped rather than failing the request.
+ * none: ranges by falling q-value (absent q = 1, ties in header order), `q=0` means "not this", `*` ("any",
+ * what some clients send by default) matches `wildcardLocale` (DEFAULT_LOCALE) unless refused, else the first
+ * supported locale not refused; a malformed range or q-value is skipped rather than failing the request.
  */
-export function negotiateLocale(header: string | undefined | null): Locale | undefined {
+export function negotiateLocale(
+  header: string | undefined | null,
+  wildcardLocale: Locale = supportedLocales[0],
+): Locale | undefined {
   if (typeof header !== 'string' || header.trim() === '') return undefined;
   const preferences: Preference[] = [];
   header
@@ -54,7 +58,7 @@ export function negotiateLocale(header: string | undefined | null): Locale | und
     .sort((a, b) => b.quality - a.quality || a.order - b.order);
   for (const preference of ranked) {
     if (preference.tag === '*') {
-      const rest = supportedLocales.find((locale) => !refused.has(locale));
+      const rest = [wildcardLocale, ...supportedLocales].find((locale) => !refused.has(locale));
       if (rest !== undefined) return rest;
       continue;
     }
@@ -71,7 +75,7 @@ export function chooseLocale(
 ): Locale {
   return (
     (typeof choices.explicit === 'string' ? localeOfTag(choices.explicit) : undefined) ??
-    negotiateLocale(choices.acceptLanguage) ??
+    negotiateLocale(choices.acceptLanguage, defaultLocale) ??
     defaultLocale
   );
 }

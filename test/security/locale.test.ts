@@ -29,6 +29,14 @@ test('Accept-Language picks the supported language the reader ranks highest', ()
   for (const [header, expected] of cases) assert.equal(negotiateLocale(header), expected, String(header));
 });
 
+test('"*" (any language, what fetch sends by default) means DEFAULT_LOCALE unless that is refused', () => {
+  assert.equal(negotiateLocale('*', 'de'), 'de');
+  assert.equal(negotiateLocale('*', 'en'), 'en');
+  assert.equal(negotiateLocale('de;q=0, *', 'de'), 'en');
+  assert.equal(negotiateLocale('fr, *;q=0.5', 'de'), 'de');
+  assert.equal(chooseLocale({ acceptLanguage: '*' }, 'de'), 'de');
+});
+
 test('an absurdly long header is read only as far as a real one goes', () => {
   assert.equal(negotiateLocale(`${'fr;q=0.1,'.repeat(500)}de`), undefined);
   assert.equal(negotiateLocale(`de,${'fr;q=0.1,'.repeat(500)}`), 'de');
