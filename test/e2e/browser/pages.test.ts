@@ -255,6 +255,37 @@ for (const backend of availableBackends())
       }
     });
 
+    test('a German browser signs up in German: the page, its error, the email and its link page; axe finds nothing', async () => {
+      const context = await browser.newContext({ locale: 'de-DE', baseURL: service.baseUrl });
+      await context.addInitScript(reportPolicyViolationsScript);
+      const page = await context.newPage();
+      const violations = recordPolicyViolations(page);
+      const email = uniqueEmail('browser-de');
+      try {
+        await page.goto('/sign-up');
+        assert.equal(await page.title(), 'Konto anlegen · Acme Cloud');
+        assert.equal(await page.getAttribute('html', 'lang'), 'de');
+        await checkAccessibility(page, true);
+        await page.getByLabel('E-Mail-Adresse').fill(email);
+        await page.getByLabel('Passwort').fill('kurz');
+        await page.getByRole('button', { name: 'Konto anlegen' }).click();
+        await page.getByText('Verwenden Sie mindestens 15 Zeichen.').first().waitFor();
+        await checkAccessibility(page, true);
+        await page.getByLabel('Passwort').fill(generatePassword());
+        await page.getByRole('button', { name: 'Konto anlegen' }).click();
+        await page.getByRole('heading', { name: 'Sehen Sie in Ihr Postfach' }).waitFor();
+
+        await page.goto(await emailedLink(email, '/verify-email'));
+        assert.equal(await page.getAttribute('html', 'lang'), 'de');
+        await checkAccessibility(page, true);
+        await page.getByRole('button', { name: 'Meine E-Mail-Adresse bestätigen' }).click();
+        await page.getByRole('heading', { name: 'E-Mail-Adresse bestätigt' }).waitFor();
+        assert.deepEqual(violations, []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('keyboard only: Tab walks the sign-in form in reading order, with a visible focus ring', async () => {
       const { context, page } = await openContext(true);
       try {
