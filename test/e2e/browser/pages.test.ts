@@ -58,8 +58,13 @@ for (const backend of availableBackends())
     /** A fresh browser profile; with JavaScript on, CSP violations are reported to the console too. */
     async function openContext(
       javaScriptEnabled: boolean,
+      locale?: string,
     ): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
-      const context = await browser.newContext({ javaScriptEnabled, baseURL: service.baseUrl });
+      const context = await browser.newContext({
+        javaScriptEnabled,
+        baseURL: service.baseUrl,
+        ...(locale !== undefined && { locale }),
+      });
       if (javaScriptEnabled) await context.addInitScript(reportPolicyViolationsScript);
       const page = await context.newPage();
       return { context, page, violations: recordPolicyViolations(page) };
@@ -256,10 +261,7 @@ for (const backend of availableBackends())
     });
 
     test('a German browser signs up in German: the page, its error, the email and its link page; axe finds nothing', async () => {
-      const context = await browser.newContext({ locale: 'de-DE', baseURL: service.baseUrl });
-      await context.addInitScript(reportPolicyViolationsScript);
-      const page = await context.newPage();
-      const violations = recordPolicyViolations(page);
+      const { context, page, violations } = await openContext(true, 'de-DE');
       const email = uniqueEmail('browser-de');
       try {
         await page.goto('/sign-up');
