@@ -148,6 +148,30 @@ for (const backend of availableBackends()) {
       assert.equal(await storedLocaleOf(service, email), 'de');
     });
 
+    test('a form shown in German by ?lang=de posts its language: German answer, email and account', async () => {
+      const shown = await (
+        await fetch(`${service.baseUrl}/sign-up?lang=de`, { headers: { 'accept-language': 'en' } })
+      ).text();
+      assert.match(shown, /<input type="hidden" name="locale" value="de">/);
+      const email = uniqueEmail('lang-query');
+      const english = { 'accept-language': 'en' };
+      const refused = await postForm(service, '/sign-up', { email, password: 'kurz', locale: 'de' }, english);
+      assert.equal(refused.status, 422);
+      assert.match(await refused.text(), /Verwenden Sie mindestens/);
+      const sent = await postForm(
+        service,
+        '/sign-up',
+        { email, password: generatePassword(), locale: 'de' },
+        english,
+      );
+      assert.equal(sent.headers.get('content-language'), 'de');
+      assert.equal(
+        (await verificationEmailTo(service, email)).subject,
+        'Bestätigen Sie Ihre E-Mail-Adresse für Latchkey',
+      );
+      assert.equal(await storedLocaleOf(service, email), 'de');
+    });
+
     test('JSON errors stay English whatever the language asked for', async () => {
       const answer = await fetch(`${service.baseUrl}/login`, {
         method: 'POST',

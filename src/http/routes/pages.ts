@@ -283,6 +283,12 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
       const onward = returnTo(request.body.return_to);
       const typed = request.body.email ?? '';
       const password = request.body.password ?? '';
+      // The form posts the language it was shown in: the answer and the account keep it.
+      const locale = chooseLocale(
+        { explicit: request.body.locale, acceptLanguage: request.headers['accept-language'] },
+        deps.site.defaultLocale,
+      );
+      switchPageLocale(locale);
       const again = (errors: { email?: string; password?: string }): FastifyReply =>
         sendPage(
           reply,
@@ -302,10 +308,6 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         });
       }
       try {
-        const locale = chooseLocale(
-          { explicit: request.body.locale, acceptLanguage: request.headers['accept-language'] },
-          deps.site.defaultLocale,
-        );
         await registerAccount(deps.account, email, password, {
           locale,
           ...(onward === null ? {} : { returnTo: onward }),
