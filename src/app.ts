@@ -70,7 +70,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
     https: deps.appBaseUrl.protocol === 'https:',
     returnToOrigins: deps.returnToOrigins,
   });
-  registerPageLanguage(app);
+  registerPageLanguage(app, deps.site.defaultLocale);
   await registerCrossSiteProtection(app, {
     appOrigin: deps.appBaseUrl.origin,
     corsOrigins: deps.corsOrigins,

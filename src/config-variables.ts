@@ -7,6 +7,7 @@ import {
   passwordMaximumLength,
 } from './security/password-policy.ts';
 import { isBudgetName, type Budget, type BudgetName } from './security/rate-limit-budgets.ts';
+import { isLocale, supportedLocales, type Locale } from './security/locale.ts';
 
 /** How mail leaves the process: implicit TLS (465), STARTTLS required (587), or plain for local relays. */
 export type SmtpSecurity = 'tls' | 'starttls' | 'none';
@@ -420,6 +421,21 @@ export const configVariables = {
       return ratio < minimumBrandContrast
         ? `BRAND_COLOR ${value} has a contrast of ${ratio.toFixed(2)}:1 against white; at least ${minimumBrandContrast}:1 is needed (WCAG AA)`
         : undefined;
+    },
+  }),
+  DEFAULT_LOCALE: custom<Locale>({
+    group: 'pages',
+    defaultValue: 'en',
+    accepts: supportedLocales.map((locale) => `\`${locale}\``).join(', '),
+    doc: 'Language of pages and emails when neither the account, the form nor Accept-Language names a supported one.',
+    details:
+      'Accounts registered before locales were stored, and emails queued before, use it too. A page follows the signed-in account, else Accept-Language, else this.',
+    fallback: 'en',
+    parse(raw, _name, report) {
+      const locale = raw.toLowerCase();
+      if (isLocale(locale)) return locale;
+      report(`DEFAULT_LOCALE must be one of ${supportedLocales.join(', ')} (got "${raw}")`);
+      return 'en';
     },
   }),
   ACCESS_TOKEN_EXPIRE_MINUTES: integer({

@@ -13,6 +13,7 @@ import {
   type SmtpSecurity,
 } from './config-variables.ts';
 import type { RedisTopology } from './storage/redis/client.ts';
+import type { Locale } from './security/locale.ts';
 import {
   defaultBudgets,
   type Budget,
@@ -64,6 +65,8 @@ export interface Config {
     readonly brandColor: string;
     /** Exact origins a page may send a person back to (?return_to=). */
     readonly returnToOrigins: readonly string[];
+    /** DEFAULT_LOCALE: the language when nothing else names a supported one. */
+    readonly defaultLocale: Locale;
   };
   readonly sessions: {
     /** ACCESS_TOKEN_EXPIRE_MINUTES (the tutorial's name): the lifetime of a bearer token and cookie alike. */
@@ -332,6 +335,7 @@ function groupConfig(values: ConfigValues): Config {
       productName: values.PRODUCT_NAME,
       brandColor: values.BRAND_COLOR.toLowerCase(),
       returnToOrigins: values.RETURN_TO_ORIGINS,
+      defaultLocale: values.DEFAULT_LOCALE,
     },
     sessions: {
       lifetimeMinutes: values.ACCESS_TOKEN_EXPIRE_MINUTES,

@@ -40,7 +40,7 @@ export async function describeApi(appBaseUrl = new URL('http://localhost:8000'))
         settings: { issuer: appBaseUrl.origin, audience: appBaseUrl.origin, lifetimeSeconds: 300 },
         jwksMaxAgeSeconds: 300,
       },
-      site: { productName: 'Latchkey', brandColor: '#2f5bd3' },
+      site: { productName: 'Latchkey', brandColor: '#2f5bd3', defaultLocale: 'en' },
       returnToOrigins: [],
     },
     { logger: createLogger({ level: 'silent' }), trustProxy: false },

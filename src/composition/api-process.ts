@@ -93,6 +93,8 @@ export async function composeApiProcess(
         transport,
         outboxEvents,
         logger,
+        defaultLocale: config.pages.defaultLocale,
+        productName: config.pages.productName,
         // Under a login or registration storm the answers come first, and the mail a few seconds later.
         deferWhile: () => waitingHashJobs() > 0,
       }),

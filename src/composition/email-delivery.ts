@@ -8,6 +8,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresOutboxQueue } from '../storage/postgres/email-outbox.ts';
 import type { OutboxEvents } from './outbox-events.ts';
+import type { Locale } from '../security/locale.ts';
 
 /** SMTP when SMTP_HOST is set, else the console. */
 export function createEmailTransport(smtp: SmtpConfig | undefined): EmailTransport {
@@ -26,6 +27,10 @@ export interface EmailDeliveryOptions {
   readonly logger: Logger;
   /** True while mail should wait so that requests get the CPU (the API process under a hashing storm). */
   readonly deferWhile?: () => boolean;
+  /** DEFAULT_LOCALE: the language of emails queued without one. */
+  readonly defaultLocale: Locale;
+  /** PRODUCT_NAME: named in every email, as on the pages. */
+  readonly productName: string;
 }
 
 /** Starts draining the outbox from this process; returns the function that stops it (not the transport). */
@@ -45,7 +50,8 @@ export function startEmailDelivery(options: EmailDeliveryOptions): () => Promise
     }),
     transport: options.transport,
     from: config.from,
-    productName: 'Latchkey',
+    productName: options.productName,
+    defaultLocale: options.defaultLocale,
     logger,
     pollIntervalMilliseconds: config.dispatcher.pollMilliseconds,
     // Outlasts every send (bounded by the send timeout), so a message is never leased twice at once;

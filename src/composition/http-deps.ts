@@ -38,7 +38,11 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
     corsAllowCredentials: http.corsAllowCredentials,
     secureCookies: !isPlainLocalHttp(http.appBaseUrl),
     ...(http.sessionCookieDomain === undefined ? {} : { sessionCookieDomain: http.sessionCookieDomain }),
-    site: { productName: pages.productName, brandColor: pages.brandColor },
+    site: {
+      productName: pages.productName,
+      brandColor: pages.brandColor,
+      defaultLocale: pages.defaultLocale,
+    },
     returnToOrigins: pages.returnToOrigins,
     version: serviceVersion,
     accountPseudonymKey: deriveAccountPseudonymKey(options.secretKey),

@@ -39,6 +39,8 @@ export async function composeWorkerProcess(
         transport,
         outboxEvents,
         logger,
+        defaultLocale: config.pages.defaultLocale,
+        productName: config.pages.productName,
       }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({

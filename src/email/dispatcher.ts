@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OutboxEntry, OutboxQueue } from '../flows/ports.ts';
+import type { Locale } from '../security/locale.ts';
 import { renderEmail } from './templates/index.ts';
 import { classifySendFailure, type EmailTransport } from './transport.ts';
 
@@ -9,6 +10,8 @@ export interface EmailDispatcherOptions {
   /** The From header, e.g. `Latchkey <noreply@example.com>`. */
   readonly from: string;
   readonly productName: string;
+  /** The language of a message queued without one. */
+  readonly defaultLocale: Locale;
   readonly logger: Logger;
   /** How long to sleep after a short batch; wake() cuts the sleep short. */
   readonly pollIntervalMilliseconds: number;
@@ -123,7 +126,10 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
     };
     let rendered;
     try {
-      rendered = renderEmail(entry.message, { productName: options.productName });
+      rendered = renderEmail(entry.message, {
+        productName: options.productName,
+        defaultLocale: options.defaultLocale,
+      });
     } catch (error) {
       // Rendering is pure: it fails the same way every time, so retrying would only delay the verdict.
       logger.error({ ...logContext, reason: describeError(error) }, 'email abandoned: it cannot be rendered');

@@ -1,3 +1,4 @@
+import { localeField } from '../security/locale.ts';
 import { recordAuditEvent, type AuditEventName } from './audit.ts';
 import type { AccountContext } from './context.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
@@ -41,7 +42,7 @@ export async function deleteAccount(
  */
 export async function markAccountDeleted(
   context: AccountContext,
-  user: Pick<User, 'id' | 'email'>,
+  user: Pick<User, 'id' | 'email' | 'locale'>,
   event: AuditEventName,
 ): Promise<void> {
   const graceDays = context.accountDeletionGraceDays ?? defaultAccountDeletionGraceDays;
@@ -56,6 +57,7 @@ export async function markAccountDeleted(
       await stores.outbox.enqueueEmail({
         template: 'account_deleted',
         to: user.email,
+        ...localeField(user.locale),
         params: { url: null },
       });
       return;
@@ -66,6 +68,7 @@ export async function markAccountDeleted(
       (token, expiresAt) => ({
         template: 'account_deleted',
         to: user.email,
+        ...localeField(user.locale),
         params: { url: context.links.restoreAccountUrl(token), expiresAt },
       }),
       { lifetimeSeconds: graceDays * secondsPerDay },

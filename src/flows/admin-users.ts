@@ -166,7 +166,7 @@ export async function sendUserPasswordReset(context: AdminContext, userId: strin
   if (user.deletedAt !== null) throw new FlowError('user_not_found');
   await context.account.transactor.issueTokenWithEmail(
     user.id,
-    prepareResetEmail(context.account, user.email, 'password_reset'),
+    prepareResetEmail(context.account, user, 'password_reset'),
     {
       replacePrevious: true,
       audit: completeAuditEvent(

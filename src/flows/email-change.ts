@@ -1,3 +1,4 @@
+import { localeField } from '../security/locale.ts';
 import { recordAuditEvent } from './audit.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import type { AccountContext } from './context.ts';
@@ -32,13 +33,14 @@ export async function requestEmailChange(
   const mayEmailNew = await mayEmailRecipient(context, newEmail.key);
   const mayEmailOld = await mayEmailRecipient(context, user.emailKey);
   const holder = await context.users.findUserByEmailKey(newEmail.key);
-  const notice = prepareCancelEmail(context, user.email, false);
+  const notice = prepareCancelEmail(context, user, false);
   const confirm = prepareTokenEmail(
     context.clock,
     'email_change_confirm',
     (token, expiresAt) => ({
       template: 'email_change_confirm',
       to: newEmail.address,
+      ...localeField(user.locale),
       params: { url: context.links.confirmEmailChangeUrl(token), expiresAt },
     }),
     { email: newEmail.address },
@@ -54,6 +56,7 @@ export async function requestEmailChange(
       await stores.outbox.enqueueEmail({
         template: 'email_change_attempted',
         to: holder.email,
+        ...localeField(holder.locale),
         params: { resetUrl: context.links.requestPasswordResetUrl() },
       });
     }
@@ -97,7 +100,7 @@ export async function confirmEmailChange(context: AccountContext, token: string)
     await killLinks(stores, user.id, now);
     // The links that would void this change die; links undoing earlier changes stay.
     await stores.tokens.invalidateUserTokens(user.id, 'email_change_cancel', now, { email: user.email });
-    await issueTokenWithEmailInTransaction(stores, user.id, prepareCancelEmail(context, user.email, true), {
+    await issueTokenWithEmailInTransaction(stores, user.id, prepareCancelEmail(context, user, true), {
       replacePrevious: false,
       now,
     });
@@ -143,7 +146,7 @@ export async function cancelEmailChange(
     await issueTokenWithEmailInTransaction(
       stores,
       user.id,
-      prepareResetEmail(context, oldEmail.address, 'password_reset'),
+      prepareResetEmail(context, { email: oldEmail.address, locale: user.locale }, 'password_reset'),
       { replacePrevious: true, now },
     );
     await reverted('restored');
@@ -154,13 +157,19 @@ export async function cancelEmailChange(
 }
 
 /** The notice to the old address, with the link that voids (or, once `changed`, undoes) the change. */
-function prepareCancelEmail(context: AccountContext, oldAddress: string, changed: boolean): TokenEmail {
+function prepareCancelEmail(
+  context: AccountContext,
+  recipient: Pick<User, 'email' | 'locale'>,
+  changed: boolean,
+): TokenEmail {
+  const oldAddress = recipient.email;
   return prepareTokenEmail(
     context.clock,
     'email_change_cancel',
     (token, expiresAt) => ({
       template: 'email_change_notice',
       to: oldAddress,
+      ...localeField(recipient.locale),
       params: { url: context.links.cancelEmailChangeUrl(token), changed, expiresAt },
     }),
     { email: oldAddress },

@@ -1,3 +1,4 @@
+import { localeField } from '../security/locale.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { addressState } from './account-state.ts';
 import { recordAuditEvent } from './audit.ts';
@@ -11,12 +12,13 @@ import { hashToken, isWellFormedToken } from '../security/tokens.ts';
 /** A fresh verification token for `address` and the email carrying its link; nothing is stored yet. */
 export function prepareVerificationEmail(
   context: AccountContext,
-  address: string,
+  recipient: Pick<User, 'email' | 'locale'>,
   returnTo?: string,
 ): TokenEmail {
   return prepareTokenEmail(context.clock, 'email_verification', (token, expiresAt) => ({
     template: 'verify_email',
-    to: address,
+    to: recipient.email,
+    ...localeField(recipient.locale),
     params: { url: context.links.verifyEmailUrl(token, returnTo), expiresAt },
   }));
 }
@@ -24,16 +26,12 @@ export function prepareVerificationEmail(
 /** Sends `user` a fresh verification link; earlier links keep working until they expire. */
 export async function sendVerificationEmail(
   context: AccountContext,
-  user: Pick<User, 'id' | 'email'>,
+  user: Pick<User, 'id' | 'email' | 'locale'>,
   returnTo?: string,
 ): Promise<void> {
-  await context.transactor.issueTokenWithEmail(
-    user.id,
-    prepareVerificationEmail(context, user.email, returnTo),
-    {
-      replacePrevious: false,
-    },
-  );
+  await context.transactor.issueTokenWithEmail(user.id, prepareVerificationEmail(context, user, returnTo), {
+    replacePrevious: false,
+  });
 }
 
 /** Whether a link is still usable, for the confirmation page; changes nothing (mail scanners open links). */

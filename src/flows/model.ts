@@ -1,3 +1,5 @@
+import type { Locale } from '../security/locale.ts';
+
 export interface User {
   readonly id: string;
   /** The address as the user typed it: where mail goes. */
@@ -14,6 +16,8 @@ export interface User {
    * housekeeping removes it (ACCOUNT_DELETION_GRACE_DAYS later), unless a restore link brings it back.
    */
   readonly deletedAt: Date | null;
+  /** The language of its pages and emails, chosen at registration; null (older accounts): DEFAULT_LOCALE. */
+  readonly locale: Locale | null;
 }
 
 export type TokenPurpose =
@@ -58,8 +62,12 @@ export interface TokenLinkParams {
   readonly expiresAt?: string;
 }
 
-/** Every email the service sends; parameters are filled in by the flows, rendering happens at dispatch. */
-export type EmailMessage =
+/**
+ * Every email the service sends; parameters are filled in by the flows, rendering happens at dispatch, in the
+ * recipient's `locale` as it was when the email was queued (absent: DEFAULT_LOCALE, as for messages queued by
+ * older versions).
+ */
+export type EmailMessage = { readonly locale?: Locale } & (
   | {
       readonly template: 'verify_email';
       readonly to: string;
@@ -103,7 +111,8 @@ export type EmailMessage =
       readonly template: 'email_change_attempted';
       readonly to: string;
       readonly params: { readonly resetUrl: string };
-    };
+    }
+);
 
 export type EmailTemplateName = EmailMessage['template'];
 

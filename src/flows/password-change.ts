@@ -1,3 +1,4 @@
+import { localeField } from '../security/locale.ts';
 import { mayEmailRecipient } from './attempt-budgets.ts';
 import { recordAuditEvent } from './audit.ts';
 import { checkCurrentPassword, findLiveUser } from './current-password.ts';
@@ -44,6 +45,7 @@ export async function changePassword(
       await stores.outbox.enqueueEmail({
         template: 'password_changed',
         to: user.email,
+        ...localeField(user.locale),
         params: { resetUrl: context.links.requestPasswordResetUrl() },
       });
     }

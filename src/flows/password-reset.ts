@@ -1,9 +1,11 @@
+import { localeField } from '../security/locale.ts';
 import { budgetKey, mayEmailRecipient, spendAttempt } from './attempt-budgets.ts';
 import { accountState } from './account-state.ts';
 import { completeAuditEvent, recordAuditEvent } from './audit.ts';
 import { passwordHasherOf, type AccountContext } from './context.ts';
 import { FlowError } from './errors.ts';
 import type { TokenEmail, TransactionStores } from './ports.ts';
+import type { User } from './model.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import { endUserSessions } from './sessions.ts';
 import { prepareTokenEmail } from './token-emails.ts';
@@ -15,15 +17,17 @@ import { hashToken, isWellFormedToken } from '../security/tokens.ts';
  */
 export function prepareResetEmail(
   context: AccountContext,
-  address: string,
+  recipient: Pick<User, 'email' | 'locale'>,
   template: 'password_reset' | 'already_registered',
   returnTo?: string,
 ): TokenEmail {
+  const to = recipient.email;
+  const locale = localeField(recipient.locale);
   return prepareTokenEmail(context.clock, 'password_reset', (token, expiresAt) => {
     const url = context.links.resetPasswordUrl(token, returnTo);
     return template === 'password_reset'
-      ? { template, to: address, params: { url, expiresAt } }
-      : { template, to: address, params: { resetUrl: url, expiresAt } };
+      ? { template, to, ...locale, params: { url, expiresAt } }
+      : { template, to, ...locale, params: { resetUrl: url, expiresAt } };
   });
 }
 
@@ -35,17 +39,13 @@ export async function requestPasswordReset(context: AccountContext, emailKey: st
   if (!(await mayEmailRecipient(context, emailKey))) return;
   const user = await context.users.findUserByEmailKey(emailKey);
   if (user === null || user.deletedAt !== null || accountState(user) === 'disabled') return;
-  await context.transactor.issueTokenWithEmail(
-    user.id,
-    prepareResetEmail(context, user.email, 'password_reset'),
-    {
-      replacePrevious: true,
-      audit: completeAuditEvent(
-        { event: 'password_reset_requested', outcome: 'success', userId: user.id },
-        context.clock.now(),
-      ),
-    },
-  );
+  await context.transactor.issueTokenWithEmail(user.id, prepareResetEmail(context, user, 'password_reset'), {
+    replacePrevious: true,
+    audit: completeAuditEvent(
+      { event: 'password_reset_requested', outcome: 'success', userId: user.id },
+      context.clock.now(),
+    ),
+  });
 }
 
 /** Whether a reset link is still usable, for the form page; changes nothing. */
@@ -99,6 +99,7 @@ export async function resetPassword(
     await stores.outbox.enqueueEmail({
       template: 'password_changed',
       to: user.email,
+      ...localeField(user.locale),
       params: { resetUrl: context.links.requestPasswordResetUrl() },
     });
     await recordAuditEvent(

@@ -1,10 +1,16 @@
+import type { Locale } from '../security/locale.ts';
 import type { AuditRecord } from './audit.ts';
 import type { EmailMessage, RefreshFamily, Session, TokenPurpose, User } from './model.ts';
 
 /** Accounts. Addresses are looked up by their key (see normalizeEmailAddress). */
 export interface UserStore {
   /** Creates the user, or returns null when the address key is taken (never throws on a duplicate). */
-  insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null>;
+  insertUser(input: {
+    email: string;
+    emailKey: string;
+    passwordHash: string;
+    locale?: Locale | null;
+  }): Promise<User | null>;
   findUserByEmailKey(emailKey: string): Promise<User | null>;
   findUserById(userId: string): Promise<User | null>;
   markUserVerified(userId: string): Promise<void>;
@@ -102,7 +108,7 @@ export interface Transactor {
    * when the address key is taken, as insertUser does.
    */
   insertUserWithTokenEmail(
-    input: { email: string; emailKey: string; passwordHash: string },
+    input: { email: string; emailKey: string; passwordHash: string; locale?: Locale | null },
     tokenEmail: TokenEmail,
     /** Recorded in the same statement, for the new user (its `userId` is filled in). */
     audit?: AuditRecord,

@@ -9,6 +9,7 @@ import { issueTokenWithEmailInTransaction } from './token-emails.ts';
 import { assertAcceptablePassword } from './password-rules.ts';
 import type { User } from './model.ts';
 import type { EmailAddress } from '../security/email-address.ts';
+import type { Locale } from '../security/locale.ts';
 
 /**
  * Registers an address. The caller answers the same way whatever happens here: a new address gets a
@@ -20,7 +21,7 @@ export async function registerAccount(
   email: EmailAddress,
   password: string,
   /** `returnTo`: checked against RETURN_TO_ORIGINS by the caller; the emailed link carries it. */
-  options: { readonly returnTo?: string } = {},
+  options: { readonly returnTo?: string; readonly locale?: Locale } = {},
 ): Promise<void> {
   assertAcceptablePassword(context.passwordPolicy, password, email.key);
   // Spent before the lookup, for taken and free addresses alike: the budget says nothing about the account.
@@ -29,14 +30,14 @@ export async function registerAccount(
   if (existing !== null) return answerExistingRegistration(context, existing, password, mayEmail, options);
 
   const passwordHash = await passwordHasherOf(context).hashPassword(password);
-  const account = { email: email.address, emailKey: email.key, passwordHash };
+  const account = { email: email.address, emailKey: email.key, passwordHash, locale: options.locale ?? null };
   const event = { event: 'registration', outcome: 'success', userId: null } as const;
   // One statement either way, as for a taken address below: the answer takes as long whether or not the address
   // has an account (test/e2e/timing.test.ts).
   const created = mayEmail
     ? await context.transactor.insertUserWithTokenEmail(
         account,
-        prepareVerificationEmail(context, email.address, options.returnTo),
+        prepareVerificationEmail(context, account, options.returnTo),
         completeAuditEvent(event, context.clock.now()),
       )
     : await context.transactor.runInTransaction(async (stores) => {
@@ -74,7 +75,7 @@ async function answerExistingRegistration(
     return;
   }
   const resetEmail = (): TokenEmail =>
-    prepareResetEmail(context, user.email, 'already_registered', options.returnTo);
+    prepareResetEmail(context, user, 'already_registered', options.returnTo);
   if (state === 'verified') {
     if (mayEmail) {
       await context.transactor.issueTokenWithEmail(user.id, resetEmail(), { replacePrevious: true });

@@ -43,7 +43,12 @@ describe('configuration defaults', () => {
         sessionCookieDomain: undefined,
       },
     );
-    assert.deepEqual(config.pages, { productName: 'Latchkey', brandColor: '#2f5bd3', returnToOrigins: [] });
+    assert.deepEqual(config.pages, {
+      productName: 'Latchkey',
+      brandColor: '#2f5bd3',
+      returnToOrigins: [],
+      defaultLocale: 'en',
+    });
     assert.deepEqual(config.sessions, {
       lifetimeMinutes: 30,
       refreshTokens: { expireDays: 30, idleDays: 14, reuseGraceSeconds: 10 },
@@ -341,18 +346,27 @@ describe('configuration rules across variables', () => {
 });
 
 describe('the hosted pages settings', () => {
-  test('PRODUCT_NAME, BRAND_COLOR and RETURN_TO_ORIGINS are read into config.pages', () => {
+  test('PRODUCT_NAME, BRAND_COLOR, RETURN_TO_ORIGINS and DEFAULT_LOCALE are read into config.pages', () => {
     const config = loadConfig({
       ...quiet,
       PRODUCT_NAME: 'Acme Cloud',
       BRAND_COLOR: '#6D28D9',
       RETURN_TO_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+      DEFAULT_LOCALE: 'DE',
     });
     assert.deepEqual(config.pages, {
       productName: 'Acme Cloud',
       brandColor: '#6d28d9',
       returnToOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      defaultLocale: 'de',
     });
+  });
+
+  test('a DEFAULT_LOCALE the pages and emails do not speak stops start-up, naming the choices', () => {
+    assert.throws(
+      () => loadConfig({ ...quiet, DEFAULT_LOCALE: 'fr' }),
+      /DEFAULT_LOCALE must be one of en, de/,
+    );
   });
 
   test('a brand colour without AA contrast against white stops start-up with its ratio', () => {

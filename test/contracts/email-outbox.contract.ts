@@ -404,6 +404,29 @@ export function describeEmailOutboxContract(
       }
     });
 
+    test('insertUserWithTokenEmail stores the locale of the account and of its queued email', async () => {
+      const address = `User-${randomUUID()}@Example.test`;
+      const { tokenEmail } = buildTokenEmail(address);
+      const germanEmail = { ...tokenEmail, email: { ...tokenEmail.email, locale: 'de' as const } };
+
+      const user = await transactor.insertUserWithTokenEmail(
+        { email: address, emailKey: address.toLowerCase(), passwordHash: 'hash-1', locale: 'de' },
+        germanEmail,
+      );
+
+      assert.equal(user?.locale, 'de');
+      const found = await transactor.runInTransaction((stores) =>
+        stores.users.findUserByEmailKey(address.toLowerCase()),
+      );
+      assert.equal(found?.locale, 'de');
+      const entry = await claimOne(claimTime());
+      assert.equal(
+        entry.message.locale,
+        'de',
+        'the dispatcher renders in the recipient language without a lookup',
+      );
+    });
+
     test('insertUserWithTokenEmail on a taken address returns null and writes no token and no email', async () => {
       const told = createCountingTransactor();
       const toldTransactor = told.transactor;

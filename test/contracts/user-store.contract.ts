@@ -71,6 +71,18 @@ export function describeUserStoreContract(
       assert.deepEqual(await store().findUserById(user.id), user);
     });
 
+    test('a user keeps the locale it registered with; one registered without has none (DEFAULT_LOCALE)', async () => {
+      const german = await store().insertUser({ ...newAddress(), passwordHash: 'hash-1', locale: 'de' });
+      const unstated = await store().insertUser({ ...newAddress(), passwordHash: 'hash-1' });
+      assert.ok(german && unstated);
+
+      assert.equal(german.locale, 'de');
+      assert.equal((await store().findUserById(german.id))?.locale, 'de');
+      assert.equal((await store().findUserByEmailKey(german.emailKey))?.locale, 'de');
+      assert.equal(unstated.locale, null);
+      assert.equal((await store().findUserById(unstated.id))?.locale, null);
+    });
+
     test('a second user with a taken address key is refused with null, not an error, and the first is kept', async () => {
       const address = newAddress();
       const first = await store().insertUser({ ...address, passwordHash: 'hash-first' });

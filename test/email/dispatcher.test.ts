@@ -55,7 +55,13 @@ function startDispatcher(
   options: Partial<EmailDispatcherOptions> & Pick<EmailDispatcherOptions, 'queue' | 'transport' | 'logger'>,
 ): EmailDispatcher {
   return closedAfterTest(
-    startEmailDispatcher({ from, productName: 'Latchkey', pollIntervalMilliseconds: 20, ...options }),
+    startEmailDispatcher({
+      from,
+      productName: 'Latchkey',
+      defaultLocale: 'en',
+      pollIntervalMilliseconds: 20,
+      ...options,
+    }),
     (dispatcher) => dispatcher.stop(),
   );
 }

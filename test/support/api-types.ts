@@ -1190,6 +1190,8 @@ export interface operations {
           /** @example user@example.com */
           email: string;
           password: string;
+          /** @description The language of the account's emails and pages (`en`, `de`); unsupported or absent: Accept-Language, else DEFAULT_LOCALE */
+          locale?: string;
         };
       };
     };
@@ -6956,6 +6958,7 @@ export interface operations {
         'application/x-www-form-urlencoded': {
           email?: string;
           password?: string;
+          locale?: string;
           /** @description An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored */
           return_to?: string;
         };

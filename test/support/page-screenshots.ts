@@ -117,6 +117,18 @@ try {
   await page.goto(await emailedLink(service, email, '/restore-account'));
   await shoot('restore-account');
   await context.close();
+
+  // The second language, as a browser set to German sees it.
+  const german = await browser.newContext({ baseURL: service.baseUrl, locale: 'de-DE' });
+  const germanPage = await german.newPage();
+  await germanPage.goto('/sign-in');
+  await germanPage.getByRole('heading', { name: 'Bei Latchkey anmelden' }).waitFor();
+  for (const [size, viewport] of Object.entries(sizes)) {
+    await germanPage.setViewportSize(viewport);
+    await germanPage.screenshot({ path: join(outputFolder, `sign-in-de-${size}.png`), fullPage: true });
+  }
+  console.log('docs/pages/sign-in-de-{desktop,phone}.png');
+  await german.close();
 } finally {
   await browser.close();
   await service.close();

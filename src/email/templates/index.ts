@@ -1,4 +1,5 @@
 import type { EmailMessage } from '../../flows/model.ts';
+import { isLocale, type Locale } from '../../security/locale.ts';
 import { describeAccountDeletedEmail } from './account-deleted.ts';
 import { describeAlreadyRegisteredEmail } from './already-registered.ts';
 import {
@@ -18,30 +19,34 @@ import { describeVerifyEmail } from './verify-email.ts';
 
 export type { RenderedEmail, TemplateOptions } from './layout.ts';
 
-/** Pure: the same message always renders the same email. Throws if a link is not an absolute http(s) URL. */
+/**
+ * Pure: the same message always renders the same email, in the message's locale (DEFAULT_LOCALE when it was
+ * queued without one). Throws if a link is not an absolute http(s) URL.
+ */
 export function renderEmail(message: EmailMessage, options: TemplateOptions): RenderedEmail {
-  return renderLinkEmail(message.to, describeEmail(message, options.productName), options);
+  const locale = isLocale(message.locale) ? message.locale : (options.defaultLocale ?? 'en');
+  return renderLinkEmail(message.to, describeEmail(message, options.productName, locale), options, locale);
 }
 
-/** What each template says; every one is an email built around one link. */
-function describeEmail(message: EmailMessage, productName: string): LinkEmailContent {
+/** What each template says in `locale`; every one is an email built around one link. */
+function describeEmail(message: EmailMessage, productName: string, locale: Locale): LinkEmailContent {
   switch (message.template) {
     case 'verify_email':
-      return describeVerifyEmail(message, productName);
+      return describeVerifyEmail[locale](message, productName);
     case 'already_registered':
-      return describeAlreadyRegisteredEmail(message, productName);
+      return describeAlreadyRegisteredEmail[locale](message, productName);
     case 'password_reset':
-      return describePasswordResetEmail(message, productName);
+      return describePasswordResetEmail[locale](message, productName);
     case 'password_changed':
-      return describePasswordChangedEmail(message, productName);
+      return describePasswordChangedEmail[locale](message, productName);
     case 'email_change_confirm':
-      return describeEmailChangeConfirmEmail(message, productName);
+      return describeEmailChangeConfirmEmail[locale](message, productName);
     case 'email_change_notice':
-      return describeEmailChangeNoticeEmail(message, productName);
+      return describeEmailChangeNoticeEmail[locale](message, productName);
     case 'email_change_attempted':
-      return describeEmailChangeAttemptedEmail(message, productName);
+      return describeEmailChangeAttemptedEmail[locale](message, productName);
     case 'account_deleted':
-      return describeAccountDeletedEmail(message, productName);
+      return describeAccountDeletedEmail[locale](message, productName);
     default:
       return assertUnknownTemplate(message);
   }

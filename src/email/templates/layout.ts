@@ -1,5 +1,6 @@
 import type { EmailMessage, EmailTemplateName } from '../../flows/model.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
+import type { Locale } from '../../security/locale.ts';
 
 /** What every template produces: one subject, a plain-text part and an HTML part saying the same thing. */
 export interface RenderedEmail {
@@ -10,6 +11,8 @@ export interface RenderedEmail {
 
 export interface TemplateOptions {
   readonly productName: string;
+  /** The language of a message queued without one (DEFAULT_LOCALE); English when not given. */
+  readonly defaultLocale?: Locale;
 }
 
 /**
@@ -23,11 +26,19 @@ export function assertEmailLink(url: string): string {
   return url;
 }
 
-/** What the email for one template says, given its message and the product's name. */
+/** What the email for one template says in one language, given its message and the product's name. */
 export type DescribeEmail<Template extends EmailTemplateName> = (
   message: Extract<EmailMessage, { readonly template: Template }>,
   productName: string,
 ) => LinkEmailContent;
+
+/**
+ * One template in every language: the catalogue is keyed by template and locale, so one email in one language
+ * can be replaced on its own (an operator's template file, say) without touching the others.
+ */
+export type LocalisedEmail<Template extends EmailTemplateName> = Readonly<
+  Record<Locale, DescribeEmail<Template>>
+>;
 
 /** What an email with one link says, in the order both parts show it. */
 export interface LinkEmailContent {
@@ -46,6 +57,7 @@ export function renderLinkEmail(
   to: string,
   content: LinkEmailContent,
   { productName }: TemplateOptions,
+  locale: Locale = 'en',
 ): RenderedEmail {
   return {
     subject: content.subject,
@@ -62,37 +74,64 @@ export function renderLinkEmail(
       button: content.url === null ? null : { label: content.buttonLabel, url: content.url },
       closingParagraphs: content.paragraphsAfterLink,
       recipient: to,
+      locale,
     }),
   };
 }
 
-const monthNames = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+/** The words of an email's frame (around what each template says), per language. */
+const frameWords: Readonly<
+  Record<
+    Locale,
+    {
+      readonly validUntil: (time: string, day: string) => string;
+      readonly validForAWhile: string;
+      readonly buttonFallback: string;
+      readonly sentTo: (recipient: string, productName: string) => string;
+    }
+  >
+> = {
+  en: {
+    validUntil: (time, day) => `The link is valid until ${time} UTC on ${day}`,
+    validForAWhile: 'The link is valid for a limited time',
+    buttonFallback: 'If the button does not work, copy this link into your browser:',
+    sentTo: (recipient, productName) => `This email was sent to ${recipient} by ${productName}.`,
+  },
+  de: {
+    validUntil: (time, day) => `Der Link ist gültig bis ${time} UTC am ${day}`,
+    validForAWhile: 'Der Link ist nur eine begrenzte Zeit gültig',
+    buttonFallback: 'Falls die Schaltfläche nicht funktioniert, kopieren Sie diesen Link in Ihren Browser:',
+    sentTo: (recipient, productName) => `Diese E-Mail wurde von ${productName} an ${recipient} gesendet.`,
+  },
+};
+
+/** The Intl locale of each language's dates: `en-GB` writes "9 March 2026", `de-DE` "9. März 2026". */
+const dateLocales: Readonly<Record<Locale, string>> = { en: 'en-GB', de: 'de-DE' };
 
 /**
- * "The link is valid until 21:15 UTC on 30 November 2026": the token's own expiry, which the flow wrote into
- * the message, rounded down to the minute so the email never promises a moment the link no longer works. A
- * message without one (queued by an older version) promises no deadline rather than a guessed one.
+ * "The link is valid until 21:15 UTC on 30 November 2026" (German: "… bis 21:15 UTC am 30. November 2026"):
+ * the token's own expiry, which the flow wrote into the message, in UTC (said so), rounded down to the minute so
+ * the email never promises a moment the link no longer works. A message without one (queued by an older
+ * version) promises no deadline rather than a guessed one.
  */
-export function describeLinkValidity(expiresAt: string | undefined): string {
+export function describeLinkValidity(expiresAt: string | undefined, locale: Locale = 'en'): string {
   const deadline = expiresAt === undefined ? Number.NaN : Date.parse(expiresAt);
-  if (Number.isNaN(deadline)) return 'The link is valid for a limited time';
-  const date = new Date(deadline);
-  const time = [date.getUTCHours(), date.getUTCMinutes()].map((part) => String(part).padStart(2, '0'));
-  const day = `${date.getUTCDate()} ${monthNames[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-  return `The link is valid until ${time.join(':')} UTC on ${day}`;
+  const words = frameWords[locale];
+  if (Number.isNaN(deadline)) return words.validForAWhile;
+  const date = new Date(deadline - (deadline % 60_000));
+  const time = new Intl.DateTimeFormat(dateLocales[locale], {
+    timeZone: 'UTC',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(date);
+  const day = new Intl.DateTimeFormat(dateLocales[locale], {
+    timeZone: 'UTC',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  }).format(date);
+  return words.validUntil(time, day);
 }
 
 export interface HtmlEmailContent {
@@ -102,6 +141,7 @@ export interface HtmlEmailContent {
   readonly button: { readonly label: string; readonly url: string } | null;
   readonly closingParagraphs: readonly string[];
   readonly recipient: string;
+  readonly locale?: Locale;
 }
 
 /**
@@ -109,11 +149,12 @@ export interface HtmlEmailContent {
  * Inline styles and a table because many mail clients ignore <style> blocks.
  */
 export function renderHtmlEmail(content: HtmlEmailContent): string {
+  const locale = content.locale ?? 'en';
   const paragraph = (value: string): string =>
     `<p style="margin:0 0 16px;font-size:16px;line-height:24px;color:#1f2933;">${escapeHtml(value)}</p>`;
   return [
     '<!doctype html>',
-    '<html lang="en">',
+    `<html lang="${locale}">`,
     '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
     `<title>${escapeHtml(content.heading)}</title></head>`,
     '<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;">',
@@ -124,9 +165,9 @@ export function renderHtmlEmail(content: HtmlEmailContent): string {
     `<p style="margin:0 0 8px;font-size:14px;color:#52606d;">${escapeHtml(content.productName)}</p>`,
     `<h1 style="margin:0 0 24px;font-size:22px;line-height:30px;color:#1f2933;">${escapeHtml(content.heading)}</h1>`,
     ...content.introParagraphs.map(paragraph),
-    ...(content.button === null ? [] : renderHtmlButton(content.button)),
+    ...(content.button === null ? [] : renderHtmlButton(content.button, frameWords[locale].buttonFallback)),
     ...content.closingParagraphs.map(paragraph),
-    `<p style="margin:24px 0 0;font-size:12px;line-height:18px;color:#7b8794;">This email was sent to ${escapeHtml(content.recipient)} by ${escapeHtml(content.productName)}.</p>`,
+    `<p style="margin:24px 0 0;font-size:12px;line-height:18px;color:#7b8794;">${escapeHtml(frameWords[locale].sentTo(content.recipient, content.productName))}</p>`,
     '</td></tr></table>',
     '</td></tr></table>',
     '</body>',
@@ -135,13 +176,16 @@ export function renderHtmlEmail(content: HtmlEmailContent): string {
   ].join('\n');
 }
 
-function renderHtmlButton(button: { readonly label: string; readonly url: string }): string[] {
+function renderHtmlButton(
+  button: { readonly label: string; readonly url: string },
+  fallbackText: string,
+): string[] {
   const url = escapeHtml(assertEmailLink(button.url));
   return [
     '<p style="margin:24px 0;">',
     `<a href="${url}" style="display:inline-block;padding:12px 24px;background:#2563eb;color:#ffffff;text-decoration:none;border-radius:6px;font-size:16px;font-weight:bold;">${escapeHtml(button.label)}</a>`,
     '</p>',
-    '<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#52606d;">If the button does not work, copy this link into your browser:</p>',
+    `<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#52606d;">${escapeHtml(fallbackText)}</p>`,
     `<p style="margin:0 0 24px;font-size:14px;line-height:20px;word-break:break-all;"><a href="${url}" style="color:#2563eb;">${url}</a></p>`,
   ];
 }

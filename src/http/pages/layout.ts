@@ -1,11 +1,14 @@
 import { escapeHtml } from '../../security/html-escape.ts';
 import { message, pageLanguage } from './messages.ts';
+import type { Locale } from '../../security/locale.ts';
 
 /** What every page shows of the deployment: PRODUCT_NAME and BRAND_COLOR. */
 export interface Site {
   readonly productName: string;
   /** `#rrggbb`, AA contrast against white (checked by the configuration). */
   readonly brandColor: string;
+  /** DEFAULT_LOCALE: the language when neither the account nor the request names a supported one. */
+  readonly defaultLocale: Locale;
 }
 
 export interface PageContent {
@@ -26,7 +29,7 @@ export interface PageContent {
 export function renderPage(site: Site, page: PageContent): string {
   const product = escapeHtml(site.productName);
   return `<!doctype html>
-<html lang="${pageLanguage}">
+<html lang="${pageLanguage()}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,10 +1,29 @@
-// Every word a hosted page shows a person, keyed. A second language is a second catalogue of the same keys;
-// the pages never hold prose of their own.
+// Every word a hosted page shows a person, keyed. A second language is a second catalogue of the same keys
+// (messages-de.ts); the pages never hold prose of their own.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Locale } from '../../security/locale.ts';
+import { german } from './messages-de.ts';
+
+/** The language of the page being answered; the request hook chooses it, the account page may refine it. */
+const pageLocales = new AsyncLocalStorage<{ locale: Locale }>();
+
+/** Runs `next` (the rest of a request) with `locale` as its page language. */
+export function runInPageLocale(locale: Locale, next: () => void): void {
+  pageLocales.run({ locale }, next);
+}
+
+/** The signed-in account's own language, once known, wins over what the request asked for. */
+export function switchPageLocale(locale: Locale): void {
+  const current = pageLocales.getStore();
+  if (current !== undefined) current.locale = locale;
+}
 
 /** The language of every page: `<html lang>` and `Content-Language` both come from here. */
-export const pageLanguage = 'en';
+export function pageLanguage(): Locale {
+  return pageLocales.getStore()?.locale ?? 'en';
+}
 
-const english = {
+export const english = {
   'site.title': '{title} · {product}',
   'site.skip': 'Skip to the form',
   'site.footer': 'Secured by {product}',
@@ -157,9 +176,14 @@ const english = {
 
 export type MessageKey = keyof typeof english;
 
+/** One page language's words: every key of the English catalogue, no other. */
+export type MessageCatalogue = Readonly<Record<MessageKey, string>>;
+
+export const catalogues: Readonly<Record<Locale, MessageCatalogue>> = { en: english, de: german };
+
 /** The text of `key` in the page language, `{name}` placeholders filled (the caller escapes for HTML). */
 export function message(key: MessageKey, values: Readonly<Record<string, string | number>> = {}): string {
-  return english[key].replace(/\{(\w+)\}/g, (placeholder, name: string) =>
+  return catalogues[pageLanguage()][key].replace(/\{(\w+)\}/g, (placeholder, name: string) =>
     name in values ? String(values[name]) : placeholder,
   );
 }

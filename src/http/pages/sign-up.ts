@@ -1,7 +1,7 @@
 import { escapeHtml } from '../../security/html-escape.ts';
 import { emailField, hrefWithReturnTo, newPasswordField, renderForm } from './forms.ts';
 import { renderMessagePage, renderPage, type Site } from './layout.ts';
-import { message } from './messages.ts';
+import { message, pageLanguage } from './messages.ts';
 
 export interface SignUpState {
   readonly email?: string;
@@ -14,7 +14,7 @@ export function renderSignUpPage(site: Site, state: SignUpState): string {
   const form = renderForm({
     action: '/sign-up',
     focusFirstError: true,
-    hidden: { return_to: state.returnTo ?? undefined },
+    hidden: { return_to: state.returnTo ?? undefined, locale: pageLanguage() },
     fields: [
       emailField({ value: state.email, error: state.errors?.email }),
       newPasswordField({

@@ -23,7 +23,15 @@ import { renderAccountDeletedPage } from '../pages/account-deletion.ts';
 import { renderForgotPasswordPage, renderResetRequestedPage } from '../pages/forgot-password.ts';
 import { renderStylesheet } from '../pages/layout.ts';
 import { renderErrorPage } from '../pages/reset-password.ts';
-import { message, pageLanguage, type MessageKey } from '../pages/messages.ts';
+import {
+  message,
+  pageLanguage,
+  runInPageLocale,
+  switchPageLocale,
+  type MessageKey,
+} from '../pages/messages.ts';
+import { findAccountLocale } from '../../flows/account-locale.ts';
+import { chooseLocale, type Locale } from '../../security/locale.ts';
 import { describeRefusal } from '../pages/refusals.ts';
 import { renderSignInPage } from '../pages/sign-in.ts';
 import { renderSignUpPage, renderSignUpSentPage } from '../pages/sign-up.ts';
@@ -56,11 +64,28 @@ const pageAnswer = (description: string) => answers.page(description);
 const formRefused = (description: string) =>
   answers.page(`${description}; the form again, refilled, the problem next to its field`);
 
-/** Every HTML answer, the emailed links' pages and refusals included, says its language: the same as `<html lang>`. */
-export function registerPageLanguage(root: FastifyInstance): void {
+/**
+ * The language of every page: `?lang=`, else Accept-Language, else DEFAULT_LOCALE (the account page then
+ * switches to the signed-in account's own). Every HTML answer, the emailed links' pages and refusals included,
+ * says its language, the same as `<html lang>`, and that it varies with Accept-Language. JSON answers stay
+ * English: their codes are the contract.
+ */
+export function registerPageLanguage(root: FastifyInstance, defaultLocale: Locale): void {
+  root.addHook('onRequest', (request, _reply, done) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    const locale = chooseLocale(
+      { explicit: query?.['lang'], acceptLanguage: request.headers['accept-language'] },
+      defaultLocale,
+    );
+    runInPageLocale(locale, done);
+  });
   root.addHook('onSend', async (_request, reply) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      reply.header('content-language', pageLanguage);
+      reply.header('content-language', pageLanguage());
+      const vary = String(reply.getHeader('vary') ?? '');
+      if (!/accept-language/i.test(vary)) {
+        reply.header('vary', vary === '' ? 'Accept-Language' : `${vary}, Accept-Language`);
+      }
     }
   });
 }
@@ -231,7 +256,12 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         operationId: 'signUp',
         security: answers.noSecurity,
         consumes: ['application/x-www-form-urlencoded'],
-        body: Type.Object({ email: FormText, password: FormText, return_to: ReturnToField }),
+        body: Type.Object({
+          email: FormText,
+          password: FormText,
+          locale: FormText,
+          return_to: ReturnToField,
+        }),
         response: {
           ...answers.post,
           200: pageAnswer('"Check your email": the same for a new and a registered address'),
@@ -253,6 +283,12 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
       const onward = returnTo(request.body.return_to);
       const typed = request.body.email ?? '';
       const password = request.body.password ?? '';
+      // The form posts the language it was shown in: the answer and the account keep it.
+      const locale = chooseLocale(
+        { explicit: request.body.locale, acceptLanguage: request.headers['accept-language'] },
+        deps.site.defaultLocale,
+      );
+      switchPageLocale(locale);
       const again = (errors: { email?: string; password?: string }): FastifyReply =>
         sendPage(
           reply,
@@ -272,7 +308,10 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         });
       }
       try {
-        await registerAccount(deps.account, email, password, onward === null ? {} : { returnTo: onward });
+        await registerAccount(deps.account, email, password, {
+          locale,
+          ...(onward === null ? {} : { returnTo: onward }),
+        });
       } catch (error) {
         if (!(error instanceof FlowError) || errorCodes[error.code].status !== 422) throw error;
         return again({ password: refusalOf(error, () => 'password').text });
@@ -376,6 +415,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     async (request, reply) => {
       const session = await currentSession(request);
       if (session === null) return toSignIn(reply);
+      switchPageLocale(await findAccountLocale(deps.account, session.userId, deps.site.defaultLocale));
       const notice = request.query.notice as AccountNotice | undefined;
       return showAccount(
         reply,

@@ -8,6 +8,7 @@ import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { EmailField, MessageResponse, PasswordField, readEmailAddress } from '../schemas.ts';
 import * as answers from '../answers.ts';
+import { chooseLocale } from '../../security/locale.ts';
 
 export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,7 +23,17 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
         tags: ['accounts'],
         operationId: 'registerAccount',
         security: answers.noSecurity,
-        body: Type.Object({ email: EmailField, password: PasswordField }),
+        body: Type.Object({
+          email: EmailField,
+          password: PasswordField,
+          locale: Type.Optional(
+            Type.String({
+              maxLength: 35,
+              description:
+                "The language of the account's emails and pages (`en`, `de`); unsupported or absent: Accept-Language, else DEFAULT_LOCALE",
+            }),
+          ),
+        }),
         response: {
           ...answers.post,
           200: MessageResponse,
@@ -38,7 +49,13 @@ export function registerRegistrationRoutes(root: FastifyInstance, deps: HttpDeps
       preHandler: limitByClientIp(deps.clientIpLimiters.register, 'register'),
     },
     async (request) => {
-      await registerAccount(deps.account, readEmailAddress(request.body.email), request.body.password);
+      const locale = chooseLocale(
+        { explicit: request.body.locale, acceptLanguage: request.headers['accept-language'] },
+        deps.site.defaultLocale,
+      );
+      await registerAccount(deps.account, readEmailAddress(request.body.email), request.body.password, {
+        locale,
+      });
       return { message: 'User registered successfully' };
     },
   );

@@ -1,3 +1,4 @@
+import type { Locale } from '../../security/locale.ts';
 import type { User } from '../../flows/model.ts';
 import type { AuditRecord } from '../../flows/audit.ts';
 import type { TokenEmail, Transactor, TransactionStores } from '../../flows/ports.ts';
@@ -55,7 +56,7 @@ export class MemoryTransactor implements Transactor {
   }
 
   async insertUserWithTokenEmail(
-    input: { email: string; emailKey: string; passwordHash: string },
+    input: { email: string; emailKey: string; passwordHash: string; locale?: Locale | null },
     tokenEmail: TokenEmail,
     audit?: AuditRecord,
   ): Promise<User | null> {

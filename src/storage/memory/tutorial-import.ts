@@ -42,7 +42,11 @@ export class MemoryTutorialImportStore extends MemoryDatabaseStore implements Tu
       }
       const userId = randomUUID();
       const { tutorialId, ...fields } = account;
-      this.database.users.put(account.emailKey, { id: userId, ...fields, deletedAt: null }, this.journal);
+      this.database.users.put(
+        account.emailKey,
+        { id: userId, ...fields, deletedAt: null, locale: null },
+        this.journal,
+      );
       const mapping = { tutorialId, userId, importedAt };
       this.#mappings.set(tutorialId, mapping);
       inserted.push(mapping);

@@ -1,3 +1,4 @@
+import type { Locale } from '../../security/locale.ts';
 import { randomUUID } from 'node:crypto';
 import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
@@ -5,7 +6,12 @@ import { MemoryDatabaseStore } from './database.ts';
 
 /** Users keyed by address key, which makes the key unique as the database's unique index does. */
 export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
-  async insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null> {
+  async insertUser(input: {
+    email: string;
+    emailKey: string;
+    passwordHash: string;
+    locale?: Locale | null;
+  }): Promise<User | null> {
     if (this.database.users.get(input.emailKey) !== undefined) return null;
     const user: User = {
       id: randomUUID(),
@@ -16,6 +22,7 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
       isVerified: false,
       createdAt: this.database.clock.now(),
       deletedAt: null,
+      locale: input.locale ?? null,
     };
     this.database.users.put(user.emailKey, user, this.journal);
     return { ...user };

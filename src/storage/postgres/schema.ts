@@ -1,3 +1,4 @@
+import type { Locale } from '../../security/locale.ts';
 import { boolean, index, integer, pgTable, sql, text, timestamp, uniqueIndex, uuid } from './drizzle.ts';
 
 export const users = pgTable(
@@ -13,6 +14,8 @@ export const users = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** Set when the owner deleted the account; housekeeping removes the row after the grace period. */
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /** The language of the account's pages and emails (`en`, `de`); null: DEFAULT_LOCALE. */
+    locale: text('locale').$type<Locale>(),
   },
   (table) => [
     uniqueIndex('users_email_key_idx').on(table.emailKey),

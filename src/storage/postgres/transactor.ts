@@ -1,3 +1,4 @@
+import { localeOfTag, type Locale } from '../../security/locale.ts';
 import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { AuditRecord } from '../../flows/audit.ts';
@@ -48,7 +49,7 @@ export class PostgresTransactor implements Transactor {
   }
 
   async insertUserWithTokenEmail(
-    input: { email: string; emailKey: string; passwordHash: string },
+    input: { email: string; emailKey: string; passwordHash: string; locale?: Locale | null },
     tokenEmail: TokenEmail,
     audit?: AuditRecord,
   ): Promise<User | null> {
@@ -57,16 +58,16 @@ export class PostgresTransactor implements Transactor {
     // when the user exists.
     const result = await this.#db.execute<NewUserRow>(sql`
       with new_user as (
-        insert into ${users} (email, email_key, password_hash)
-        values (${input.email}, ${input.emailKey}, ${input.passwordHash})
+        insert into ${users} (email, email_key, password_hash, locale)
+        values (${input.email}, ${input.emailKey}, ${input.passwordHash}, ${input.locale ?? null})
         on conflict (email_key) do nothing
-        returning id, email, email_key, password_hash, is_active, is_verified, created_at
+        returning id, email, email_key, password_hash, is_active, is_verified, created_at, locale
       ), new_token as (
         ${this.#insertToken(sql`(select id from new_user)`, tokenEmail)}
       ), new_email as (
         ${this.#insertEmail(tokenEmail, sql`from new_user`)}
       )${audit === undefined ? sql`` : sql`, new_audit as (${insertAuditEvent(audit, sql`(select id from new_user)`)})`}
-      select id, email, email_key, password_hash, is_active, is_verified, created_at from new_user`);
+      select id, email, email_key, password_hash, is_active, is_verified, created_at, locale from new_user`);
     const row = result.rows[0];
     if (row === undefined) return null;
     this.#options.onEmailCommitted?.();
@@ -79,6 +80,7 @@ export class PostgresTransactor implements Transactor {
       isVerified: row.is_verified,
       createdAt: new Date(row.created_at),
       deletedAt: null,
+      locale: localeOfTag(row.locale) ?? null,
     };
   }
 
@@ -137,6 +139,7 @@ function insertAuditEvent(record: AuditRecord, userId: SQL): SQL {
 
 interface NewUserRow extends Record<string, unknown> {
   id: string;
+  locale: string | null;
   email: string;
   email_key: string;
   password_hash: string | null;

@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
+import { localeOfTag } from '../../security/locale.ts';
 import type { Page, UserDirectory, UserListQuery } from '../../flows/ports.ts';
 import { PostgresStore } from './database.ts';
 import { auditEvents, users, userTokens } from './schema.ts';
@@ -18,7 +19,7 @@ export class PostgresUserDirectory extends PostgresStore implements UserDirector
     return selectPage<UserRow, User>(
       this.db,
       {
-        columns: sql`id, email, email_key, password_hash, is_active, is_verified, created_at, deleted_at`,
+        columns: sql`id, email, email_key, password_hash, is_active, is_verified, created_at, deleted_at, locale`,
         from: sql`${users}`,
         time: sql`created_at`,
         conditions,
@@ -34,6 +35,7 @@ export class PostgresUserDirectory extends PostgresStore implements UserDirector
         isVerified: row.is_verified,
         createdAt: new Date(row.created_at),
         deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at),
+        locale: localeOfTag(row.locale) ?? null,
       }),
     );
   }
@@ -66,4 +68,5 @@ interface UserRow extends Record<string, unknown> {
   is_verified: boolean;
   created_at: string | Date;
   deleted_at: string | Date | null;
+  locale: string | null;
 }

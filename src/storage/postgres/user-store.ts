@@ -1,3 +1,4 @@
+import type { Locale } from '../../security/locale.ts';
 import { and, eq, isNotNull, sql } from './drizzle.ts';
 import type { User } from '../../flows/model.ts';
 import type { UserStore } from '../../flows/ports.ts';
@@ -14,6 +15,7 @@ const userColumns = {
   isVerified: users.isVerified,
   createdAt: users.createdAt,
   deletedAt: users.deletedAt,
+  locale: users.locale,
 };
 
 export class PostgresUserStore implements UserStore {
@@ -22,10 +24,15 @@ export class PostgresUserStore implements UserStore {
     this.#db = db;
   }
 
-  async insertUser(input: { email: string; emailKey: string; passwordHash: string }): Promise<User | null> {
+  async insertUser(input: {
+    email: string;
+    emailKey: string;
+    passwordHash: string;
+    locale?: Locale | null;
+  }): Promise<User | null> {
     const rows = await this.#db
       .insert(users)
-      .values(input)
+      .values({ ...input, locale: input.locale ?? null })
       .onConflictDoNothing({ target: users.emailKey })
       .returning(userColumns);
     return rows[0] ?? null;

@@ -58,8 +58,13 @@ for (const backend of availableBackends())
     /** A fresh browser profile; with JavaScript on, CSP violations are reported to the console too. */
     async function openContext(
       javaScriptEnabled: boolean,
+      locale?: string,
     ): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
-      const context = await browser.newContext({ javaScriptEnabled, baseURL: service.baseUrl });
+      const context = await browser.newContext({
+        javaScriptEnabled,
+        baseURL: service.baseUrl,
+        ...(locale !== undefined && { locale }),
+      });
       if (javaScriptEnabled) await context.addInitScript(reportPolicyViolationsScript);
       const page = await context.newPage();
       return { context, page, violations: recordPolicyViolations(page) };
@@ -249,6 +254,34 @@ for (const backend of availableBackends())
           await page.goto(`${service.baseUrl}/sign-in?return_to=${encodeURIComponent(trick)}`);
           await page.waitForURL(`${service.baseUrl}/account`);
         }
+        assert.deepEqual(violations, []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('a German browser signs up in German: the page, its error, the email and its link page; axe finds nothing', async () => {
+      const { context, page, violations } = await openContext(true, 'de-DE');
+      const email = uniqueEmail('browser-de');
+      try {
+        await page.goto('/sign-up');
+        assert.equal(await page.title(), 'Konto anlegen · Acme Cloud');
+        assert.equal(await page.getAttribute('html', 'lang'), 'de');
+        await checkAccessibility(page, true);
+        await page.getByLabel('E-Mail-Adresse').fill(email);
+        await page.getByLabel('Passwort').fill('kurz');
+        await page.getByRole('button', { name: 'Konto anlegen' }).click();
+        await page.getByText('Verwenden Sie mindestens 15 Zeichen.').first().waitFor();
+        await checkAccessibility(page, true);
+        await page.getByLabel('Passwort').fill(generatePassword());
+        await page.getByRole('button', { name: 'Konto anlegen' }).click();
+        await page.getByRole('heading', { name: 'Sehen Sie in Ihr Postfach' }).waitFor();
+
+        await page.goto(await emailedLink(email, '/verify-email'));
+        assert.equal(await page.getAttribute('html', 'lang'), 'de');
+        await checkAccessibility(page, true);
+        await page.getByRole('button', { name: 'Meine E-Mail-Adresse bestätigen' }).click();
+        await page.getByRole('heading', { name: 'E-Mail-Adresse bestätigt' }).waitFor();
         assert.deepEqual(violations, []);
       } finally {
         await context.close();
