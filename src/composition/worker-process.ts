@@ -12,6 +12,7 @@ import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createSigningKeyContext } from './signing-keys.ts';
+import { createWebhookEvents, startWebhookDelivery } from './webhook-delivery.ts';
 
 export interface WorkerProcess extends BackgroundWork {
   /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
@@ -26,6 +27,7 @@ export async function composeWorkerProcess(
 ): Promise<WorkerProcess> {
   const database = await openMigratedDatabase({ config, logger });
   const outboxEvents = createOutboxEvents();
+  const webhookEvents = createWebhookEvents();
   const transport = createEmailTransport(config.email.smtp);
   return {
     database,
@@ -40,6 +42,8 @@ export async function composeWorkerProcess(
         outboxEvents,
         logger,
       }),
+    startWebhookDelivery: () =>
+      startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
         config,
