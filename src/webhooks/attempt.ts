@@ -92,7 +92,9 @@ function createCheckedLookup(allowPrivateTargets: boolean): LookupFunction {
         : addresses.filter((entry) => !isPrivateAddress(entry.address));
       if (allowed.length === 0) {
         callback(
-          new PrivateTargetError(`${hostname} resolves to private addresses only (WEBHOOK_ALLOW_PRIVATE=false)`),
+          new PrivateTargetError(
+            `${hostname} resolves to private addresses only (WEBHOOK_ALLOW_PRIVATE=false)`,
+          ),
           '',
           0,
         );
@@ -140,7 +142,12 @@ export async function attemptWebhookDelivery(attempt: WebhookAttempt): Promise<W
         'user-agent': 'Latchkey-Webhooks',
         'webhook-id': attempt.webhookId,
         'webhook-timestamp': String(timestampSeconds),
-        'webhook-signature': signWebhook(attempt.secrets, attempt.webhookId, timestampSeconds, attempt.payload),
+        'webhook-signature': signWebhook(
+          attempt.secrets,
+          attempt.webhookId,
+          timestampSeconds,
+          attempt.payload,
+        ),
       },
       ...(attempt.signal === undefined ? {} : { signal: attempt.signal }),
     });

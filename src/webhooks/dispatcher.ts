@@ -126,13 +126,19 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     }
     const error = describeFailure(result);
     if (attemptAt.getTime() - delivery.createdAt.getTime() >= retryWindowMilliseconds) {
-      logger.warn({ ...logContext, error }, 'webhook abandoned: still failing at the end of its retry window');
+      logger.warn(
+        { ...logContext, error },
+        'webhook abandoned: still failing at the end of its retry window',
+      );
       await record(delivery, () => queue.markWebhookAbandoned(delivery.id, error));
       report('abandoned', delivery);
       return;
     }
     const delayMilliseconds = computeRetryDelayMilliseconds(delivery.attempts);
-    logger.warn({ ...logContext, error, retryInMilliseconds: delayMilliseconds }, 'webhook attempt failed, will retry');
+    logger.warn(
+      { ...logContext, error, retryInMilliseconds: delayMilliseconds },
+      'webhook attempt failed, will retry',
+    );
     await record(delivery, () =>
       queue.scheduleWebhookRetry(delivery.id, new Date(attemptAt.getTime() + delayMilliseconds), error),
     );

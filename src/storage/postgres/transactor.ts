@@ -85,7 +85,8 @@ export class PostgresTransactor implements Transactor {
     const row = result.rows[0];
     if (row === undefined) return null;
     this.#options.onEmailCommitted?.();
-    if (audit !== undefined && this.#webhookDeliveries(audit, sql``) !== null) this.#options.webhooks?.onQueued?.();
+    if (audit !== undefined && this.#webhookDeliveries(audit, sql``) !== null)
+      this.#options.webhooks?.onQueued?.();
     return {
       id: row.id,
       email: row.email,

@@ -59,7 +59,11 @@ export class PostgresWebhookQueue implements WebhookQueue {
     this.#db = db;
   }
 
-  async claimDueWebhookDeliveries(limit: number, now: Date, leaseSeconds: number): Promise<WebhookDelivery[]> {
+  async claimDueWebhookDeliveries(
+    limit: number,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<WebhookDelivery[]> {
     const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
     const result = await this.#db.execute<LeasedRow>(sql`
       update webhook_deliveries set status = 'processing', locked_until = ${leaseEnd.toISOString()},
