@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecord } from '../../flows/audit.ts';
+import {
+  buildWebhookPayload,
+  selectWebhookEventType,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+  type WebhookQueue,
+  type WebhookTargets,
+} from '../../flows/webhooks.ts';
+import type { Journal, MemoryDatabase } from './database.ts';
+
+/** One delivery as a MemoryDatabase holds it. */
+export interface MemoryWebhookRow extends WebhookDelivery {
+  readonly status: WebhookDeliveryStatus;
+  readonly nextAttemptAt: Date;
+  readonly lockedUntil: Date | null;
+  readonly lastError: string | null;
+}
+
+/** Queues the deliveries of `record` (one per endpoint not disabled), journaled with the transaction; how many. */
+export function queueMemoryWebhookDeliveries(
+  database: MemoryDatabase,
+  journal: Journal | undefined,
+  record: AuditRecord,
+  targets: WebhookTargets | undefined,
+): number {
+  const type = selectWebhookEventType(record);
+  if (targets === undefined || type === null || record.userId === null) return 0;
+  const now = database.clock.now();
+  let queued = 0;
+  for (const url of targets.urls) {
+    if (database.disabledWebhookEndpoints.get(url) !== undefined) continue;
+    const id = randomUUID();
+    database.webhookDeliveries.put(
+      id,
+      {
+        id,
+        webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+        endpointUrl: url,
+        eventType: type,
+        payload: buildWebhookPayload(type, record, record.userId),
+        attempts: 0,
+        createdAt: now,
+        status: 'pending',
+        nextAttemptAt: now,
+        lockedUntil: null,
+        lastError: null,
+      },
+      journal,
+    );
+    queued += 1;
+  }
+  return queued;
+}
+
+/** The webhook deliveries of a MemoryDatabase, as a dispatcher sees them. */
+export class MemoryWebhookQueue implements WebhookQueue {
+  readonly #database: MemoryDatabase;
+  constructor(database: MemoryDatabase) {
+    this.#database = database;
+  }
+
+  async claimDueWebhookDeliveries(
+    limit: number,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<WebhookDelivery[]> {
+    const table = this.#database.webhookDeliveries;
+    const due = table
+      .rows()
+      .filter(
+        (row) =>
+          ((row.status === 'pending' && row.nextAttemptAt <= now) ||
+            (row.status === 'processing' && row.lockedUntil !== null && row.lockedUntil <= now)) &&
+          this.#database.disabledWebhookEndpoints.get(row.endpointUrl) === undefined,
+      )
+      .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+      .slice(0, limit);
+    const lockedUntil = new Date(now.getTime() + leaseSeconds * 1000);
+    return due.map((row) => {
+      const leased = { ...row, status: 'processing' as const, lockedUntil, attempts: row.attempts + 1 };
+      table.put(row.id, leased, undefined);
+      return leased;
+    });
+  }
+
+  async markWebhookDelivered(id: string): Promise<void> {
+    this.#update(id, true, { status: 'delivered', lockedUntil: null, lastError: null });
+  }
+
+  async scheduleWebhookRetry(id: string, nextAttemptAt: Date, error: string): Promise<void> {
+    this.#update(id, true, {
+      status: 'pending',
+      nextAttemptAt,
+      lockedUntil: null,
+      lastError: error.slice(0, 500),
+    });
+  }
+
+  async markWebhookAbandoned(id: string, error: string): Promise<void> {
+    this.#update(id, false, { status: 'abandoned', lockedUntil: null, lastError: error.slice(0, 500) });
+  }
+
+  async disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void> {
+    if (this.#database.disabledWebhookEndpoints.get(url) === undefined)
+      this.#database.disabledWebhookEndpoints.put(url, { url, reason, disabledAt: now }, undefined);
+    for (const row of this.#database.webhookDeliveries.rows()) {
+      if (row.endpointUrl !== url || (row.status !== 'pending' && row.status !== 'processing')) continue;
+      this.#update(row.id, false, {
+        status: 'abandoned',
+        lockedUntil: null,
+        lastError: `endpoint disabled: ${reason}`,
+      });
+    }
+  }
+
+  async findOldestPendingWebhookAt(): Promise<Date | null> {
+    const waiting = this.#database.webhookDeliveries
+      .rows()
+      .filter((row) => row.status === 'pending' || row.status === 'processing')
+      .map((row) => row.createdAt.getTime());
+    return waiting.length === 0 ? null : new Date(Math.min(...waiting));
+  }
+
+  #update(id: string, onlyLeased: boolean, changes: Partial<MemoryWebhookRow>): void {
+    const row = this.#database.webhookDeliveries.get(id);
+    if (row === undefined || (onlyLeased && row.status !== 'processing')) return;
+    this.#database.webhookDeliveries.put(id, { ...row, ...changes }, undefined);
+  }
+}
