@@ -80,7 +80,7 @@ export async function composeApiProcess(
       admin: createAdminContext(database, account),
       clientIpLimiters: createClientIpLimiters(buildLimiters),
       healthChecks,
-      metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+      metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents, webhookEvents) : undefined,
       accessTokens: {
         signingKeys: signingKeyRing,
         settings: accessTokenSettingsOf(config),

@@ -32,7 +32,7 @@ export async function composeWorkerProcess(
   return {
     database,
     service: { healthChecks: [createDatabaseHealthCheck(database)], version: serviceVersion },
-    metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+    metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents, webhookEvents) : undefined,
     startEmailDelivery: () =>
       startEmailDelivery({
         config: config.email,

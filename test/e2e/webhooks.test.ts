@@ -194,6 +194,22 @@ for (const backend of availableBackends()) {
       );
       for (const attempt of late.received) verifyAttempt(currentSecret, attempt);
     });
+
+    test('/metrics counts attempts by outcome and shows how long the oldest waiting delivery has waited', async () => {
+      const text = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const count = (outcome: string): number =>
+        Number(
+          new RegExp(`^latchkey_webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(
+            text,
+          )?.[1],
+        );
+      assert.ok(count('delivered') >= 6, 'every 2xx is counted');
+      assert.ok(count('retry') >= 4, 'the 500s, the 302s and the refused connections are counted');
+      assert.equal(count('disabled'), 1);
+      // The 302 endpoint never takes its deliveries: the oldest has waited since the registration.
+      const age = Number(/^latchkey_webhook_oldest_age_seconds (\S+)/m.exec(text)?.[1]);
+      assert.ok(age > 0, `oldest age ${String(age)}`);
+    });
   });
 }
 
