@@ -1,4 +1,5 @@
 import type { AuditEventName, AuditRecord } from './audit.ts';
+import type { Page, PagePosition } from './ports.ts';
 
 /** The Standard Webhooks event types Latchkey sends. */
 export const webhookEventTypes = [
@@ -96,4 +97,31 @@ export interface WebhookQueue {
   disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void>;
   /** The creation time of the oldest undelivered delivery, or null when none waits. */
   findOldestPendingWebhookAt(): Promise<Date | null>;
+}
+
+/** What an operator filters deliveries by: waiting (leased ones included), delivered, or given up on. */
+export type WebhookListStatus = 'pending' | 'delivered' | 'abandoned';
+
+/** One delivery as an operator may see it: never its body. */
+export interface WebhookDeliverySummary {
+  readonly id: string;
+  readonly webhookId: string;
+  readonly endpointUrl: string;
+  readonly eventType: string;
+  readonly status: WebhookListStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly nextAttemptAt: Date;
+  readonly deliveredAt: Date | null;
+}
+
+/** The operators' read side of the webhook deliveries. */
+export interface WebhookDeliveryBrowser {
+  /** Deliveries (of `status` only, when given) ordered by (created_at, id), after `after`. */
+  listWebhookDeliveries(query: {
+    readonly status: WebhookListStatus | null;
+    readonly after: PagePosition | null;
+    readonly limit: number;
+  }): Promise<Page<WebhookDeliverySummary>>;
 }

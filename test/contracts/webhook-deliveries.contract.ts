@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, test } from 'node:test';
 import { completeAuditEvent, type AuditEventName } from '../../src/flows/audit.ts';
 import type { Transactor } from '../../src/flows/ports.ts';
-import type { WebhookQueue, WebhookTargets } from '../../src/flows/webhooks.ts';
+import type { WebhookDeliveryBrowser, WebhookQueue, WebhookTargets } from '../../src/flows/webhooks.ts';
 import { describeContract } from './describe-contract.ts';
 
 export interface WebhookDeliveriesUnderTest {
   /** A transactor whose audit trail queues deliveries for `targets`, as the service builds it. */
   createTransactor(targets: WebhookTargets): Transactor;
-  /** One more dispatcher's queue on the same deliveries. */
-  createQueue(): WebhookQueue;
+  /** One more dispatcher's queue on the same deliveries, which operators list through too. */
+  createQueue(): WebhookQueue & WebhookDeliveryBrowser;
   /** Empties the deliveries and the disabled endpoints, so that every rule starts afresh. */
   clearDeliveries(): Promise<void>;
   close(): Promise<void>;
@@ -26,7 +26,7 @@ export function describeWebhookDeliveriesContract(
   describeContract(`webhook deliveries contract (${backendName})`, open, 'suite', (fixture) => {
     let queued = 0;
     let transactor: Transactor;
-    let queue: WebhookQueue;
+    let queue: WebhookQueue & WebhookDeliveryBrowser;
 
     beforeEach(async () => {
       await fixture().clearDeliveries();
@@ -146,6 +146,35 @@ export function describeWebhookDeliveriesContract(
       assert.ok(oldest !== null && oldest.getTime() >= before - 1000);
       for (const delivery of await claim()) await queue.markWebhookAbandoned(delivery.id, 'gave up');
       assert.equal(await queue.findOldestPendingWebhookAt(), null);
+    });
+    test('operators list deliveries by status (leased ones as pending), oldest first, a page at a time, to the end', async () => {
+      await recordEvent('login');
+      await recordEvent('logout');
+      const [leased] = await queue.claimDueWebhookDeliveries(1, new Date(), leaseSeconds);
+      assert.ok(leased !== undefined);
+      const [delivered] = await claim();
+      assert.ok(delivered !== undefined);
+      await queue.markWebhookDelivered(delivered.id, new Date());
+      const list = (status: 'pending' | 'delivered' | 'abandoned' | null) =>
+        queue.listWebhookDeliveries({ status, after: null, limit: 10 });
+      const pending = await list('pending');
+      assert.equal(pending.rows.length, 3);
+      assert.ok(pending.rows.some((row) => row.id === leased.id));
+      const done = await list('delivered');
+      assert.deepEqual(
+        done.rows.map((row) => [row.id, row.webhookId, row.status, row.deliveredAt !== null]),
+        [[delivered.id, delivered.webhookId, 'delivered', true]],
+      );
+      assert.deepEqual((await list('abandoned')).rows, []);
+      const ids: string[] = [];
+      let page = await queue.listWebhookDeliveries({ status: null, after: null, limit: 3 });
+      ids.push(...page.rows.map((row) => row.id));
+      while (page.next !== null) {
+        page = await queue.listWebhookDeliveries({ status: null, after: page.next, limit: 3 });
+        ids.push(...page.rows.map((row) => row.id));
+      }
+      assert.equal(ids.length, 4);
+      assert.equal(new Set(ids).size, 4);
     });
   });
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { createAdminKey } from '../../src/flows/admin-keys.ts';
+import { HttpClient } from '../support/http-client.ts';
 import { logIn, registerVerifiedAccount } from '../support/journeys.ts';
 import { findFreePort } from '../support/ports.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
@@ -209,6 +211,50 @@ for (const backend of availableBackends()) {
       // The 302 endpoint never takes its deliveries: the oldest has waited since the registration.
       const age = Number(/^latchkey_webhook_oldest_age_seconds (\S+)/m.exec(text)?.[1]);
       assert.ok(age > 0, `oldest age ${String(age)}`);
+    });
+
+    test('GET /admin/webhooks/deliveries lists deliveries by status, a page at a time, never their bodies', async () => {
+      const { key } = await createAdminKey(service.deps.http.admin, 'webhooks');
+      const client = new HttpClient(service.baseUrl);
+      const headers = { authorization: `Bearer ${key}` };
+      assert.equal((await client.get('/admin/webhooks/deliveries')).status, 401);
+      assert.equal((await client.get('/admin/webhooks/deliveries?status=lost', { headers })).status, 422);
+
+      const pending = await client.get('/admin/webhooks/deliveries?status=pending', { headers });
+      assert.equal(pending.status, 200);
+      const waiting = pending.json.deliveries as {
+        endpoint_host: string;
+        status: string;
+        last_error: string;
+      }[];
+      assert.ok(waiting.length > 0);
+      assert.ok(
+        waiting.every(
+          (row) => row.status === 'pending' && row.endpoint_host === `127.0.0.1:${String(receiver.port)}`,
+        ),
+      );
+      assert.ok(waiting.some((row) => row.last_error === 'answered 302'));
+      assert.doesNotMatch(pending.text, new RegExp(userId));
+
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+        const page = await client.get(`/admin/webhooks/deliveries?status=delivered&limit=2${query}`, {
+          headers,
+        });
+        assert.equal(page.status, 200);
+        for (const row of page.json.deliveries as { id: string; status: string; delivered_at: string }[]) {
+          assert.equal(row.status, 'delivered');
+          assert.ok(!Number.isNaN(Date.parse(row.delivered_at)));
+          seen.add(row.id);
+        }
+        cursor = page.json.next_cursor as string | null;
+      } while (cursor !== null);
+      const [count] = await service.query<{ n: string }>(
+        `select count(*) as n from webhook_deliveries where status = 'delivered'`,
+      );
+      assert.equal(seen.size, Number(count?.n));
     });
   });
 }

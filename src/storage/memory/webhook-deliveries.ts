@@ -4,11 +4,16 @@ import {
   buildWebhookPayload,
   selectWebhookEventType,
   type WebhookDelivery,
+  type WebhookDeliveryBrowser,
   type WebhookDeliveryStatus,
+  type WebhookDeliverySummary,
+  type WebhookListStatus,
   type WebhookQueue,
   type WebhookTargets,
 } from '../../flows/webhooks.ts';
+import type { Page, PagePosition } from '../../flows/ports.ts';
 import type { Journal, MemoryDatabase } from './database.ts';
+import { isAfterPosition, pageOf, positionOf } from './paging.ts';
 
 /** One delivery as a MemoryDatabase holds it. */
 export interface MemoryWebhookRow extends WebhookDelivery {
@@ -16,6 +21,7 @@ export interface MemoryWebhookRow extends WebhookDelivery {
   readonly nextAttemptAt: Date;
   readonly lockedUntil: Date | null;
   readonly lastError: string | null;
+  readonly deliveredAt?: Date;
 }
 
 /** Queues the deliveries of `record` (one per endpoint not disabled), journaled with the transaction; how many. */
@@ -54,8 +60,8 @@ export function queueMemoryWebhookDeliveries(
   return queued;
 }
 
-/** The webhook deliveries of a MemoryDatabase, as a dispatcher sees them. */
-export class MemoryWebhookQueue implements WebhookQueue {
+/** The webhook deliveries of a MemoryDatabase, as a dispatcher and as an operator see them. */
+export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser {
   readonly #database: MemoryDatabase;
   constructor(database: MemoryDatabase) {
     this.#database = database;
@@ -85,8 +91,8 @@ export class MemoryWebhookQueue implements WebhookQueue {
     });
   }
 
-  async markWebhookDelivered(id: string): Promise<void> {
-    this.#update(id, true, { status: 'delivered', lockedUntil: null, lastError: null });
+  async markWebhookDelivered(id: string, now: Date): Promise<void> {
+    this.#update(id, true, { status: 'delivered', lockedUntil: null, lastError: null, deliveredAt: now });
   }
 
   async scheduleWebhookRetry(id: string, nextAttemptAt: Date, error: string): Promise<void> {
@@ -113,6 +119,33 @@ export class MemoryWebhookQueue implements WebhookQueue {
         lastError: `endpoint disabled: ${reason}`,
       });
     }
+  }
+
+  async listWebhookDeliveries(query: {
+    readonly status: WebhookListStatus | null;
+    readonly after: PagePosition | null;
+    readonly limit: number;
+  }): Promise<Page<WebhookDeliverySummary>> {
+    const summaries = this.#database.webhookDeliveries
+      .rows()
+      .map((row): WebhookDeliverySummary => ({
+        id: row.id,
+        webhookId: row.webhookId,
+        endpointUrl: row.endpointUrl,
+        eventType: row.eventType,
+        status: row.status === 'processing' ? 'pending' : row.status,
+        attempts: row.attempts,
+        lastError: row.lastError,
+        createdAt: row.createdAt,
+        nextAttemptAt: row.nextAttemptAt,
+        deliveredAt: row.deliveredAt ?? null,
+      }))
+      .filter(
+        (row) =>
+          (query.status === null || row.status === query.status) &&
+          (query.after === null || isAfterPosition(positionOf(row.createdAt, row.id), query.after)),
+      );
+    return pageOf(summaries, (row) => positionOf(row.createdAt, row.id), query.limit);
   }
 
   async findOldestPendingWebhookAt(): Promise<Date | null> {

@@ -4,12 +4,17 @@ import type { AuditRecord } from '../../flows/audit.ts';
 import {
   selectWebhookEventType,
   type WebhookDelivery,
+  type WebhookDeliveryBrowser,
+  type WebhookDeliverySummary,
+  type WebhookListStatus,
   type WebhookQueue,
   type WebhookTargets,
 } from '../../flows/webhooks.ts';
 import type { Db } from './database.ts';
 import { disabledWebhookEndpoints, webhookDeliveries } from './schema.ts';
 import { translatePostgresOutage, translatePostgresOutages } from './outages.ts';
+import type { Page, PagePosition } from '../../flows/ports.ts';
+import { selectPage } from './paging.ts';
 
 const lastErrorMaxLength = 500;
 
@@ -52,8 +57,30 @@ interface LeasedRow extends Record<string, unknown> {
   created_at: Date | string;
 }
 
-/** The webhook dispatcher's view of the deliveries: leases with FOR UPDATE SKIP LOCKED. */
-export class PostgresWebhookQueue implements WebhookQueue {
+const listedStatusConditions = {
+  pending: sql`status in ('pending', 'processing')`,
+  delivered: sql`status = 'delivered'`,
+  abandoned: sql`status = 'abandoned'`,
+} as const;
+
+interface SummaryRow extends Record<string, unknown> {
+  id: string;
+  webhook_id: string;
+  endpoint_url: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date | string;
+  next_attempt_at: Date | string;
+  delivered_at: Date | string | null;
+}
+
+/**
+ * The webhook dispatcher's view of the deliveries (leases with FOR UPDATE SKIP LOCKED), and the operators'
+ * listing of them.
+ */
+export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
@@ -130,6 +157,38 @@ export class PostgresWebhookQueue implements WebhookQueue {
           ),
         );
     });
+  }
+
+  async listWebhookDeliveries(query: {
+    readonly status: WebhookListStatus | null;
+    readonly after: PagePosition | null;
+    readonly limit: number;
+  }): Promise<Page<WebhookDeliverySummary>> {
+    return selectPage<SummaryRow, WebhookDeliverySummary>(
+      this.#db,
+      {
+        // Never the payload: receivers get it, operators need the outcome.
+        columns: sql`id, webhook_id, endpoint_url, event_type, status, attempts, last_error, created_at,
+          next_attempt_at, delivered_at`,
+        from: sql`${webhookDeliveries}`,
+        time: sql`created_at`,
+        conditions: query.status === null ? [] : [listedStatusConditions[query.status]],
+        after: query.after,
+        limit: query.limit,
+      },
+      (row) => ({
+        id: row.id,
+        webhookId: row.webhook_id,
+        endpointUrl: row.endpoint_url,
+        eventType: row.event_type,
+        status: row.status === 'processing' ? 'pending' : (row.status as WebhookListStatus),
+        attempts: row.attempts,
+        lastError: row.last_error,
+        createdAt: new Date(row.created_at),
+        nextAttemptAt: new Date(row.next_attempt_at),
+        deliveredAt: row.delivered_at === null ? null : new Date(row.delivered_at),
+      }),
+    );
   }
 
   async findOldestPendingWebhookAt(): Promise<Date | null> {
