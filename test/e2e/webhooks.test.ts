@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { composeWorkerProcess } from '../../src/composition/worker-process.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createAdminKey } from '../../src/flows/admin-keys.ts';
+import { createLogger } from '../../src/logger.ts';
+import { testDatabaseUrl, uniqueRunId } from '../support/backends.ts';
+import { createThrowawayDatabase } from '../support/database.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { logIn, registerVerifiedAccount } from '../support/journeys.ts';
 import { findFreePort } from '../support/ports.ts';
@@ -299,3 +307,60 @@ for (const backend of availableBackends()) {
     });
   });
 }
+
+describe('webhook delivery in the worker process (`npm run worker`)', () => {
+  test('the worker delivers what another process queued, signed, without an API in the process', async (t) => {
+    const secret = newSecret();
+    const receiver = await startWebhookReceiver(() => ({ status: 200 }));
+    t.after(() => receiver.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-webhook-worker-'));
+    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env: Record<string, string> = {
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      SECRET_KEY: `worker-secret-${uniqueRunId()}-${uniqueRunId()}`,
+      WEBHOOK_URLS: receiver.url('/worker'),
+      WEBHOOK_SECRET: secret,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'silent',
+    };
+    if (testDatabaseUrl() !== undefined) {
+      const database = await createThrowawayDatabase();
+      t.after(() => database.drop());
+      env.DATABASE_URL = database.url;
+    }
+    const config = loadConfig(env);
+    const worker = await composeWorkerProcess(config, createLogger({ level: 'silent' }), {
+      secretKey: env.SECRET_KEY ?? '',
+    });
+    t.after(() => worker.close());
+    const stop = worker.startWebhookDelivery();
+    t.after(stop);
+    // As the API process's transaction would have left it.
+    await worker.database.pool.query(
+      `insert into webhook_deliveries (webhook_id, endpoint_url, event_type, payload)
+       values ('msg_fromanotherprocess', $1, 'user.created', $2)`,
+      [
+        receiver.url('/worker'),
+        JSON.stringify({ type: 'user.created', timestamp: new Date().toISOString(), data: {} }),
+      ],
+    );
+    const [attempt] = await waitUntil(
+      'the worker delivers the queued event',
+      () => receiver.received.length > 0 && receiver.received,
+      {
+        timeoutMilliseconds: 15_000,
+      },
+    );
+    assert.ok(attempt !== undefined);
+    assert.equal(attempt.headers['webhook-id'], 'msg_fromanotherprocess');
+    assert.equal(verifyAttempt(secret, attempt).type, 'user.created');
+    await waitUntil(
+      'the delivery is recorded',
+      async () =>
+        (await worker.database.pool.query(`select 1 from webhook_deliveries where status = 'delivered'`))
+          .rowCount === 1,
+      { timeoutMilliseconds: 5_000 },
+    );
+  });
+});
