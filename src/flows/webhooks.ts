@@ -95,6 +95,8 @@ export interface WebhookQueue {
   markWebhookAbandoned(id: string, error: string): Promise<void>;
   /** Records the endpoint as gone: its undelivered rows are abandoned and nothing more is queued for it. */
   disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void>;
+  /** Deletes delivered and abandoned deliveries created before `before` (waiting ones stay); returns how many. */
+  deleteFinishedWebhookDeliveries(before: Date): Promise<number>;
   /** The creation time of the oldest undelivered delivery, or null when none waits. */
   findOldestPendingWebhookAt(): Promise<Date | null>;
 }

@@ -40,6 +40,10 @@ const defaultRetryBaseMilliseconds = 5_000;
 // Three days: a receiver down over a long weekend still gets every event.
 export const webhookRetryWindowSeconds = 3 * 24 * 60 * 60;
 const claimFailureMaxBackoffMilliseconds = 10_000;
+/** Delivered and abandoned rows are kept a week (what was sent when, what failed), then deleted. */
+export const finishedWebhookRetentionSeconds = 7 * 24 * 60 * 60;
+// How often a dispatcher deletes finished rows; the delete is idempotent, so several dispatchers may.
+const cleanUpIntervalMilliseconds = 60 * 60 * 1000;
 
 /**
  * Drains the webhook deliveries: claims due ones, POSTs each (signed at this attempt), records the outcome.
@@ -152,9 +156,25 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     return Math.floor(random() * boundMilliseconds);
   }
 
+  let lastCleanUpAt = 0;
+  async function deleteFinishedDeliveries(): Promise<void> {
+    const at = now();
+    if (at.getTime() - lastCleanUpAt < cleanUpIntervalMilliseconds) return;
+    lastCleanUpAt = at.getTime();
+    try {
+      const deleted = await queue.deleteFinishedWebhookDeliveries(
+        new Date(at.getTime() - finishedWebhookRetentionSeconds * 1000),
+      );
+      if (deleted > 0) logger.info({ deleted }, 'finished webhook deliveries deleted');
+    } catch (error) {
+      logger.error({ err: error }, 'deleting finished webhook deliveries failed');
+    }
+  }
+
   async function runLoop(): Promise<void> {
     let consecutiveClaimFailures = 0;
     while (!stopping) {
+      await deleteFinishedDeliveries();
       wakeRequested = false;
       let deliveries: WebhookDelivery[];
       try {

@@ -148,6 +148,17 @@ export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser 
     return pageOf(summaries, (row) => positionOf(row.createdAt, row.id), query.limit);
   }
 
+  async deleteFinishedWebhookDeliveries(before: Date): Promise<number> {
+    let deleted = 0;
+    for (const row of this.#database.webhookDeliveries.rows()) {
+      if ((row.status === 'delivered' || row.status === 'abandoned') && row.createdAt < before) {
+        this.#database.webhookDeliveries.delete(row.id, undefined);
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+
   async findOldestPendingWebhookAt(): Promise<Date | null> {
     const waiting = this.#database.webhookDeliveries
       .rows()

@@ -191,6 +191,13 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
     );
   }
 
+  async deleteFinishedWebhookDeliveries(before: Date): Promise<number> {
+    const result = await this.#db.execute(sql`
+      delete from webhook_deliveries
+      where status in ('delivered', 'abandoned') and created_at < ${before.toISOString()}`);
+    return result.rowCount ?? 0;
+  }
+
   async findOldestPendingWebhookAt(): Promise<Date | null> {
     const result = await this.#db
       .execute<{ oldest: Date | string | null }>(
