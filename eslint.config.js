@@ -47,6 +47,7 @@ export default tseslint.config(
                 '**/http/**',
                 '**/storage/**',
                 '**/email/**',
+                '**/webhooks/**',
                 '**/config.ts',
                 '**/config-variables.ts',
                 '**/composition/**',
@@ -79,6 +80,7 @@ export default tseslint.config(
       [
         '**/storage/**',
         '**/email/**',
+        '**/webhooks/**',
         'drizzle-orm',
         'pg',
         'ioredis',
@@ -96,6 +98,7 @@ export default tseslint.config(
       [
         '**/http/**',
         '**/email/**',
+        '**/webhooks/**',
         '**/config.ts',
         '**/config-variables.ts',
         '**/composition/**',
@@ -120,6 +123,25 @@ export default tseslint.config(
         'ioredis',
       ],
       'email/ implements ports and never reaches http/ or storage/',
+    ),
+  },
+  {
+    files: ['src/webhooks/**/*.ts'],
+    rules: forbid(
+      [
+        '**/http/**',
+        '**/storage/**',
+        '**/email/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+        'fastify',
+        'drizzle-orm',
+        'pg',
+        'ioredis',
+        'nodemailer',
+      ],
+      'webhooks/ delivers through the WebhookQueue port and never reaches http/, storage/ or email/',
     ),
   },
 );

@@ -17,6 +17,7 @@ import { registerMetrics } from './http/plugins/metrics.ts';
 import type { HttpDeps } from './http/route-deps.ts';
 import { registerAccountDeletionRoutes } from './http/routes/account-deletion.ts';
 import { registerAdminRoutes } from './http/routes/admin.ts';
+import { registerAdminWebhookRoutes } from './http/routes/admin-webhooks.ts';
 import { registerAccountEmailRoutes } from './http/routes/account-email.ts';
 import { registerEmailVerificationRoutes } from './http/routes/email-verification.ts';
 import { registerJwtRoutes } from './http/routes/jwt.ts';
@@ -124,6 +125,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
   registerAccountDeletionRoutes(app, deps);
   registerJwtRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerAdminWebhookRoutes(app, deps);
   registerPageRoutes(app, deps);
   return app;
 }

@@ -185,6 +185,7 @@ export const configGroups = {
   rateLimit: 'Rate limits',
   logging: 'Logging',
   pages: 'Hosted pages',
+  webhooks: 'Webhooks',
 } as const;
 export type ConfigGroup = keyof typeof configGroups;
 
@@ -272,6 +273,15 @@ export function contrastWithWhite(hex: string): number {
 
 /** WCAG AA for normal text. */
 const minimumBrandContrast = 4.5;
+
+/** Why `secret` is not a Standard Webhooks signing secret, or undefined when it is one. */
+function checkWebhookSecret(secret: string): string | undefined {
+  if (!secret.startsWith('whsec_')) return 'each secret starts with whsec_';
+  const body = secret.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return 'after whsec_ comes base64';
+  if (Buffer.from(body, 'base64').length < 24) return 'each secret holds at least 24 random bytes';
+  return undefined;
+}
 
 function splitList(raw: string): string[] {
   return raw
@@ -682,8 +692,8 @@ export const configVariables = {
   EMAIL_DISPATCHER: flag({
     group: 'email',
     default: true,
-    doc: 'Run the outbox dispatcher (sends the queued mail) in this process; safe on every instance.',
-    details: 'At least one process must run it, or no mail leaves.',
+    doc: 'Run the outbox dispatchers (queued mail, and webhook deliveries) in this process; safe on every instance.',
+    details: 'At least one process (an instance or `npm run worker`) must run them, or no mail or webhook leaves.',
   }),
   EMAIL_DISPATCH_POLL_MS: integer({
     group: 'email',
@@ -782,6 +792,57 @@ export const configVariables = {
       }
       return overrides;
     },
+  }),
+  WEBHOOK_URLS: custom<readonly string[]>({
+    group: 'webhooks',
+    defaultNote: 'none: no webhooks',
+    example: '',
+    accepts: 'comma-separated `https://` or `http://` URLs',
+    doc: 'Endpoints that receive every account event as a signed Standard Webhooks POST; needs WEBHOOK_SECRET.',
+    details:
+      'Events are queued in the transaction of the change and retried with backoff for 3 days (operations.md, "Webhooks").',
+    fallback: [],
+    parse(raw, name, report) {
+      const urls = splitList(raw);
+      for (const entry of urls) checkUrl(entry, name, ['https:', 'http:'], report);
+      return urls;
+    },
+  }),
+  WEBHOOK_SECRET: custom<readonly string[]>({
+    group: 'webhooks',
+    defaultNote: 'none',
+    example: '',
+    accepts: '`whsec_` + base64 of at least 24 bytes; several separated by spaces or commas',
+    doc: 'Signing secret of the webhooks; during a rotation list the new one and the old one: each attempt carries a signature for each.',
+    fallback: [],
+    parse(raw, name, report) {
+      const secrets = raw.split(/[\s,]+/).filter(Boolean);
+      for (const secret of secrets) {
+        const problem = checkWebhookSecret(secret);
+        if (problem !== undefined) report(`${name}: ${problem}`);
+      }
+      return secrets;
+    },
+  }),
+  WEBHOOK_ALLOW_PRIVATE: flag({
+    group: 'webhooks',
+    default: false,
+    doc: 'Deliver to endpoints whose address is loopback, private, link-local or unique-local (refused by default).',
+  }),
+  WEBHOOK_TIMEOUT_SECONDS: integer({
+    group: 'webhooks',
+    default: 10,
+    min: 1,
+    max: 60,
+    doc: 'Upper bound on one delivery attempt (connect, send, answer), in seconds.',
+  }),
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: integer({
+    group: 'webhooks',
+    default: 60 * 60,
+    min: 1,
+    max: 24 * 60 * 60,
+    doc: 'Cap of the growing delay between two attempts at one delivery, in seconds.',
+    details: 'The delays start at 5 s, double, and are jittered. Attempts stop 3 days after the event.',
   }),
   LOG_LEVEL: custom<string>({
     group: 'logging',

@@ -130,6 +130,15 @@ export interface Config {
     readonly healthPort: number | undefined;
   };
   readonly metrics: { readonly enabled: boolean };
+  readonly webhooks: {
+    /** Empty: no webhooks. */
+    readonly urls: readonly string[];
+    /** `whsec_` secrets; every attempt is signed with each. */
+    readonly secrets: readonly string[];
+    readonly allowPrivateTargets: boolean;
+    readonly timeoutSeconds: number;
+    readonly retryMaxDelaySeconds: number;
+  };
   readonly rateLimit: {
     /** Master switch; each layer can also be switched off alone. */
     readonly enabled: boolean;
@@ -231,6 +240,13 @@ export const configRules: readonly ConfigRule[] = [
         return 'WORKERS above 1 needs REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS): rate limits kept in process memory would multiply';
       return undefined;
     },
+  },
+  {
+    doc: '`WEBHOOK_URLS` needs `WEBHOOK_SECRET`: every delivery is signed.',
+    check: (values) =>
+      values.WEBHOOK_URLS.length > 0 && values.WEBHOOK_SECRET.length === 0
+        ? 'WEBHOOK_URLS needs WEBHOOK_SECRET (whsec_ + base64 of at least 24 random bytes): every delivery is signed'
+        : undefined,
   },
   // One Redis, reached one way: two ways set at once would leave it to chance which one holds the sessions.
   {
@@ -388,6 +404,13 @@ function groupConfig(values: ConfigValues): Config {
     },
     worker: { healthPort: values.WORKER_HEALTH_PORT },
     metrics: { enabled: values.METRICS_ENABLED },
+    webhooks: {
+      urls: values.WEBHOOK_URLS,
+      secrets: values.WEBHOOK_SECRET,
+      allowPrivateTargets: values.WEBHOOK_ALLOW_PRIVATE,
+      timeoutSeconds: values.WEBHOOK_TIMEOUT_SECONDS,
+      retryMaxDelaySeconds: values.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+    },
     rateLimit: {
       enabled: values.RATE_LIMIT_ENABLED,
       layers: {

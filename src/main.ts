@@ -37,6 +37,9 @@ const composition = await composeApiProcess(config, logger, { secretKey, embedde
 const app = await buildApp(composition.http, { logger, trustProxy: config.http.trustProxy });
 await app.listen({ host: config.http.host, port: config.http.port });
 const stopEmailDelivery = config.email.dispatcher.enabled ? composition.startEmailDelivery() : async () => {};
+const stopWebhookDelivery = config.email.dispatcher.enabled
+  ? composition.startWebhookDelivery()
+  : async () => {};
 const stopHousekeeping = composition.startHousekeeping();
 logger.info(
   {
@@ -57,6 +60,7 @@ const shutDown = prepareShutdown({
   steps: [
     { name: 'http', run: () => app.close() },
     { name: 'email delivery', run: stopEmailDelivery },
+    { name: 'webhook delivery', run: stopWebhookDelivery },
     { name: 'housekeeping', run: stopHousekeeping },
     { name: 'connections', run: () => composition.close() },
   ],

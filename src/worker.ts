@@ -43,6 +43,7 @@ if (config.worker.healthPort !== undefined) {
 }
 
 const stopEmailDelivery = composition.startEmailDelivery();
+const stopWebhookDelivery = composition.startWebhookDelivery();
 const stopHousekeeping = composition.startHousekeeping();
 logger.info(
   {
@@ -61,6 +62,7 @@ const shutDown = prepareShutdown({
   stoppedMessage: 'Latchkey worker stopped',
   steps: [
     { name: 'email delivery', run: stopEmailDelivery },
+    { name: 'webhook delivery', run: stopWebhookDelivery },
     { name: 'housekeeping', run: stopHousekeeping },
     { name: 'http', run: async () => void (await app?.close()) },
     { name: 'connections', run: () => composition.close() },

@@ -13,6 +13,7 @@ import { PostgresTransactor } from '../storage/postgres/transactor.ts';
 import { PostgresUserStore } from '../storage/postgres/user-store.ts';
 import type { RedisClient } from '../storage/redis/client.ts';
 import { RedisSessionStore } from '../storage/redis/session-store.ts';
+import type { WebhookTargets } from '../flows/webhooks.ts';
 import type { OutboxEvents } from './outbox-events.ts';
 import { systemClock } from './system-clock.ts';
 
@@ -28,6 +29,8 @@ export interface AccountContextOptions {
   readonly budgets: AttemptBudgets;
   /** SECRET_KEY or the development secret: refresh rotations derive their successor pairs under a key of it. */
   readonly secretKey: string;
+  /** Where the audit trail's events are sent as webhooks; unset: nowhere. */
+  readonly webhooks?: WebhookTargets;
 }
 
 const daySeconds = 24 * 60 * 60;
@@ -40,11 +43,12 @@ export function createAccountContext(options: AccountContextOptions): AccountCon
       box: options.outboxSecretBox,
       messageIdDomain: extractMessageIdDomain(config.email.from),
       onEmailCommitted: () => outboxEvents.emit('queued'),
+      ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
     }),
     users: new PostgresUserStore(database.db),
     tokens: new PostgresTokenStore(database.db),
     sessions: redis !== undefined ? new RedisSessionStore(redis) : new PostgresSessionStore(database.db),
-    audit: new PostgresAuditTrail(database.db),
+    audit: new PostgresAuditTrail(database.db, options.webhooks),
     clock: systemClock,
     links: createLinkBuilder(config.http.appBaseUrl),
     sessionLifetimeSeconds: config.sessions.lifetimeMinutes * 60,

@@ -4,6 +4,7 @@ import { PostgresAdminKeyStore } from '../storage/postgres/admin-key-store.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresOutboxBrowser } from '../storage/postgres/outbox-browser.ts';
 import { PostgresUserDirectory } from '../storage/postgres/user-directory.ts';
+import { PostgresWebhookQueue } from '../storage/postgres/webhook-deliveries.ts';
 
 /** What the admin API and the admin CLI run on: the account flows' context and the operators' read side. */
 export function createAdminContext(database: Database, account: AccountContext): AdminContext {
@@ -12,5 +13,6 @@ export function createAdminContext(database: Database, account: AccountContext):
     adminKeys: new PostgresAdminKeyStore(database.db),
     directory: new PostgresUserDirectory(database.db),
     outbox: new PostgresOutboxBrowser(database.db),
+    webhookDeliveries: new PostgresWebhookQueue(database.db),
   };
 }

@@ -18,6 +18,7 @@ import { createHttpDeps, createMetricsDeps } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createAttemptBudgets, createClientIpLimiters, createRateLimiterBuilder } from './rate-limiters.ts';
 import { connectRedis } from './redis.ts';
+import { createWebhookEvents, createWebhookTargets, startWebhookDelivery } from './webhook-delivery.ts';
 import { accessTokenSettingsOf, createSigningKeyContext, loadSigningKeyRing } from './signing-keys.ts';
 
 export interface ApiProcess extends BackgroundWork {
@@ -44,6 +45,7 @@ export async function composeApiProcess(
     config.redis === undefined ? undefined : connectRedis(config.redis, logger);
 
   const outboxEvents = createOutboxEvents();
+  const webhookEvents = createWebhookEvents();
   const outboxSecretBox = createOutboxSecretBox(config, options.secretKey);
   const buildLimiters = createRateLimiterBuilder(config.rateLimit, redis);
   const account = createAccountContext({
@@ -55,6 +57,7 @@ export async function composeApiProcess(
     commonPasswords: commonPasswordList,
     budgets: createAttemptBudgets(buildLimiters),
     secretKey: options.secretKey,
+    webhooks: createWebhookTargets(config.webhooks, webhookEvents),
   });
   const signingKeys = createSigningKeyContext({ config, database, secretKey: options.secretKey });
   let signingKeyRing: Awaited<ReturnType<typeof loadSigningKeyRing>>;
@@ -77,7 +80,7 @@ export async function composeApiProcess(
       admin: createAdminContext(database, account),
       clientIpLimiters: createClientIpLimiters(buildLimiters),
       healthChecks,
-      metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+      metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents, webhookEvents) : undefined,
       accessTokens: {
         signingKeys: signingKeyRing,
         settings: accessTokenSettingsOf(config),
@@ -98,6 +101,8 @@ export async function composeApiProcess(
         // Under a login or registration storm the answers come first, and the mail a few seconds later.
         deferWhile: () => waitingHashJobs() > 0,
       }),
+    startWebhookDelivery: () =>
+      startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
         config,

@@ -8,7 +8,9 @@ import type { AccessTokenDeps, HttpDeps, RateLimitedRoute } from '../http/route-
 import { deriveAccountPseudonymKey } from '../http/security-log.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { readOutboxStats } from '../storage/postgres/email-outbox.ts';
+import { PostgresWebhookQueue } from '../storage/postgres/webhook-deliveries.ts';
 import type { OutboxEvents } from './outbox-events.ts';
+import type { WebhookEvents } from './webhook-delivery.ts';
 
 export const serviceVersion = '0.1.0';
 
@@ -52,8 +54,25 @@ export function createHttpDeps(options: HttpDepsOptions): HttpDeps {
 }
 
 /** The outbox gauges (shared by every instance) and the outcomes of this process's sends. */
-export function createMetricsDeps(database: Database, outboxEvents: OutboxEvents): MetricsDeps {
+export function createMetricsDeps(
+  database: Database,
+  outboxEvents: OutboxEvents,
+  webhookEvents?: WebhookEvents,
+): MetricsDeps {
+  const webhookQueue = new PostgresWebhookQueue(database.db);
   return {
+    async readOldestWebhookAgeSeconds() {
+      const oldest = await webhookQueue.findOldestPendingWebhookAt();
+      return oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000);
+    },
+    ...(webhookEvents === undefined
+      ? {}
+      : {
+          subscribeToWebhookAttempts(listener) {
+            webhookEvents.on('attempted', listener);
+            return () => webhookEvents.off('attempted', listener);
+          },
+        }),
     readOutboxStats: () => readOutboxStats(database.db),
     subscribeToEmailDeliveries(listener) {
       outboxEvents.on('delivered', listener);

@@ -12,6 +12,7 @@ import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createSigningKeyContext } from './signing-keys.ts';
+import { createWebhookEvents, startWebhookDelivery } from './webhook-delivery.ts';
 
 export interface WorkerProcess extends BackgroundWork {
   /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
@@ -26,11 +27,12 @@ export async function composeWorkerProcess(
 ): Promise<WorkerProcess> {
   const database = await openMigratedDatabase({ config, logger });
   const outboxEvents = createOutboxEvents();
+  const webhookEvents = createWebhookEvents();
   const transport = createEmailTransport(config.email.smtp);
   return {
     database,
     service: { healthChecks: [createDatabaseHealthCheck(database)], version: serviceVersion },
-    metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents) : undefined,
+    metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents, webhookEvents) : undefined,
     startEmailDelivery: () =>
       startEmailDelivery({
         config: config.email,
@@ -42,6 +44,8 @@ export async function composeWorkerProcess(
         defaultLocale: config.pages.defaultLocale,
         productName: config.pages.productName,
       }),
+    startWebhookDelivery: () =>
+      startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
         config,

@@ -27,6 +27,7 @@ export const auditEventNames = [
   'admin_user_view',
   'admin_outbox_view',
   'admin_audit_view',
+  'admin_webhooks_view',
   'admin_disable',
   'admin_enable',
   'admin_logout',

@@ -414,3 +414,42 @@ describe('the hosted pages settings', () => {
     );
   });
 });
+
+describe('webhook configuration', () => {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  const older = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+
+  test('endpoints and several secrets (space- or comma-separated) are read, private targets refused by default', () => {
+    const config = loadConfig({
+      ...quiet,
+      WEBHOOK_URLS: 'https://hooks.example.com/latchkey, http://10.0.0.5/in',
+      WEBHOOK_SECRET: `${secret} ${older}`,
+    });
+    assert.deepEqual(config.webhooks, {
+      urls: ['https://hooks.example.com/latchkey', 'http://10.0.0.5/in'],
+      secrets: [secret, older],
+      allowPrivateTargets: false,
+      timeoutSeconds: 10,
+      retryMaxDelaySeconds: 3600,
+    });
+    assert.deepEqual(loadConfig({ ...quiet, WEBHOOK_SECRET: `${secret},${older}` }).webhooks.secrets, [
+      secret,
+      older,
+    ]);
+  });
+
+  test('a secret that is not whsec_ + base64 of at least 24 bytes, a URL that is not http(s), or URLs without a secret stop start-up', () => {
+    const short = `whsec_${Buffer.alloc(16, 1).toString('base64')}`;
+    assert.match(problemsOf({ ...quiet, WEBHOOK_SECRET: short }).join('\n'), /at least 24 random bytes/);
+    assert.match(problemsOf({ ...quiet, WEBHOOK_SECRET: 'not-a-secret' }).join('\n'), /starts with whsec_/);
+    assert.match(problemsOf({ ...quiet, WEBHOOK_SECRET: 'whsec_%%%%' }).join('\n'), /base64/);
+    assert.match(
+      problemsOf({ ...quiet, WEBHOOK_URLS: 'ftp://hooks.example.com', WEBHOOK_SECRET: secret }).join('\n'),
+      /WEBHOOK_URLS must use https: or http:/,
+    );
+    assert.match(
+      problemsOf({ ...quiet, WEBHOOK_URLS: 'https://hooks.example.com' }).join('\n'),
+      /WEBHOOK_URLS needs WEBHOOK_SECRET/,
+    );
+  });
+});

@@ -60,6 +60,9 @@ interface LogLine {
 
 /** A key of SECRET_KEY_PREVIOUS: as secret as SECRET_KEY. */
 const previousSecretKey = 'previous-secret-key-for-the-log-test-0123456789';
+/** The webhook signing secret, and a receiver's own secret in its endpoint's query (no one listens there). */
+const webhookSecret = `whsec_${Buffer.from('webhook-secret-for-the-log-test-0123').toString('base64')}`;
+const webhookUrlSecret = 'receiver-secret-in-the-webhook-url-0123';
 
 for (const backend of availableBackends()) {
   describe(`logs keep secrets out, and say who did what (${backend}, LOG_LEVEL=trace)`, () => {
@@ -70,6 +73,9 @@ for (const backend of availableBackends()) {
         RATE_LIMIT_ENABLED: 'true',
         RATE_LIMITS: budgets,
         SECRET_KEY_PREVIOUS: previousSecretKey,
+        WEBHOOK_URLS: `http://127.0.0.1:9/hook?key=${webhookUrlSecret}`,
+        WEBHOOK_SECRET: webhookSecret,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
       });
     });
     after(async () => {
@@ -85,6 +91,8 @@ for (const backend of availableBackends()) {
         ...wrongPasswords,
         service.config.secretKey,
         previousSecretKey,
+        webhookSecret,
+        webhookUrlSecret,
       ];
 
       assert.equal((await client.post('/register', { json: { email, password } })).status, 200);

@@ -664,6 +664,12 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.HEAD('/admin/users/{id}', path)).response.status, 200);
     assert.equal((await client.HEAD('/admin/outbox', { headers })).response.status, 200);
     assert.equal((await client.HEAD('/admin/audit', { headers })).response.status, 200);
+    const deliveries = await client.GET('/admin/webhooks/deliveries', {
+      headers,
+      params: { query: { status: 'pending', limit: '10' } },
+    });
+    assert.ok(Array.isArray(deliveries.data?.deliveries));
+    assert.equal((await client.HEAD('/admin/webhooks/deliveries', { headers })).response.status, 200);
   });
 
   test('the hosted pages: sign-up, sign-in, the account page and its forms, forgot password, sign-out', async () => {

@@ -22,6 +22,7 @@ import type { SessionStore } from '../../src/flows/ports.ts';
 import { generateToken } from '../../src/security/tokens.ts';
 import { MemoryAdminKeyStore } from '../../src/storage/memory/admin-key-store.ts';
 import { MemoryOutboxBrowser } from '../../src/storage/memory/outbox-browser.ts';
+import { MemoryWebhookQueue } from '../../src/storage/memory/webhook-deliveries.ts';
 import { MemoryUserDirectory } from '../../src/storage/memory/user-directory.ts';
 import {
   addVerifiedAccount,
@@ -40,6 +41,7 @@ function adminOf(account: MemoryAccount, context: AccountContext = account.conte
     adminKeys: new MemoryAdminKeyStore(account.database),
     directory: new MemoryUserDirectory(account.database),
     outbox: new MemoryOutboxBrowser(account.database.outbox.records),
+    webhookDeliveries: new MemoryWebhookQueue(account.database),
   };
 }
 

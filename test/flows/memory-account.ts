@@ -106,7 +106,11 @@ export interface MemoryAccount {
 }
 
 export function createMemoryAccount(
-  options: { budgets?: AttemptBudgets; accountDeletionGraceDays?: number } = {},
+  options: {
+    budgets?: AttemptBudgets;
+    accountDeletionGraceDays?: number;
+    webhookUrls?: readonly string[];
+  } = {},
 ): MemoryAccount {
   // Not on a whole minute, so a deadline rounded to the minute is seen rounded.
   const clock = createManualClock(new Date('2026-01-15T09:00:30.250Z'));
@@ -115,12 +119,13 @@ export function createMemoryAccount(
   const sessions = new MemorySessionStore();
   const refreshFamilies = new MemoryRefreshFamilyStore();
   const hasher = createCheapPasswordHasher();
+  const webhooks = options.webhookUrls === undefined ? undefined : { urls: options.webhookUrls };
   const context: AccountContext = {
-    transactor: new MemoryTransactor(database),
+    transactor: new MemoryTransactor(database, webhooks === undefined ? {} : { webhooks }),
     users,
     tokens: new MemoryTokenStore(database),
     sessions,
-    audit: new MemoryAuditTrail(database),
+    audit: new MemoryAuditTrail(database, undefined, webhooks),
     clock,
     links: {
       verifyEmailUrl: (token) => `${baseUrl}/verify-email?token=${token}`,

@@ -567,6 +567,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/webhooks/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Webhook deliveries, oldest first: endpoint host, event type, status, attempts, last error
+     * @description `pending` deliveries wait for their next attempt (or are being attempted), `delivered` got a 2xx, `abandoned` failed for 3 days or went to an endpoint that answered 410 Gone. Never the body.
+     */
+    get: operations['adminListWebhookDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /**
+     * Webhook deliveries, oldest first: endpoint host, event type, status, attempts, last error
+     * @description `pending` deliveries wait for their next attempt (or are being attempted), `delivered` got a 2xx, `abandoned` failed for 3 days or went to an endpoint that answered 410 Gone. Never the body.
+     */
+    head: operations['adminListWebhookDeliveries-head'];
+    patch?: never;
+    trace?: never;
+  };
   '/sign-in': {
     parameters: {
       query?: never;
@@ -6221,6 +6245,7 @@ export interface operations {
           | 'admin_user_view'
           | 'admin_outbox_view'
           | 'admin_audit_view'
+          | 'admin_webhooks_view'
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
@@ -6276,6 +6301,7 @@ export interface operations {
                 | 'admin_user_view'
                 | 'admin_outbox_view'
                 | 'admin_audit_view'
+                | 'admin_webhooks_view'
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
@@ -6415,6 +6441,7 @@ export interface operations {
           | 'admin_user_view'
           | 'admin_outbox_view'
           | 'admin_audit_view'
+          | 'admin_webhooks_view'
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
@@ -6470,6 +6497,7 @@ export interface operations {
                 | 'admin_user_view'
                 | 'admin_outbox_view'
                 | 'admin_audit_view'
+                | 'admin_webhooks_view'
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
@@ -6490,6 +6518,278 @@ export interface operations {
               actor: string;
               /** @description The request id of the log lines */
               request_id: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminListWebhookDeliveries: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'delivered' | 'abandoned';
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            deliveries: {
+              /** Format: uuid */
+              id: string;
+              /** @description The `webhook-id` header, the same at every attempt */
+              webhook_id: string;
+              endpoint_host: string;
+              event_type: string;
+              /** @enum {string} */
+              status: 'pending' | 'delivered' | 'abandoned';
+              attempts: number;
+              /** @description The last failure (`answered 500`, a connection error …) */
+              last_error: string | null;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              next_attempt_at: string;
+              /**
+               * Format: date-time
+               * @description When a 2xx answered it
+               */
+              delivered_at: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null only when nothing follows */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListWebhookDeliveries-head': {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'delivered' | 'abandoned';
+        /** @description The `next_cursor` of the previous page */
+        cursor?: string;
+        /** @description Rows per page, 1 to 100 (50 unless given) */
+        limit?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            deliveries: {
+              /** Format: uuid */
+              id: string;
+              /** @description The `webhook-id` header, the same at every attempt */
+              webhook_id: string;
+              endpoint_host: string;
+              event_type: string;
+              /** @enum {string} */
+              status: 'pending' | 'delivered' | 'abandoned';
+              attempts: number;
+              /** @description The last failure (`answered 500`, a connection error …) */
+              last_error: string | null;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              next_attempt_at: string;
+              /**
+               * Format: date-time
+               * @description When a 2xx answered it
+               */
+              delivered_at: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; null only when nothing follows */
             next_cursor: string | null;

@@ -103,6 +103,7 @@ export async function startTestService(
   const app = await buildApp(deps.http, { logger, trustProxy: config.http.trustProxy });
   await app.listen({ host: config.http.host, port: config.http.port });
   const stopEmailDelivery = deps.startEmailDelivery();
+  const stopWebhookDelivery = deps.startWebhookDelivery();
 
   return {
     baseUrl: `http://localhost:${port}`,
@@ -117,6 +118,7 @@ export async function startTestService(
     async close() {
       await app.close();
       await stopEmailDelivery();
+      await stopWebhookDelivery();
       await deps.close();
       await smtp.stop();
       for (const cleanup of cleanups.reverse()) await cleanup();

@@ -20,6 +20,12 @@ export interface MetricsDeps {
   subscribeToEmailDeliveries(
     listener: (event: { readonly outcome: 'sent' | 'retry' | 'abandoned' }) => void,
   ): () => void;
+  /** Seconds since the oldest webhook delivery still waiting was queued; 0 when none waits. */
+  readOldestWebhookAgeSeconds?(): Promise<number>;
+  /** Like subscribeToEmailDeliveries, for every attempt of this process's webhook dispatcher. */
+  subscribeToWebhookAttempts?(
+    listener: (event: { readonly outcome: 'delivered' | 'retry' | 'abandoned' | 'disabled' }) => void,
+  ): () => void;
   /**
    * Set in a worker of several (WORKERS above 1): offers the app's registry to the cluster's aggregation and
    * returns the reader of every process's metrics, which /metrics then serves instead of this process's own.
@@ -147,6 +153,29 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     });
   }
 
+  const webhookDeliveries = new prometheus.Counter({
+    name: 'latchkey_webhook_deliveries_total',
+    help: "Webhook attempts by this process's dispatcher, by outcome: delivered, retry (failed, tried again), abandoned (3 days of failures) or disabled (410 Gone)",
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new prometheus.Gauge({
+    name: 'latchkey_webhook_oldest_age_seconds',
+    help: 'Age of the oldest webhook delivery still waiting; 0 when none waits',
+    registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      const age = await readInTime(deps.readOldestWebhookAgeSeconds?.() ?? Promise.resolve(0));
+      if (age !== null) this.set(age);
+    },
+  });
+  for (const outcome of ['delivered', 'retry', 'abandoned', 'disabled'])
+    webhookDeliveries.inc({ outcome }, 0);
+  const unsubscribeFromWebhooks = deps.subscribeToWebhookAttempts?.((event) =>
+    webhookDeliveries.inc({ outcome: event.outcome }),
+  );
+  app.addHook('onClose', async () => unsubscribeFromWebhooks?.());
+
   // Every series exists from the start, so rate() and alerts work before the first event.
   for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);
   for (const outcome of ['sent', 'retry', 'abandoned']) emailDeliveries.inc({ outcome }, 0);
@@ -169,6 +198,21 @@ export async function registerMetrics(app: FastifyInstance, deps: MetricsDeps): 
     emailDeliveries.inc({ outcome: event.outcome }),
   );
   app.addHook('onClose', async () => unsubscribe());
+}
+
+/** `read`'s value, or null when it fails or outlasts a scrape's patience. */
+async function readInTime<T>(read: Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      read.catch(() => null),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), outboxStatsTimeoutMilliseconds);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** One database read per scrape, shared by both gauges. */

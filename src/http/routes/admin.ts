@@ -24,11 +24,11 @@ import { MessageResponse } from '../schemas.ts';
 
 /** The admin key as a bearer token: nothing else, no cookie. */
 export const adminSecurity: Record<string, string[]>[] = [{ adminKey: [] }];
-const tags = ['admin'];
+export const tags = ['admin'];
 
-const NullableDate = (description: string) =>
+export const NullableDate = (description: string) =>
   Type.Unsafe<string | null>({ type: 'string', format: 'date-time', nullable: true, description });
-const NullableString = (description: string) =>
+export const NullableString = (description: string) =>
   Type.Unsafe<string | null>({ type: 'string', nullable: true, description });
 
 const UserSummarySchema = {
@@ -50,16 +50,16 @@ const UserDetails = Type.Object({
   pending_email_change: NullableString('The new address an email change awaits confirmation from'),
   pending_deletion: Type.Boolean({ description: 'Deleted, within the grace period (restorable)' }),
 });
-const Limit = Type.String({
+export const Limit = Type.String({
   pattern: '^(100|[1-9][0-9]?)$',
   description: 'Rows per page, 1 to 100 (50 unless given)',
 });
-const Cursor = Type.String({ maxLength: 200, description: 'The `next_cursor` of the previous page' });
+export const Cursor = Type.String({ maxLength: 200, description: 'The `next_cursor` of the previous page' });
 const UserIdParams = Type.Object({
   id: Type.String({ maxLength: 64, description: 'The account id (UUID)' }),
 });
 
-const authAnswers = {
+export const authAnswers = {
   ...answers.service,
   400: answers.error('`invalid_cursor`, or `malformed_id`: the id is not a UUID'),
   401: answers.error('`admin_key_required`: no `Authorization: Bearer` header'),
@@ -92,13 +92,14 @@ function isRefusedAdminKey(error: unknown): boolean {
   );
 }
 
-/** The operators' API: every route needs an admin key (`npm run admin -- key create`). */
-export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  // Every call spends a point of the client's `ip.admin` budget and an accepted key gives it back, so only
-  // refused keys accumulate: guessing is bounded, an operator's own calls are never throttled by themselves.
+/**
+ * Checks the request's admin key (logging a refusal) and yields the admin context; throws 401/403 otherwise.
+ * Every call spends a point of the client's `ip.admin` budget and an accepted key gives it back, so only
+ * refused keys accumulate: guessing is bounded, an operator's own calls are never throttled by themselves.
+ */
+export function createAdminAuthenticator(deps: HttpDeps): (request: FastifyRequest) => Promise<AdminContext> {
   const refusedKeyLimiter = deps.clientIpLimiters.admin;
-  const admin = async (request: FastifyRequest): Promise<AdminContext> => {
+  return async (request) => {
     const budgetKey = `admin:${request.ip}`;
     const decision = await refusedKeyLimiter?.consume(budgetKey);
     if (decision !== undefined && !decision.allowed) {
@@ -115,6 +116,12 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
     await refusedKeyLimiter?.refund(budgetKey);
     return deps.admin;
   };
+}
+
+/** The operators' API: every route needs an admin key (`npm run admin -- key create`). */
+export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const admin = createAdminAuthenticator(deps);
 
   app.get(
     '/admin/users',

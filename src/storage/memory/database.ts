@@ -3,6 +3,7 @@ import type { TokenPurpose } from '../../flows/model.ts';
 import type { AdminKey, Clock, StoredAuditEvent } from '../../flows/ports.ts';
 import { systemClock } from './clock.ts';
 import { MemoryOutboxQueue, type OutboxRecord } from './email-outbox.ts';
+import type { MemoryWebhookRow } from './webhook-deliveries.ts';
 
 /** One emailed token as stored: only its hash. */
 export interface TokenRow {
@@ -86,6 +87,8 @@ export class MemoryDatabase {
   readonly auditEvents = new MemoryTable<StoredAuditEvent>();
   /** Keyed by id; `keyHashes` finds one by its hash. */
   readonly adminKeys = new MemoryTable<AdminKey & { readonly keyHash: string }>();
+  readonly webhookDeliveries = new MemoryTable<MemoryWebhookRow>();
+  readonly disabledWebhookEndpoints = new MemoryTable<{ url: string; reason: string; disabledAt: Date }>();
   /** Committed mail, as the dispatcher sees it. */
   readonly outbox: MemoryOutboxQueue;
   /** What the database's now() would say: creation times and token consumption. */

@@ -7,6 +7,7 @@ import { Journal, type MemoryDatabase } from './database.ts';
 import { MemoryEmailOutbox } from './email-outbox.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import { MemoryUserStore } from './user-store.ts';
+import type { WebhookTargets } from '../../flows/webhooks.ts';
 
 /**
  * Transactions on a MemoryDatabase, all or nothing as in PostgreSQL: a transaction's writes are journaled
@@ -18,11 +19,13 @@ export class MemoryTransactor implements Transactor {
   readonly #database: MemoryDatabase;
   readonly #onEmailCommitted: () => void;
   readonly #messageIdDomain: string | undefined;
+  readonly #webhooks: WebhookTargets | undefined;
 
   constructor(
     database: MemoryDatabase,
-    options: { onEmailCommitted?: () => void; messageIdDomain?: string } = {},
+    options: { onEmailCommitted?: () => void; messageIdDomain?: string; webhooks?: WebhookTargets } = {},
   ) {
+    this.#webhooks = options.webhooks;
     this.#database = database;
     this.#onEmailCommitted = options.onEmailCommitted ?? (() => {});
     this.#messageIdDomain = options.messageIdDomain;
@@ -30,6 +33,13 @@ export class MemoryTransactor implements Transactor {
 
   async runInTransaction<T>(work: (stores: TransactionStores) => Promise<T>): Promise<T> {
     const outbox = new MemoryEmailOutbox();
+    let queuedWebhooks = false;
+    const webhooks = this.#webhooks && {
+      urls: this.#webhooks.urls,
+      onQueued: () => {
+        queuedWebhooks = true;
+      },
+    };
     const result = await this.#database.exclusively(async () => {
       const journal = new Journal();
       try {
@@ -37,7 +47,7 @@ export class MemoryTransactor implements Transactor {
           users: new MemoryUserStore(this.#database, journal),
           tokens: new MemoryTokenStore(this.#database, journal),
           outbox,
-          audit: new MemoryAuditTrail(this.#database, journal),
+          audit: new MemoryAuditTrail(this.#database, journal, webhooks),
         });
         for (const message of outbox.pending) {
           this.#database.outbox.enqueueEmail(
@@ -52,6 +62,7 @@ export class MemoryTransactor implements Transactor {
       }
     });
     if (outbox.pending.length > 0) this.#onEmailCommitted();
+    if (queuedWebhooks) this.#webhooks?.onQueued?.();
     return result;
   }
 

@@ -2,15 +2,31 @@ import type { SQL } from 'drizzle-orm';
 import { sql } from './drizzle.ts';
 import type { AuditActor, AuditRecord } from '../../flows/audit.ts';
 import type { AuditEventQuery, AuditTrail, Page, StoredAuditEvent } from '../../flows/ports.ts';
+import type { WebhookTargets } from '../../flows/webhooks.ts';
+import type { Db } from './database.ts';
 import { PostgresStore } from './database.ts';
 import { auditEvents } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
 import { selectPage } from './paging.ts';
+import { insertWebhookDeliveries } from './webhook-deliveries.ts';
 
-/** The audit trail in PostgreSQL; built on a transaction, its events commit or roll back with it. */
+/**
+ * The audit trail in PostgreSQL; built on a transaction, its events commit or roll back with it. With webhook
+ * targets, an event receivers hear of also queues its deliveries (webhooks.ts maps events to types), beside it.
+ */
 export class PostgresAuditTrail extends PostgresStore implements AuditTrail {
+  readonly #webhooks: WebhookTargets | undefined;
+  constructor(db: Db, webhooks?: WebhookTargets) {
+    super(db);
+    this.#webhooks = webhooks;
+  }
+
   async appendAuditEvent(record: AuditRecord): Promise<void> {
     await this.db.insert(auditEvents).values(auditRowOf(record));
+    const deliveries = insertWebhookDeliveries(record, sql`${record.userId}::uuid`, this.#webhooks);
+    if (deliveries === null) return;
+    const result = await this.db.execute(deliveries);
+    if ((result.rowCount ?? 0) > 0) this.#webhooks?.onQueued?.();
   }
 
   async listAuditEvents(query: AuditEventQuery): Promise<Page<StoredAuditEvent>> {

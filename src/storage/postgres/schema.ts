@@ -222,3 +222,41 @@ export const auditEvents = pgTable(
     index('audit_events_user_id_idx').on(table.userId, table.occurredAt),
   ],
 );
+
+/**
+ * The webhook outbox: one row per endpoint and event, written in the transaction of the change (through the
+ * audit trail), delivered by the webhook dispatcher. `webhook_id` is the Standard Webhooks `webhook-id`, the
+ * same at every attempt; `payload` is the exact body sent, with no secret in it.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    webhookId: text('webhook_id').notNull(),
+    endpointUrl: text('endpoint_url').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['pending', 'processing', 'delivered', 'abandoned'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('webhook_deliveries_webhook_id_idx').on(table.webhookId),
+    index('webhook_deliveries_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`status in ('pending', 'processing')`),
+  ],
+);
+
+/** Endpoints that answered `410 Gone`: nothing more is queued for them or sent to them. */
+export const disabledWebhookEndpoints = pgTable('disabled_webhook_endpoints', {
+  url: text('url').primaryKey(),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }).notNull().defaultNow(),
+  reason: text('reason').notNull(),
+});

@@ -12,12 +12,16 @@ import { PostgresAuditTrail } from './audit-trail.ts';
 import { PostgresTokenStore } from './token-store.ts';
 import { PostgresUserStore } from './user-store.ts';
 import { translatePostgresOutages } from './outages.ts';
+import type { WebhookTargets } from '../../flows/webhooks.ts';
+import { insertWebhookDeliveries } from './webhook-deliveries.ts';
 
 export interface TransactorOptions {
   readonly box: SecretBox;
   readonly messageIdDomain: string;
   /** Told after a commit that queued mail, so the dispatcher sends at once instead of at its next poll. */
   readonly onEmailCommitted?: () => void;
+  /** Where the events the audit trail records are sent; `onQueued` is called after the commit. */
+  readonly webhooks?: WebhookTargets;
 }
 
 export class PostgresTransactor implements Transactor {
@@ -30,6 +34,8 @@ export class PostgresTransactor implements Transactor {
 
   async runInTransaction<T>(work: (stores: TransactionStores) => Promise<T>): Promise<T> {
     let queuedEmail = false;
+    let queuedWebhooks = false;
+    const webhooks = this.#options.webhooks;
     const result = await this.#db.transaction(async (tx) =>
       work({
         users: new PostgresUserStore(tx),
@@ -41,10 +47,19 @@ export class PostgresTransactor implements Transactor {
             queuedEmail = true;
           },
         }),
-        audit: new PostgresAuditTrail(tx),
+        audit: new PostgresAuditTrail(
+          tx,
+          webhooks && {
+            urls: webhooks.urls,
+            onQueued: () => {
+              queuedWebhooks = true;
+            },
+          },
+        ),
       }),
     );
     if (queuedEmail) this.#options.onEmailCommitted?.();
+    if (queuedWebhooks) webhooks?.onQueued?.();
     return result;
   }
 
@@ -66,11 +81,13 @@ export class PostgresTransactor implements Transactor {
         ${this.#insertToken(sql`(select id from new_user)`, tokenEmail)}
       ), new_email as (
         ${this.#insertEmail(tokenEmail, sql`from new_user`)}
-      )${audit === undefined ? sql`` : sql`, new_audit as (${insertAuditEvent(audit, sql`(select id from new_user)`)})`}
+      )${audit === undefined ? sql`` : sql`, new_audit as (${insertAuditEvent(audit, sql`(select id from new_user)`)})`}${this.#insertWebhooks(audit, sql`(select id from new_user)`)}
       select id, email, email_key, password_hash, is_active, is_verified, created_at, locale from new_user`);
     const row = result.rows[0];
     if (row === undefined) return null;
     this.#options.onEmailCommitted?.();
+    if (audit !== undefined && this.#webhookDeliveries(audit, sql``) !== null)
+      this.#options.webhooks?.onQueued?.();
     return {
       id: row.id,
       email: row.email,
@@ -100,12 +117,25 @@ export class PostgresTransactor implements Transactor {
       options.audit === undefined
         ? sql``
         : sql`new_audit as (${insertAuditEvent(options.audit, sql`${userId}::uuid`)}),`;
+    const webhooks =
+      options.audit === undefined ? null : this.#webhookDeliveries(options.audit, sql`${userId}::uuid`);
     await this.#db.execute(sql`
-      with ${replaced} ${audited} new_token as (
+      with ${replaced} ${audited} ${webhooks === null ? sql`` : sql`new_webhooks as (${webhooks}),`} new_token as (
         ${this.#insertToken(sql`${userId}::uuid`, tokenEmail)}
       )
       ${this.#insertEmail(tokenEmail, sql``)}`);
     this.#options.onEmailCommitted?.();
+    if (webhooks !== null) this.#options.webhooks?.onQueued?.();
+  }
+
+  #webhookDeliveries(audit: AuditRecord, userId: SQL): SQL | null {
+    return insertWebhookDeliveries(audit, userId, this.#options.webhooks);
+  }
+
+  /** `, new_webhooks as (…)`: the deliveries of `audit`, as a further CTE; empty when none are due. */
+  #insertWebhooks(audit: AuditRecord | undefined, userId: SQL): SQL {
+    const deliveries = audit === undefined ? null : this.#webhookDeliveries(audit, userId);
+    return deliveries === null ? sql`` : sql`, new_webhooks as (${deliveries})`;
   }
 
   /** Inserts the token for the user that `userId` yields (none when it yields no row). */

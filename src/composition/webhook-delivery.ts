@@ -1,0 +1,56 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { WebhookTargets } from '../flows/webhooks.ts';
+import type { Database } from '../storage/postgres/database.ts';
+import { PostgresWebhookQueue } from '../storage/postgres/webhook-deliveries.ts';
+import { startWebhookDispatcher, type WebhookDispatchEvent } from '../webhooks/dispatcher.ts';
+
+/**
+ * What happens to the webhook deliveries in this process: `queued` after a commit that queued some (the
+ * dispatcher claims at once), `attempted` after every attempt of this process's dispatcher (metrics).
+ */
+export interface WebhookEventMap {
+  queued: [];
+  attempted: [WebhookDispatchEvent];
+}
+export type WebhookEvents = EventEmitter<WebhookEventMap>;
+
+export function createWebhookEvents(): WebhookEvents {
+  return new EventEmitter<WebhookEventMap>();
+}
+
+/** The endpoints the audit trail queues deliveries for (none without WEBHOOK_URLS). */
+export function createWebhookTargets(config: Config['webhooks'], events: WebhookEvents): WebhookTargets {
+  return { urls: config.urls, onQueued: () => events.emit('queued') };
+}
+
+// The claim that catches what a wake-up missed (a delivery queued by another process, a retry coming due).
+const webhookPollMilliseconds = 1_000;
+
+/** Starts delivering webhooks from this process (nothing without WEBHOOK_URLS); returns the function that stops it. */
+export function startWebhookDelivery(options: {
+  readonly config: Config['webhooks'];
+  readonly database: Database;
+  readonly events: WebhookEvents;
+  readonly logger: Logger;
+}): () => Promise<void> {
+  const { config, events } = options;
+  if (config.urls.length === 0) return async () => {};
+  const dispatcher = startWebhookDispatcher({
+    queue: new PostgresWebhookQueue(options.database.db),
+    secrets: config.secrets,
+    logger: options.logger.child({ component: 'webhook-dispatcher' }),
+    pollIntervalMilliseconds: webhookPollMilliseconds,
+    timeoutMilliseconds: config.timeoutSeconds * 1000,
+    allowPrivateTargets: config.allowPrivateTargets,
+    retryMaxMilliseconds: config.retryMaxDelaySeconds * 1000,
+    onEvent: (event) => events.emit('attempted', event),
+  });
+  const wake = (): void => dispatcher.wake();
+  events.on('queued', wake);
+  return async () => {
+    events.off('queued', wake);
+    await dispatcher.stop();
+  };
+}

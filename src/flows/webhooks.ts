@@ -1,0 +1,129 @@
+import type { AuditEventName, AuditRecord } from './audit.ts';
+import type { Page, PagePosition } from './ports.ts';
+
+/** The Standard Webhooks event types Latchkey sends. */
+export const webhookEventTypes = [
+  'user.created',
+  'user.verified',
+  'user.login',
+  'user.password_reset',
+  'user.password_changed',
+  'user.email_changed',
+  'session.revoked',
+  'user.disabled',
+  'user.enabled',
+  'user.deleted',
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
+/**
+ * Which audit events a receiver hears of, and as what: the one table between the trail and the webhooks.
+ * Only successful changes are sent (a failed login is not news to another system); every event of a
+ * listed name with the outcome `success` (or any outcome where `anyOutcome`) becomes one delivery per endpoint.
+ */
+export const webhookTypeByAuditEvent: Readonly<
+  Partial<Record<AuditEventName, { readonly type: WebhookEventType; readonly anyOutcome?: boolean }>>
+> = {
+  registration: { type: 'user.created' },
+  email_verification: { type: 'user.verified' },
+  login: { type: 'user.login' },
+  password_reset: { type: 'user.password_reset' },
+  password_change: { type: 'user.password_changed' },
+  email_change_confirmed: { type: 'user.email_changed' },
+  email_change_reverted: { type: 'user.email_changed', anyOutcome: true },
+  logout: { type: 'session.revoked' },
+  // `success`: the current session; `others`: every other one.
+  session_ended: { type: 'session.revoked', anyOutcome: true },
+  admin_logout: { type: 'session.revoked' },
+  refresh_token_reuse: { type: 'session.revoked', anyOutcome: true },
+  admin_disable: { type: 'user.disabled' },
+  admin_enable: { type: 'user.enabled' },
+  // The account stops working at once; its rows go at the end of the grace period.
+  account_deletion_requested: { type: 'user.deleted' },
+  admin_delete: { type: 'user.deleted' },
+};
+
+/** The Standard Webhooks type of an audit event, or null when receivers are not told of it. */
+export function selectWebhookEventType(record: AuditRecord): WebhookEventType | null {
+  const entry = webhookTypeByAuditEvent[record.event];
+  if (entry === undefined) return null;
+  if (entry.anyOutcome !== true && record.outcome !== 'success') return null;
+  return entry.type;
+}
+
+/**
+ * The body a receiver gets: `{type, timestamp, data}`. `data` holds the account id and who acted (`self`,
+ * `admin:<key id>`, `cli`, `system`): never an address, a password, a token or a link.
+ */
+export function buildWebhookPayload(type: WebhookEventType, record: AuditRecord, userId: string): string {
+  return JSON.stringify({
+    type,
+    timestamp: record.occurredAt.toISOString(),
+    data: { user_id: userId, actor: record.actor, reason: record.outcome },
+  });
+}
+
+/** Where events go: the endpoints, and who to tell once a commit queued deliveries. */
+export interface WebhookTargets {
+  readonly urls: readonly string[];
+  /** Called after deliveries were queued (after the commit, for a transaction's trail); must not throw. */
+  readonly onQueued?: () => void;
+}
+
+/** Delivery states: `pending` (waiting for an attempt), `processing` (leased), `delivered`, `abandoned`. */
+export type WebhookDeliveryStatus = 'pending' | 'processing' | 'delivered' | 'abandoned';
+
+/** One delivery as the dispatcher sees it. */
+export interface WebhookDelivery {
+  readonly id: string;
+  /** The `webhook-id` header: the same at every attempt. */
+  readonly webhookId: string;
+  readonly endpointUrl: string;
+  readonly eventType: string;
+  readonly payload: string;
+  /** Counting the claim that handed it out. */
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
+/** The dispatcher's side of the webhook outbox; safe with several dispatchers (a claimed row is leased to one). */
+export interface WebhookQueue {
+  /** Leases up to `limit` due deliveries for `leaseSeconds`, none to a disabled endpoint. */
+  claimDueWebhookDeliveries(limit: number, now: Date, leaseSeconds: number): Promise<WebhookDelivery[]>;
+  markWebhookDelivered(id: string, now: Date): Promise<void>;
+  scheduleWebhookRetry(id: string, nextAttemptAt: Date, error: string): Promise<void>;
+  markWebhookAbandoned(id: string, error: string): Promise<void>;
+  /** Records the endpoint as gone: its undelivered rows are abandoned and nothing more is queued for it. */
+  disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void>;
+  /** Deletes delivered and abandoned deliveries created before `before` (waiting ones stay); returns how many. */
+  deleteFinishedWebhookDeliveries(before: Date): Promise<number>;
+  /** The creation time of the oldest undelivered delivery, or null when none waits. */
+  findOldestPendingWebhookAt(): Promise<Date | null>;
+}
+
+/** What an operator filters deliveries by: waiting (leased ones included), delivered, or given up on. */
+export type WebhookListStatus = 'pending' | 'delivered' | 'abandoned';
+
+/** One delivery as an operator may see it: never its body. */
+export interface WebhookDeliverySummary {
+  readonly id: string;
+  readonly webhookId: string;
+  readonly endpointUrl: string;
+  readonly eventType: string;
+  readonly status: WebhookListStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly nextAttemptAt: Date;
+  readonly deliveredAt: Date | null;
+}
+
+/** The operators' read side of the webhook deliveries. */
+export interface WebhookDeliveryBrowser {
+  /** Deliveries (of `status` only, when given) ordered by (created_at, id), after `after`. */
+  listWebhookDeliveries(query: {
+    readonly status: WebhookListStatus | null;
+    readonly after: PagePosition | null;
+    readonly limit: number;
+  }): Promise<Page<WebhookDeliverySummary>>;
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { completeAuditEvent } from '../../src/flows/audit.ts';
+import { MemoryDatabase } from '../../src/storage/memory/database.ts';
+import {
+  MemoryWebhookQueue,
+  queueMemoryWebhookDeliveries,
+} from '../../src/storage/memory/webhook-deliveries.ts';
+import { finishedWebhookRetentionSeconds, startWebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
+import { waitUntil } from '../support/wait.ts';
+
+test('a dispatcher deletes deliveries finished over a week ago, and keeps the ones still waiting', async () => {
+  const database = new MemoryDatabase();
+  const queue = new MemoryWebhookQueue(database);
+  const targets = { urls: ['https://hooks.example.com/a', 'https://hooks.example.com/b'] };
+  const event = completeAuditEvent({ event: 'login', outcome: 'success', userId: 'user-1' }, new Date());
+  queueMemoryWebhookDeliveries(database, undefined, event, targets);
+  const [finished] = await queue.claimDueWebhookDeliveries(1, new Date(), 30);
+  assert.ok(finished !== undefined);
+  await queue.markWebhookDelivered(finished.id, new Date());
+  const waiting = database.webhookDeliveries.rows().find((row) => row.id !== finished.id);
+  // Not due for a long while: the dispatcher must not attempt it (the endpoint does not exist).
+  await queue.scheduleWebhookRetry(
+    (await queue.claimDueWebhookDeliveries(1, new Date(), 30))[0]?.id ?? '',
+    new Date(Date.now() + 30 * 24 * 60 * 60 * 1000),
+    'answered 500',
+  );
+
+  const eightDaysLater = new Date(Date.now() + (finishedWebhookRetentionSeconds + 24 * 60 * 60) * 1000);
+  const dispatcher = startWebhookDispatcher({
+    queue,
+    secrets: [`whsec_${Buffer.alloc(24, 1).toString('base64')}`],
+    logger: pino({ level: 'silent' }),
+    pollIntervalMilliseconds: 50,
+    timeoutMilliseconds: 1_000,
+    allowPrivateTargets: false,
+    retryMaxMilliseconds: 1_000,
+    now: () => eightDaysLater,
+  });
+  try {
+    await waitUntil(
+      'the finished delivery is deleted',
+      () => database.webhookDeliveries.get(finished.id) === undefined,
+      {
+        timeoutMilliseconds: 5_000,
+      },
+    );
+    assert.deepEqual(
+      database.webhookDeliveries.rows().map((row) => [row.id, row.status]),
+      [[waiting?.id, 'pending']],
+    );
+  } finally {
+    await dispatcher.stop();
+  }
+});
