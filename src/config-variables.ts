@@ -693,7 +693,8 @@ export const configVariables = {
     group: 'email',
     default: true,
     doc: 'Run the outbox dispatchers (queued mail, and webhook deliveries) in this process; safe on every instance.',
-    details: 'At least one process (an instance or `npm run worker`) must run them, or no mail or webhook leaves.',
+    details:
+      'At least one process (an instance or `npm run worker`) must run them, or no mail or webhook leaves.',
   }),
   EMAIL_DISPATCH_POLL_MS: integer({
     group: 'email',
