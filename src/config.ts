@@ -202,6 +202,19 @@ export const configRules: readonly ConfigRule[] = [
     },
   },
   {
+    doc: 'In production, every `SECRET_KEY_PREVIOUS` entry is at least 32 bytes long and not a published placeholder: what it opens is trusted as what the service sealed.',
+    check(values) {
+      if (!isProductionEnv(values)) return undefined;
+      const weak = values.SECRET_KEY_PREVIOUS.filter(
+        (key) =>
+          knownPlaceholderSecrets.has(key.toLowerCase()) || Buffer.byteLength(key) < minimumSecretKeyBytes,
+      );
+      return weak.length === 0
+        ? undefined
+        : `SECRET_KEY_PREVIOUS holds ${weak.length} key(s) that are published placeholders or shorter than ${minimumSecretKeyBytes} bytes; production never sealed anything under such a key`;
+    },
+  },
+  {
     doc: '`SMTP_USERNAME` and `SMTP_PASSWORD` are set together, or neither.',
     check: (values) =>
       values.SMTP_HOST !== undefined &&

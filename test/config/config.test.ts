@@ -253,6 +253,21 @@ describe('configuration rules across variables', () => {
       'a set but broken APP_BASE_URL is one problem',
     );
     assert.deepEqual(problemsOf({ ...quiet, SECRET_KEY: 'short' }), [], 'outside production any key will do');
+    assert.deepEqual(
+      problemsOf({
+        ...production,
+        SECRET_KEY: productionSecret,
+        SECRET_KEY_PREVIOUS: `${'p'.repeat(40)},your-secret-key-change-this-in-production,short`,
+      }),
+      [
+        'SECRET_KEY_PREVIOUS holds 2 key(s) that are published placeholders or shorter than 32 bytes; production never sealed anything under such a key',
+      ],
+      'a placeholder or short previous key is refused in production, a strong one accepted',
+    );
+    assert.deepEqual(
+      problemsOf({ ...production, SECRET_KEY: productionSecret, SECRET_KEY_PREVIOUS: 'p'.repeat(40) }),
+      [],
+    );
   });
 
   test('SMTP_USERNAME and SMTP_PASSWORD go together', () => {
