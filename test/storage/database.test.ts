@@ -12,7 +12,7 @@ import { PostgresTransactor } from '../../src/storage/postgres/transactor.ts';
 import { PostgresUserStore } from '../../src/storage/postgres/user-store.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { testDatabaseUrl } from '../support/backends.ts';
-import { createThrowawayDatabase } from '../support/database.ts';
+import { availableDatabaseKinds, createThrowawayDatabase, openTestDatabase } from '../support/database.ts';
 
 const box = createSecretBox('a secret key for the storage tests only', 'email-outbox');
 
@@ -124,3 +124,53 @@ describe(
     });
   },
 );
+
+for (const kind of availableDatabaseKinds()) {
+  describe(`transactions whose connection dies before they begin (${kind})`, () => {
+    let database: Database;
+    before(async () => {
+      database = await openTestDatabase(kind);
+    });
+    after(async () => {
+      await database?.close();
+    });
+
+    // A connection that dies between checkout and `begin` (a database restart at the wrong moment): each one
+    // used to keep its pooled client for good, so a handful of them (one, embedded) left nothing to serve with.
+    test('every failed begin gives its connection back: the pool still serves after more failures than it has connections', async () => {
+      let failuresLeft = 12;
+      const dropConnectionAtBegin = (client: pg.PoolClient): void => {
+        if (failuresLeft === 0) return;
+        failuresLeft -= 1;
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        client.query = ((first: unknown, ...rest: unknown[]): unknown => {
+          const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+          if (typeof text === 'string' && /^begin\b/i.test(text.trim())) {
+            client.query = query as typeof client.query;
+            (
+              client as unknown as { connection: { stream: { destroy(): void } } }
+            ).connection.stream.destroy();
+          }
+          return query(first, ...rest);
+        }) as typeof client.query;
+      };
+      database.pool.on('acquire', dropConnectionAtBegin);
+      try {
+        for (let attempt = 0; attempt < 12; attempt += 1) {
+          await assert.rejects(database.db.transaction(async (tx) => tx.execute(sql`select 1`)));
+        }
+      } finally {
+        database.pool.off('acquire', dropConnectionAtBegin);
+      }
+      const one = await database.db.transaction(async (tx) =>
+        tx.execute<{ one: number }>(sql`select 1 as one`),
+      );
+      assert.equal(one.rows[0]?.one, 1, 'a transaction after the failures is served');
+      assert.equal(
+        database.pool.totalCount - database.pool.idleCount,
+        0,
+        'no connection is left checked out',
+      );
+    });
+  });
+}

@@ -48,9 +48,44 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     watchPoolErrors(pool, options.onPoolError);
     limitStatementTime(pool, options.statementTimeoutMilliseconds ?? 0);
-    return { kind: 'postgres', pool, db: drizzle({ client: pool }), close: () => pool.end() };
+    return { kind: 'postgres', pool, db: openDrizzleOnPool(pool), close: () => pool.end() };
   }
   return openEmbeddedDatabase(options);
+}
+
+/**
+ * drizzle on the pool, except for transactions. drizzle-orm 0.45's node-postgres `transaction()` sends `begin`
+ * before the try/finally that releases its pooled client (drizzle-team/drizzle-orm#6241, open): a `begin` that
+ * fails, as it does when the connection died between checkout and use (a database restart), never gives the
+ * client back. The pool then shrinks by one for good at every such failure; the embedded database's pool has
+ * one connection, so one failure would hang the service. Here the client is taken and always released by us,
+ * and drizzle runs the transaction on that one client. Unless the work itself failed (and drizzle then rolled
+ * back), the failure was `begin`, `commit` or `rollback`: the connection's state is unknown, so it is discarded.
+ */
+function openDrizzleOnPool(pool: pg.Pool): Db {
+  const db = drizzle({ client: pool });
+  const transaction: Db['transaction'] = async (work, config) => {
+    const client = await pool.connect();
+    let workFailure: unknown;
+    let discardReason: Error | undefined;
+    try {
+      return await drizzle({ client }).transaction(async (tx) => {
+        try {
+          return await work(tx);
+        } catch (error) {
+          workFailure = error;
+          throw error;
+        }
+      }, config);
+    } catch (error) {
+      if (error !== workFailure) discardReason = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(discardReason);
+    }
+  };
+  db.transaction = transaction;
+  return db;
 }
 
 /**
@@ -141,7 +176,7 @@ async function openEmbeddedDatabase(options: DatabaseOptions): Promise<Database>
   return {
     kind: 'pglite',
     pool,
-    db: drizzle({ client: pool }),
+    db: openDrizzleOnPool(pool),
     close: () =>
       (closing ??= (async () => {
         await pool.end();
