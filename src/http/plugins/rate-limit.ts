@@ -10,10 +10,15 @@ export function limitByClientIp(
   /** How the refusal is answered (a page for the hosted pages); the JSON error by default. */
   answerRefusal: (reply: FastifyReply) => FastifyReply = (reply) => sendError(reply, 'rate_limited'),
 ): preHandlerAsyncHookHandler {
-  return async function checkClientIpBudget(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<FastifyReply | undefined> {
+  return spendClientIpBudget(limiter, route, answerRefusal);
+}
+
+function spendClientIpBudget(
+  limiter: RateLimiter | undefined,
+  route: string,
+  answerRefusal: (reply: FastifyReply) => FastifyReply,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async function checkClientIpBudget(request, reply) {
     if (limiter === undefined) return;
     const decision = await limiter.consume(`${route}:${request.ip}`);
     if (decision.allowed) return;
@@ -24,5 +29,27 @@ export function limitByClientIp(
     });
     reply.header('retry-after', String(decision.retryAfterSeconds));
     return answerRefusal(reply);
+  };
+}
+
+/** A per-IP budget that only refusals keep: every request spends a point, a request found legitimate returns it. */
+export interface RefusalBudget {
+  /** Spends a point; over budget, answers 429 (and logs the throttling) before anything else runs. */
+  readonly check: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+  /** Gives back the point `check` spent for this request. */
+  readonly refund: (request: FastifyRequest) => Promise<void>;
+}
+
+/**
+ * Per client IP, per route, counting refusals only (`ip.admin`): the point is spent before the caller is
+ * checked, so concurrent guesses cannot outrun the budget, and given back as soon as the caller is accepted,
+ * so an accepted caller never throttles itself. Over budget, every request waits, the right caller included.
+ */
+export function limitRefusalsByClientIp(limiter: RateLimiter | undefined, route: string): RefusalBudget {
+  return {
+    check: spendClientIpBudget(limiter, route, (reply) => sendError(reply, 'rate_limited')),
+    refund: async (request) => {
+      await limiter?.refund(`${route}:${request.ip}`);
+    },
   };
 }
