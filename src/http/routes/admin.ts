@@ -139,8 +139,7 @@ function registerAdminKeyCheck(app: FastifyInstance, deps: HttpDeps): void {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isAdminRequest(request)) return;
-    const throttled = await refusals.check(request, reply);
-    if (throttled !== undefined) return throttled;
+    if (await refusals.check(request, reply)) return reply;
     let adminKey: AdminKey;
     try {
       adminKey = await authenticateAdminKey(deps.admin, request.headers.authorization);
