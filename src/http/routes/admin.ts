@@ -437,11 +437,17 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
                 id: Type.String({ format: 'uuid' }),
                 occurred_at: Type.String({ format: 'date-time' }),
                 event: Type.String({ enum: [...auditEventNames] }),
-                outcome: Type.String({ description: '`success`, or the error code of a refusal' }),
+                outcome: Type.String({
+                  description:
+                    '`success`, the error code of a refusal, or `failure:<status>:<code>` (`admin_request`, `admin_key_refused`)',
+                }),
                 user_id: NullableString('The account, when known'),
                 ip: NullableString('The client address, as TRUST_PROXY resolves it'),
                 user_agent: NullableString('The User-Agent header, at most 256 characters'),
-                actor: Type.String({ description: '`self`, `admin:<key id>`, `cli` or `system`' }),
+                actor: Type.String({
+                  description:
+                    '`self`, `admin:<key id>`, `cli`, `system`, or `unknown` (a refused admin key)',
+                }),
                 request_id: NullableString('The request id of the log lines'),
               }),
             ),
