@@ -66,7 +66,8 @@ export async function authenticateAdminKey(
   const adminKey = adminKeyPattern.test(bearer)
     ? await context.adminKeys.findAdminKeyByHash(hashToken(bearer))
     : null;
-  // Refusals go to the security log, not the trail: a stranger's guesses must not write to the database.
+  // The caller records a refusal (the HTTP layer only within the client's `ip.admin` budget, so a stranger's
+  // guesses cannot fill the trail), never with the token.
   if (adminKey === null || adminKey.revokedAt !== null) throw new FlowError('admin_key_refused');
   assignAuditActor(`admin:${adminKey.id}`);
   if (

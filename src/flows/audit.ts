@@ -1,8 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditTrail } from './ports.ts';
 
-/** Who caused an event: the account's owner, an admin key (by id), the admin CLI, or the service itself. */
-export type AuditActor = 'self' | 'cli' | 'system' | `admin:${string}`;
+/**
+ * Who caused an event: the account's owner, an admin key (by id), the admin CLI, the service itself, or
+ * (`unknown`) a caller whose admin key was refused.
+ */
+export type AuditActor = 'self' | 'cli' | 'system' | 'unknown' | `admin:${string}`;
 
 /** Everything the trail records; each name is one thing a person or an operator would ask about. */
 export const auditEventNames = [
@@ -36,6 +39,8 @@ export const auditEventNames = [
   'admin_delete',
   'admin_key_created',
   'admin_key_revoked',
+  'admin_request',
+  'admin_key_refused',
 ] as const;
 export type AuditEventName = (typeof auditEventNames)[number];
 

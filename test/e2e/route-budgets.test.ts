@@ -108,6 +108,22 @@ for (const backend of availableBackends()) {
       });
       // A right key from the spent address waits too, so a 200 cannot tell a guesser that a guess was right.
       assert.equal((await call(adminKey, guesser)).status, 429);
+      for (let guesses = 0; guesses < 5; guesses++) {
+        assert.equal((await call(`lk_admin_${'E'.repeat(43)}`, guesser)).status, 429);
+      }
+      // The trail holds one row per refusal within the budget and nothing for the throttled calls after it.
+      const refusedRows = await service.query<{ event: string; outcome: string }>(
+        'select event, outcome from audit_events where ip = $1 order by occurred_at, id',
+        [guesser],
+      );
+      assert.deepEqual(
+        refusedRows.map((row) => [row.event, row.outcome]),
+        [
+          ['admin_key_refused', 'failure:401:admin_key_required'],
+          ['admin_key_refused', 'failure:403:admin_key_refused'],
+          ['admin_key_refused', 'failure:403:admin_key_refused'],
+        ],
+      );
       // The operator's address is untouched.
       assert.equal((await call(adminKey, operator)).status, 200);
     });

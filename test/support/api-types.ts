@@ -6253,7 +6253,9 @@ export interface operations {
           | 'admin_password_reset'
           | 'admin_delete'
           | 'admin_key_created'
-          | 'admin_key_revoked';
+          | 'admin_key_revoked'
+          | 'admin_request'
+          | 'admin_key_refused';
         since?: string;
         /** @description The `next_cursor` of the previous page */
         cursor?: string;
@@ -6309,8 +6311,10 @@ export interface operations {
                 | 'admin_password_reset'
                 | 'admin_delete'
                 | 'admin_key_created'
-                | 'admin_key_revoked';
-              /** @description `success`, or the error code of a refusal */
+                | 'admin_key_revoked'
+                | 'admin_request'
+                | 'admin_key_refused';
+              /** @description `success`, the error code of a refusal, or `failure:<status>:<code>` (`admin_request`, `admin_key_refused`) */
               outcome: string;
               /** @description The account, when known */
               user_id: string | null;
@@ -6318,7 +6322,7 @@ export interface operations {
               ip: string | null;
               /** @description The User-Agent header, at most 256 characters */
               user_agent: string | null;
-              /** @description `self`, `admin:<key id>`, `cli` or `system` */
+              /** @description `self`, `admin:<key id>`, `cli`, `system`, or `unknown` (a refused admin key) */
               actor: string;
               /** @description The request id of the log lines */
               request_id: string | null;
@@ -6449,7 +6453,9 @@ export interface operations {
           | 'admin_password_reset'
           | 'admin_delete'
           | 'admin_key_created'
-          | 'admin_key_revoked';
+          | 'admin_key_revoked'
+          | 'admin_request'
+          | 'admin_key_refused';
         since?: string;
         /** @description The `next_cursor` of the previous page */
         cursor?: string;
@@ -6505,8 +6511,10 @@ export interface operations {
                 | 'admin_password_reset'
                 | 'admin_delete'
                 | 'admin_key_created'
-                | 'admin_key_revoked';
-              /** @description `success`, or the error code of a refusal */
+                | 'admin_key_revoked'
+                | 'admin_request'
+                | 'admin_key_refused';
+              /** @description `success`, the error code of a refusal, or `failure:<status>:<code>` (`admin_request`, `admin_key_refused`) */
               outcome: string;
               /** @description The account, when known */
               user_id: string | null;
@@ -6514,7 +6522,7 @@ export interface operations {
               ip: string | null;
               /** @description The User-Agent header, at most 256 characters */
               user_agent: string | null;
-              /** @description `self`, `admin:<key id>`, `cli` or `system` */
+              /** @description `self`, `admin:<key id>`, `cli`, `system`, or `unknown` (a refused admin key) */
               actor: string;
               /** @description The request id of the log lines */
               request_id: string | null;

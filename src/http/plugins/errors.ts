@@ -11,6 +11,14 @@ export interface ErrorBody {
   readonly code: ErrorCode;
 }
 
+/** The error code each error answer carried, for hooks that describe the answer after the fact (the admin audit). */
+const answeredErrorCodes = new WeakMap<FastifyReply, ErrorCode>();
+
+/** The code of the error this reply answered with; undefined when it answered otherwise. */
+export function answeredErrorCodeOf(reply: FastifyReply): ErrorCode | undefined {
+  return answeredErrorCodes.get(reply);
+}
+
 /**
  * Answers `code` with its registry status and, unless given, its default detail. `status` overrides the
  * registry only where the registry says so (`invalid_request` is 400 when a request cannot be parsed).
@@ -21,6 +29,7 @@ export function sendError(
   options: { readonly detail?: string; readonly status?: number } = {},
 ): FastifyReply {
   const body: ErrorBody = { detail: options.detail ?? errorCodes[code].message, code };
+  answeredErrorCodes.set(reply, code);
   return reply
     .status(options.status ?? errorCodes[code].status)
     .type('application/json; charset=utf-8')

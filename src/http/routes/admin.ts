@@ -2,6 +2,8 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminContext } from '../../flows/admin-context.ts';
 import { authenticateAdminKey } from '../../flows/admin-keys.ts';
+import { isWellFormedId } from '../../flows/admin-paging.ts';
+import { recordAdminKeyRefusal, recordAdminRequestFailure } from '../../flows/admin-requests.ts';
 import { listAuditEvents, listOutboxEmails } from '../../flows/admin-records.ts';
 import {
   deleteUser,
@@ -15,8 +17,17 @@ import {
   showUser,
   type UserSummary,
 } from '../../flows/admin-users.ts';
-import { auditEventNames } from '../../flows/audit.ts';
-import { FlowError } from '../../flows/errors.ts';
+import {
+  assignAuditActor,
+  auditEventNames,
+  runWithAuditOrigin,
+  type AuditActor,
+  type AuditOrigin,
+} from '../../flows/audit.ts';
+import { errorCodes, FlowError } from '../../flows/errors.ts';
+import type { AdminKey } from '../../flows/ports.ts';
+import { answeredErrorCodeOf } from '../plugins/errors.ts';
+import { limitRefusalsByClientIp } from '../plugins/rate-limit.ts';
 import type { HttpDeps } from '../route-deps.ts';
 import { logSecurityEvent } from '../security-log.ts';
 import * as answers from '../answers.ts';
@@ -86,40 +97,102 @@ function userSummaryBody(user: UserSummary) {
   };
 }
 
-function isRefusedAdminKey(error: unknown): boolean {
+function isRefusedAdminKey(error: unknown): error is FlowError {
   return (
     error instanceof FlowError && (error.code === 'admin_key_required' || error.code === 'admin_key_refused')
   );
 }
 
+/** The admin key each request under /admin/ was accepted with, set before its body or schema is looked at. */
+const acceptedAdminKeys = new WeakMap<FastifyRequest, AdminKey>();
+
 /**
- * Checks the request's admin key (logging a refusal) and yields the admin context; throws 401/403 otherwise.
- * Every call spends a point of the client's `ip.admin` budget and an accepted key gives it back, so only
- * refused keys accumulate: guessing is bounded, an operator's own calls are never throttled by themselves.
+ * Whether a request belongs to the admin API: its route's pattern, or (no route matched, a 404) its path, is
+ * `/admin` or under `/admin/`. Routes added in any file are covered by their path alone.
  */
-export function createAdminAuthenticator(deps: HttpDeps): (request: FastifyRequest) => Promise<AdminContext> {
-  const refusedKeyLimiter = deps.clientIpLimiters.admin;
-  return async (request) => {
-    const budgetKey = `admin:${request.ip}`;
-    const decision = await refusedKeyLimiter?.consume(budgetKey);
-    if (decision !== undefined && !decision.allowed) {
-      logSecurityEvent(request, 'throttled', { outcome: 'rate_limited', layer: 'ip' });
-      throw new FlowError('rate_limited', undefined, { retryAfterSeconds: decision.retryAfterSeconds });
-    }
+function isAdminRequest(request: FastifyRequest): boolean {
+  const path = request.routeOptions.url ?? request.url.split('?', 1)[0] ?? '';
+  return path === '/admin' || path.startsWith('/admin/');
+}
+
+function auditOriginOf(request: FastifyRequest, actor: AuditActor): AuditOrigin {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, requestId: request.id, actor };
+}
+
+/** The account a failed call named: `/admin/users/:id…` with a well-formed id; null otherwise. */
+function namedUserIdOf(request: FastifyRequest): string | null {
+  if (request.routeOptions.url?.startsWith('/admin/users/:id') !== true) return null;
+  const id = (request.params as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' && isWellFormedId(id) ? id : null;
+}
+
+/**
+ * Every request under /admin/ meets its admin key first, before its body is read or its schema checked, so
+ * every answer it gets afterwards (a 400 of the schema, a 404 of an unknown route or account) is that key's
+ * call, and is audited: an accepted key's failed call writes one `admin_request` row (its successes write
+ * their own event), a refused key one `admin_key_refused` row. The refused rows are bounded by `ip.admin`:
+ * the point is spent before the key is checked and given back only for an accepted key.
+ * An audit write that fails (the database is down) is logged and never changes the answer.
+ */
+function registerAdminKeyCheck(app: FastifyInstance, deps: HttpDeps): void {
+  const refusals = limitRefusalsByClientIp(deps.clientIpLimiters.admin, 'admin');
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isAdminRequest(request)) return;
+    if (await refusals.check(request, reply)) return reply;
+    let adminKey: AdminKey;
     try {
-      await authenticateAdminKey(deps.admin, request.headers.authorization);
+      adminKey = await authenticateAdminKey(deps.admin, request.headers.authorization);
     } catch (error) {
-      if (error instanceof FlowError) logSecurityEvent(request, 'admin_refused', { outcome: error.code });
-      if (!isRefusedAdminKey(error)) await refusedKeyLimiter?.refund(budgetKey);
+      if (!isRefusedAdminKey(error)) {
+        await refusals.refund(request);
+        throw error;
+      }
+      logSecurityEvent(request, 'admin_refused', { outcome: error.code });
+      const failure = { code: error.code, statusCode: errorCodes[error.code].status };
+      await runWithAuditOrigin(auditOriginOf(request, 'unknown'), () =>
+        recordAdminKeyRefusal(deps.admin, failure),
+      ).catch((writeError: unknown) => {
+        request.log.warn({ err: writeError }, 'the refused admin key could not be audited');
+      });
       throw error;
     }
-    await refusedKeyLimiter?.refund(budgetKey);
+    await refusals.refund(request);
+    acceptedAdminKeys.set(request, adminKey);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const adminKey = acceptedAdminKeys.get(request);
+    if (adminKey === undefined || reply.statusCode < 400) return payload;
+    const failure = { code: answeredErrorCodeOf(reply) ?? 'unknown', statusCode: reply.statusCode };
+    await runWithAuditOrigin(auditOriginOf(request, `admin:${adminKey.id}`), () =>
+      recordAdminRequestFailure(deps.admin, failure, namedUserIdOf(request)),
+    ).catch((writeError: unknown) => {
+      request.log.warn({ err: writeError }, 'the failed admin call could not be audited');
+    });
+    return payload;
+  });
+}
+
+/**
+ * The admin context of a request under /admin/, whose key the admin hooks accepted before the route ran (a
+ * refused key never reaches the route): audit events recorded from here on name the key as their actor.
+ */
+export function createAdminAuthenticator(deps: HttpDeps): (request: FastifyRequest) => Promise<AdminContext> {
+  return async (request) => {
+    const adminKey = acceptedAdminKeys.get(request);
+    if (adminKey === undefined) {
+      // Only a route outside /admin/ can get here: it would run without any key check, so it never runs.
+      throw new Error(`${request.routeOptions.url ?? request.url} is an admin route outside /admin/`);
+    }
+    assignAuditActor(`admin:${adminKey.id}`);
     return deps.admin;
   };
 }
 
 /** The operators' API: every route needs an admin key (`npm run admin -- key create`). */
 export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void {
+  registerAdminKeyCheck(root, deps);
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const admin = createAdminAuthenticator(deps);
 
@@ -364,11 +437,17 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
                 id: Type.String({ format: 'uuid' }),
                 occurred_at: Type.String({ format: 'date-time' }),
                 event: Type.String({ enum: [...auditEventNames] }),
-                outcome: Type.String({ description: '`success`, or the error code of a refusal' }),
+                outcome: Type.String({
+                  description:
+                    '`success`, the error code of a refusal, or `failure:<status>:<code>` (`admin_request`, `admin_key_refused`)',
+                }),
                 user_id: NullableString('The account, when known'),
                 ip: NullableString('The client address, as TRUST_PROXY resolves it'),
                 user_agent: NullableString('The User-Agent header, at most 256 characters'),
-                actor: Type.String({ description: '`self`, `admin:<key id>`, `cli` or `system`' }),
+                actor: Type.String({
+                  description:
+                    '`self`, `admin:<key id>`, `cli`, `system`, or `unknown` (a refused admin key)',
+                }),
                 request_id: NullableString('The request id of the log lines'),
               }),
             ),
