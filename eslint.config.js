@@ -144,4 +144,21 @@ export default tseslint.config(
       'webhooks/ delivers through the WebhookQueue port and never reaches http/, storage/ or email/',
     ),
   },
+  {
+    files: ['src/queue/**/*.ts'],
+    rules: forbid(
+      [
+        '**/http/**',
+        '**/storage/**',
+        '**/email/**',
+        '**/webhooks/**',
+        '**/flows/**',
+        '**/config.ts',
+        '**/config-variables.ts',
+        '**/composition/**',
+        ...infrastructure,
+      ],
+      'queue/ is a leaf the dispatchers share: it imports nothing of the project',
+    ),
+  },
 );

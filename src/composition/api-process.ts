@@ -108,6 +108,7 @@ export async function composeApiProcess(
         config,
         database,
         logger,
+        webhooks: createWebhookTargets(config.webhooks, webhookEvents),
         signingKeys: { context: signingKeys, rotationDays: config.jwt.keyRotationDays },
       }),
     async close() {

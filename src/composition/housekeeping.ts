@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { startHousekeeping } from '../flows/housekeeping.ts';
+import type { WebhookTargets } from '../flows/webhooks.ts';
 import { maintainSigningKeys, type SigningKeyContext } from '../flows/signing-keys.ts';
 import type { Database } from '../storage/postgres/database.ts';
 import { PostgresExpiredRecordsStore } from '../storage/postgres/housekeeping.ts';
@@ -12,6 +13,8 @@ export function startExpiredRecordsCleanup(options: {
   readonly config: Pick<Config, 'housekeeping' | 'sessions'>;
   readonly database: Database;
   readonly logger: Logger;
+  /** Where the user.deleted of each account the pass removes goes. */
+  readonly webhooks?: WebhookTargets;
   /** Set: the pass also rotates the JWT signing key every `rotationDays` and deletes keys out of the JWKS. */
   readonly signingKeys?: { readonly context: SigningKeyContext; readonly rotationDays: number };
 }): () => Promise<void> {
@@ -19,7 +22,7 @@ export function startExpiredRecordsCleanup(options: {
   const logger = options.logger.child({ component: 'housekeeping' });
   const signingKeys = options.signingKeys;
   const housekeeping = startHousekeeping({
-    store: new PostgresExpiredRecordsStore(options.database.db),
+    store: new PostgresExpiredRecordsStore(options.database.db, options.webhooks),
     clock: systemClock,
     intervalMilliseconds: options.config.housekeeping.intervalSeconds * 1000,
     accountDeletionGraceDays: options.config.housekeeping.accountDeletionGraceDays,

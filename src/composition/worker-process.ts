@@ -12,7 +12,7 @@ import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createSigningKeyContext } from './signing-keys.ts';
-import { createWebhookEvents, startWebhookDelivery } from './webhook-delivery.ts';
+import { createWebhookEvents, createWebhookTargets, startWebhookDelivery } from './webhook-delivery.ts';
 
 export interface WorkerProcess extends BackgroundWork {
   /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
@@ -51,6 +51,7 @@ export async function composeWorkerProcess(
         config,
         database,
         logger,
+        webhooks: createWebhookTargets(config.webhooks, webhookEvents),
         signingKeys: {
           context: createSigningKeyContext({ config, database, secretKey: options.secretKey }),
           rotationDays: config.jwt.keyRotationDays,

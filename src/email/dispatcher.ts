@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OutboxEntry, OutboxQueue } from '../flows/ports.ts';
+import { startClaimLoop } from '../queue/claim-loop.ts';
 import type { Locale } from '../security/locale.ts';
 import { renderEmail } from './templates/index.ts';
 import { classifySendFailure, type EmailTransport } from './transport.ts';
@@ -67,8 +68,6 @@ const defaultLeaseSeconds = 120;
 const defaultRetryWindowSeconds = 48 * 60 * 60;
 const defaultRetryBaseMilliseconds = 5_000;
 const defaultRetryMaxMilliseconds = 30 * 60 * 1000;
-// Short enough that mail flows again within seconds of the database coming back.
-const claimFailureMaxBackoffMilliseconds = 10_000;
 const defaultStopGraceMilliseconds = 5_000;
 const lastErrorMaxLength = 500;
 // How often a deferring dispatcher looks again whether the cores are free.
@@ -94,27 +93,8 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
   const maxDeferMilliseconds = options.maxDeferMilliseconds ?? 0;
   const { queue, transport, logger } = options;
 
-  let stopping = false;
   // One controller per send in flight, so stop() can cut sends that outlast the grace period.
   const sendsInFlight = new Set<AbortController>();
-  // Set by wake() while a batch runs, so mail queued during a claim is not left waiting for the next poll.
-  let wakeRequested = false;
-  let interruptSleep: (() => void) | null = null;
-
-  function sleep(milliseconds: number, wakeable: boolean): Promise<void> {
-    if (stopping || (wakeable && wakeRequested)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, milliseconds);
-      function finish(): void {
-        clearTimeout(timer);
-        interruptSleep = null;
-        resolve();
-      }
-      interruptSleep = (): void => {
-        if (wakeable || stopping) finish();
-      };
-    });
-  }
 
   async function deliverEntry(entry: OutboxEntry): Promise<void> {
     const recipientDomain = extractRecipientDomain(entry.message.to);
@@ -215,67 +195,49 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
     }
   }
 
-  async function runLoop(): Promise<void> {
-    let consecutiveClaimFailures = 0;
-    // When the current deferral began; a deferral that reaches its bound drains the outbox before the next.
-    let deferringSince: number | undefined;
-    let draining = false;
-    while (!stopping) {
-      if (!draining && maxDeferMilliseconds > 0 && options.deferWhile?.() === true) {
-        deferringSince ??= Date.now();
-        if (Date.now() - deferringSince < maxDeferMilliseconds) {
-          // Not cut short by wake(): new mail is exactly what waits here.
-          await sleep(deferCheckMilliseconds, false);
-          continue;
-        }
-        draining = true;
-      }
-      deferringSince = undefined;
-      wakeRequested = false;
-      let entries: OutboxEntry[];
-      try {
-        entries = await queue.claimDueEmails(batchSize, now(), leaseSeconds);
-        consecutiveClaimFailures = 0;
-      } catch (error) {
-        consecutiveClaimFailures += 1;
-        const backoffMilliseconds = Math.min(
-          claimFailureMaxBackoffMilliseconds,
-          options.pollIntervalMilliseconds * 2 ** Math.min(consecutiveClaimFailures, 16),
-        );
-        logger.error({ err: error, retryInMilliseconds: backoffMilliseconds }, 'email outbox claim failed');
-        // Not cut short by wake(): a struggling database should not be hammered on every registration.
-        await sleep(backoffMilliseconds, false);
-        continue;
-      }
-      await Promise.allSettled(entries.map(deliverEntry));
-      // A full batch suggests more is due: claim again at once.
-      if (entries.length < batchSize) {
-        // Everything due has gone out: a new deferral may begin.
-        draining = false;
-        await sleep(options.pollIntervalMilliseconds, true);
-      }
+  // When the current deferral began; a deferral that reaches its bound drains the outbox before the next.
+  let deferringSince: number | undefined;
+  let draining = false;
+
+  function deferClaimMilliseconds(): number {
+    if (!draining && maxDeferMilliseconds > 0 && options.deferWhile?.() === true) {
+      deferringSince ??= Date.now();
+      if (Date.now() - deferringSince < maxDeferMilliseconds) return deferCheckMilliseconds;
+      draining = true;
     }
+    deferringSince = undefined;
+    return 0;
   }
 
-  const loopFinished = runLoop().catch((error: unknown) => {
-    logger.fatal({ err: error }, 'email dispatcher stopped unexpectedly');
+  async function claimEntries(limit: number): Promise<OutboxEntry[]> {
+    const entries = await queue.claimDueEmails(limit, now(), leaseSeconds);
+    // Everything due is going out: a new deferral may begin after this batch.
+    if (entries.length < limit) draining = false;
+    return entries;
+  }
+
+  const loop = startClaimLoop({
+    claimBatch: claimEntries,
+    deliver: deliverEntry,
+    batchSize,
+    pollIntervalMilliseconds: options.pollIntervalMilliseconds,
+    deferClaimMilliseconds,
+    onClaimFailed: (error, retryInMilliseconds) =>
+      logger.error({ err: error, retryInMilliseconds }, 'email outbox claim failed'),
+    onLoopFailed: (error) => logger.fatal({ err: error }, 'email dispatcher stopped unexpectedly'),
   });
   let stopped: Promise<void> | null = null;
 
   return {
     wake(): void {
-      if (stopping) return;
-      wakeRequested = true;
-      interruptSleep?.();
+      loop.wake();
     },
     stop(): Promise<void> {
       if (stopped === null) {
-        stopping = true;
-        interruptSleep?.();
         const abortTimer = setTimeout(() => {
           for (const controller of sendsInFlight) controller.abort();
         }, stopGraceMilliseconds);
-        stopped = loopFinished.finally(() => clearTimeout(abortTimer));
+        stopped = loop.stop().finally(() => clearTimeout(abortTimer));
       }
       return stopped;
     },

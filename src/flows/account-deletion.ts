@@ -24,7 +24,9 @@ const everyPurpose: readonly TokenPurpose[] = [
 /**
  * Deletes the account (the current password is required): at once every session ends, every link dies, and
  * the address answers as an unknown one. The owner gets one email with a restore link valid for the grace
- * period (ACCOUNT_DELETION_GRACE_DAYS); housekeeping removes the account after it.
+ * period (ACCOUNT_DELETION_GRACE_DAYS); housekeeping removes the account after it. Webhook receivers hear
+ * user.deletion_scheduled now (the audit event), user.deletion_cancelled on a restore, and user.deleted only
+ * from the removal.
  */
 export async function deleteAccount(
   context: AccountContext,

@@ -5,6 +5,8 @@ import { defaultAccountDeletionGraceDays } from './token-emails.ts';
 export const expiredTokenRetentionSeconds = 24 * 60 * 60;
 /** Sent and abandoned mail is kept a week (payload already cleared): delivery questions, abandoned mail. */
 export const finishedEmailRetentionSeconds = 7 * 24 * 60 * 60;
+/** Delivered and abandoned webhook deliveries are kept a week: what was sent when, what failed. */
+export const finishedWebhookRetentionSeconds = 7 * 24 * 60 * 60;
 /** How long the audit trail keeps an event, unless AUDIT_RETENTION_DAYS says otherwise. */
 export const defaultAuditRetentionDays = 90;
 const dayMilliseconds = 24 * 60 * 60 * 1000;
@@ -23,6 +25,8 @@ export async function deleteExpiredRecords(
     finishedEmailsBefore: new Date(now - finishedEmailRetentionSeconds * 1000),
     accountsDeletedBefore: new Date(now - accountDeletionGraceDays * dayMilliseconds),
     auditEventsBefore: new Date(now - auditRetentionDays * dayMilliseconds),
+    finishedWebhookDeliveriesBefore: new Date(now - finishedWebhookRetentionSeconds * 1000),
+    passAt: new Date(now),
   });
 }
 

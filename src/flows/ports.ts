@@ -259,6 +259,8 @@ export interface DeletedRecordCounts {
   readonly refreshFamilies?: number;
   /** Audit events older than AUDIT_RETENTION_DAYS. */
   readonly auditEvents: number;
+  /** Delivered and abandoned webhook deliveries older than a week. */
+  readonly webhookDeliveries: number;
 }
 
 /** The moments before which each kind of record has outlived its use. */
@@ -273,6 +275,10 @@ export interface ExpiredRecordCutoffs {
   readonly accountsDeletedBefore: Date;
   /** Audit events that occurred before this go (AUDIT_RETENTION_DAYS). */
   readonly auditEventsBefore: Date;
+  /** Delivered or abandoned webhook deliveries created before this; waiting ones are never deleted. */
+  readonly finishedWebhookDeliveriesBefore: Date;
+  /** When the pass runs: the time of what a removal records (its audit event, its user.deleted webhook). */
+  readonly passAt: Date;
 }
 
 /**

@@ -12,6 +12,8 @@ export const webhookEventTypes = [
   'session.revoked',
   'user.disabled',
   'user.enabled',
+  'user.deletion_scheduled',
+  'user.deletion_cancelled',
   'user.deleted',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -38,9 +40,12 @@ export const webhookTypeByAuditEvent: Readonly<
   refresh_token_reuse: { type: 'session.revoked', anyOutcome: true },
   admin_disable: { type: 'user.disabled' },
   admin_enable: { type: 'user.enabled' },
-  // The account stops working at once; its rows go at the end of the grace period.
-  account_deletion_requested: { type: 'user.deleted' },
-  admin_delete: { type: 'user.deleted' },
+  // The account stops working at once but can still be restored until the grace period ends: a receiver
+  // should suspend it, not erase it. user.deleted comes when the clean-up removes it for good (actor system).
+  account_deletion_requested: { type: 'user.deletion_scheduled' },
+  admin_delete: { type: 'user.deletion_scheduled' },
+  account_deletion_cancelled: { type: 'user.deletion_cancelled' },
+  account_deleted: { type: 'user.deleted' },
 };
 
 /** The Standard Webhooks type of an audit event, or null when receivers are not told of it. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WebhookDelivery, WebhookQueue } from '../flows/webhooks.ts';
+import { startClaimLoop } from '../queue/claim-loop.ts';
 import { attemptWebhookDelivery, type WebhookAttemptResult } from './attempt.ts';
 
 /** One attempt's outcome (for metrics): `retry` will be tried again, `disabled` met a 410 Gone. */
@@ -39,11 +40,6 @@ const defaultBatchSize = 10;
 const defaultRetryBaseMilliseconds = 5_000;
 // Three days: a receiver down over a long weekend still gets every event.
 export const webhookRetryWindowSeconds = 3 * 24 * 60 * 60;
-const claimFailureMaxBackoffMilliseconds = 10_000;
-/** Delivered and abandoned rows are kept a week (what was sent when, what failed), then deleted. */
-export const finishedWebhookRetentionSeconds = 7 * 24 * 60 * 60;
-// How often a dispatcher deletes finished rows; the delete is idempotent, so several dispatchers may.
-const cleanUpIntervalMilliseconds = 60 * 60 * 1000;
 
 /**
  * Drains the webhook deliveries: claims due ones, POSTs each (signed at this attempt), records the outcome.
@@ -60,23 +56,6 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const now = options.now ?? ((): Date => new Date());
   const random = options.random ?? Math.random;
   const { queue, logger } = options;
-
-  let stopping = false;
-  let wakeRequested = false;
-  let interruptSleep: (() => void) | null = null;
-
-  function sleep(milliseconds: number): Promise<void> {
-    if (stopping || wakeRequested) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, milliseconds);
-      function finish(): void {
-        clearTimeout(timer);
-        interruptSleep = null;
-        resolve();
-      }
-      interruptSleep = finish;
-    });
-  }
 
   function report(outcome: WebhookDispatchEvent['outcome'], delivery: WebhookDelivery): void {
     try {
@@ -156,59 +135,22 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     return Math.floor(random() * boundMilliseconds);
   }
 
-  let lastCleanUpAt = 0;
-  async function deleteFinishedDeliveries(): Promise<void> {
-    const at = now();
-    if (at.getTime() - lastCleanUpAt < cleanUpIntervalMilliseconds) return;
-    lastCleanUpAt = at.getTime();
-    try {
-      const deleted = await queue.deleteFinishedWebhookDeliveries(
-        new Date(at.getTime() - finishedWebhookRetentionSeconds * 1000),
-      );
-      if (deleted > 0) logger.info({ deleted }, 'finished webhook deliveries deleted');
-    } catch (error) {
-      logger.error({ err: error }, 'deleting finished webhook deliveries failed');
-    }
-  }
-
-  async function runLoop(): Promise<void> {
-    let consecutiveClaimFailures = 0;
-    while (!stopping) {
-      await deleteFinishedDeliveries();
-      wakeRequested = false;
-      let deliveries: WebhookDelivery[];
-      try {
-        deliveries = await queue.claimDueWebhookDeliveries(batchSize, now(), leaseSeconds);
-        consecutiveClaimFailures = 0;
-      } catch (error) {
-        consecutiveClaimFailures += 1;
-        const backoffMilliseconds = Math.min(
-          claimFailureMaxBackoffMilliseconds,
-          options.pollIntervalMilliseconds * 2 ** Math.min(consecutiveClaimFailures, 16),
-        );
-        logger.error({ err: error, retryInMilliseconds: backoffMilliseconds }, 'webhook claim failed');
-        await sleep(backoffMilliseconds);
-        continue;
-      }
-      await Promise.allSettled(deliveries.map(deliver));
-      if (deliveries.length < batchSize) await sleep(options.pollIntervalMilliseconds);
-    }
-  }
-
-  const loopFinished = runLoop().catch((error: unknown) => {
-    logger.fatal({ err: error }, 'webhook dispatcher stopped unexpectedly');
+  const loop = startClaimLoop({
+    claimBatch: (limit) => queue.claimDueWebhookDeliveries(limit, now(), leaseSeconds),
+    deliver,
+    batchSize,
+    pollIntervalMilliseconds: options.pollIntervalMilliseconds,
+    onClaimFailed: (error, retryInMilliseconds) =>
+      logger.error({ err: error, retryInMilliseconds }, 'webhook claim failed'),
+    onLoopFailed: (error) => logger.fatal({ err: error }, 'webhook dispatcher stopped unexpectedly'),
   });
 
   return {
     wake(): void {
-      if (stopping) return;
-      wakeRequested = true;
-      interruptSleep?.();
+      loop.wake();
     },
     stop(): Promise<void> {
-      stopping = true;
-      interruptSleep?.();
-      return loopFinished;
+      return loop.stop();
     },
   };
 }

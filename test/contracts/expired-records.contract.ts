@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { completeAuditEvent } from '../../src/flows/audit.ts';
 import { deleteExpiredRecords } from '../../src/flows/housekeeping.ts';
 import type { TokenPurpose } from '../../src/flows/model.ts';
 import type {
@@ -10,13 +11,21 @@ import type {
   TokenStore,
   Transactor,
 } from '../../src/flows/ports.ts';
+import type { WebhookDeliveryBrowser, WebhookQueue } from '../../src/flows/webhooks.ts';
 import { generateToken, hashToken } from '../../src/security/tokens.ts';
 import { describeContract } from './describe-contract.ts';
 
+/** The one webhook endpoint of the fixture: its transactor's trail and its store queue deliveries to it. */
+export const expiredRecordsWebhookUrl = 'https://hooks.example.com/latchkey';
+
 export interface ExpiredRecordsUnderTest {
+  /** With expiredRecordsWebhookUrl as its webhook target. */
   readonly store: ExpiredRecordsStore;
-  /** Writes the rows a clean-up looks at: users, tokens, mail. */
+  /** Writes the rows a clean-up looks at: users, tokens, mail, webhook deliveries (of audit events). */
   readonly transactor: Transactor;
+  readonly webhooks: WebhookQueue & WebhookDeliveryBrowser;
+  /** How many times the store said it queued deliveries (to wake a dispatcher). */
+  readonly announcements: () => number;
   /** The sessions the clean-up deletes (those kept beside the users). */
   readonly sessions: SessionStore;
   readonly queue: OutboxQueue;
@@ -112,6 +121,7 @@ export function describeExpiredRecordsContract(
         emails: 2,
         accounts: 0,
         auditEvents: 0,
+        webhookDeliveries: 0,
       });
       assert.deepEqual(await deleteExpiredRecords(underTest().store, clock), {
         tokens: 0,
@@ -119,6 +129,7 @@ export function describeExpiredRecordsContract(
         emails: 0,
         accounts: 0,
         auditEvents: 0,
+        webhookDeliveries: 0,
       });
 
       const kept = await transactor.runInTransaction((stores) =>
@@ -194,6 +205,116 @@ export function describeExpiredRecordsContract(
       );
       assert.ok(!queued.includes(gone.email), 'the removed account’s queued mail is gone');
       assert.ok(queued.includes(kept.email));
+    });
+
+    /** A new account and a login of it (which receivers hear of): one webhook delivery. Returns the account id. */
+    async function createAccountWithDelivery(): Promise<string> {
+      return underTest().transactor.runInTransaction(async (stores) => {
+        const email = `hooked-${randomUUID()}@example.test`;
+        const user = await stores.users.insertUser({ email, emailKey: email, passwordHash: 'hash' });
+        assert.ok(user);
+        await stores.audit.appendAuditEvent(
+          completeAuditEvent({ event: 'login', outcome: 'success', userId: user.id }, new Date()),
+        );
+        return user.id;
+      });
+    }
+
+    async function claimDeliveriesOf(userIds: string[], at: Date): Promise<Map<string, string>> {
+      const claimed = await underTest().webhooks.claimDueWebhookDeliveries(1000, at, leaseSeconds);
+      const ids = new Map<string, string>();
+      for (const delivery of claimed) {
+        const owner = (JSON.parse(delivery.payload) as { data: { user_id: string } }).data.user_id;
+        if (userIds.includes(owner)) ids.set(owner, delivery.id);
+      }
+      return ids;
+    }
+
+    test('a pass deletes webhook deliveries delivered or abandoned over a week ago, and never one still waiting', async () => {
+      const now = Date.now();
+      const { webhooks, store } = underTest();
+      const [delivered, abandoned, retrying, leased] = [
+        await createAccountWithDelivery(),
+        await createAccountWithDelivery(),
+        await createAccountWithDelivery(),
+        await createAccountWithDelivery(),
+      ];
+      const ids = await claimDeliveriesOf([delivered, abandoned, retrying, leased], new Date(now + 1000));
+      assert.equal(ids.size, 4);
+      await webhooks.markWebhookDelivered(ids.get(delivered) ?? '', new Date(now + 2000));
+      await webhooks.markWebhookAbandoned(ids.get(abandoned) ?? '', 'answered 500');
+      await webhooks.scheduleWebhookRetry(
+        ids.get(retrying) ?? '',
+        new Date(now + 30 * dayMs),
+        'answered 503',
+      );
+
+      const sixDaysLater = await deleteExpiredRecords(store, { now: () => new Date(now + 6 * dayMs) });
+      assert.equal(sixDaysLater.webhookDeliveries, 0, 'a finished delivery is kept a week');
+      const eightDaysLater = await deleteExpiredRecords(store, { now: () => new Date(now + 8 * dayMs) });
+      assert.equal(eightDaysLater.webhookDeliveries, 2);
+
+      const left = await webhooks.listWebhookDeliveries({ status: null, after: null, limit: 1000 });
+      const leftIds = new Set(left.rows.map((row) => row.id));
+      assert.ok(!leftIds.has(ids.get(delivered) ?? ''));
+      assert.ok(!leftIds.has(ids.get(abandoned) ?? ''));
+      assert.ok(leftIds.has(ids.get(retrying) ?? ''), 'a delivery waiting for its retry stays');
+      assert.ok(leftIds.has(ids.get(leased) ?? ''), 'a leased delivery stays');
+    });
+
+    test('removing an account queues its user.deleted, from the system, at the time of the pass; a live account gets none', async () => {
+      const now = Date.now();
+      const { transactor, store } = underTest();
+      const create = (label: string) =>
+        transactor.runInTransaction(async (stores) => {
+          const email = `${label}-${randomUUID()}@example.test`;
+          const user = await stores.users.insertUser({ email, emailKey: email, passwordHash: 'hash' });
+          assert.ok(user);
+          return user.id;
+        });
+      const gone = await create('removed');
+      const kept = await create('kept');
+      await transactor.runInTransaction((stores) => stores.users.markUserDeleted(gone, new Date(now)));
+      const announcedBefore = underTest().announcements();
+
+      const passAt = new Date(now + 8 * dayMs);
+      const counts = await deleteExpiredRecords(store, { now: () => passAt }, 7);
+      assert.ok(counts.accounts >= 1);
+      assert.ok(underTest().announcements() > announcedBefore, 'the dispatchers are woken');
+
+      const claimed = await underTest().webhooks.claimDueWebhookDeliveries(1000, passAt, leaseSeconds);
+      const bodies = claimed
+        .map((delivery) => ({
+          delivery,
+          body: JSON.parse(delivery.payload) as {
+            type: string;
+            timestamp: string;
+            data: { user_id: string; actor: string };
+          },
+        }))
+        .filter(({ body }) => body.data.user_id === gone || body.data.user_id === kept);
+      assert.equal(bodies.length, 1);
+      const [only] = bodies;
+      assert.equal(only?.delivery.eventType, 'user.deleted');
+      assert.equal(only?.delivery.endpointUrl, expiredRecordsWebhookUrl);
+      assert.deepEqual(only?.body, {
+        type: 'user.deleted',
+        timestamp: passAt.toISOString(),
+        data: { user_id: gone, actor: 'system', reason: 'success' },
+      });
+      const trail = await transactor.runInTransaction((stores) =>
+        stores.audit.listAuditEvents({
+          userId: gone,
+          event: 'account_deleted',
+          since: null,
+          after: null,
+          limit: 10,
+        }),
+      );
+      assert.deepEqual(
+        trail.rows.map((row) => [row.actor, row.occurredAt.toISOString()]),
+        [['system', passAt.toISOString()]],
+      );
     });
   });
 }

@@ -37,6 +37,7 @@ describe('housekeeping', () => {
       emails: 0,
       accounts: 0,
       auditEvents: 0,
+      webhookDeliveries: 0,
     });
     assert.equal(await findSessionByToken(account.context, session), null);
 
@@ -48,6 +49,7 @@ describe('housekeeping', () => {
       emails: 0,
       accounts: 0,
       auditEvents: 0,
+      webhookDeliveries: 0,
     });
 
     // A week on: bob's link expired long ago, alice's mail was sent a week ago; bob's mail is still queued.
@@ -58,6 +60,7 @@ describe('housekeeping', () => {
       emails: 1,
       accounts: 0,
       auditEvents: 0,
+      webhookDeliveries: 0,
     });
     assert.deepEqual(
       account.database.emails.map((record) => [record.message.to, record.status]),

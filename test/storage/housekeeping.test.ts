@@ -6,6 +6,7 @@ import {
   deleteExpiredRecords,
   expiredTokenRetentionSeconds,
   finishedEmailRetentionSeconds,
+  finishedWebhookRetentionSeconds,
   startHousekeeping,
 } from '../../src/flows/housekeeping.ts';
 import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../src/flows/ports.ts';
@@ -114,7 +115,14 @@ for (const kind of availableDatabaseKinds()) {
         now: () => new Date(now),
       });
 
-      assert.deepEqual(deleted, { tokens: 2, sessions: 1, emails: 2, accounts: 0, auditEvents: 0 });
+      assert.deepEqual(deleted, {
+        tokens: 2,
+        sessions: 1,
+        emails: 2,
+        accounts: 0,
+        auditEvents: 0,
+        webhookDeliveries: 0,
+      });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-expired-an-hour-ago', 'token-live', 'token-used-an-hour-ago'],
         sessions: ['session-live'],
@@ -153,10 +161,18 @@ for (const kind of availableDatabaseKinds()) {
           emails: sum.emails + counts.emails,
           accounts: sum.accounts + counts.accounts,
           auditEvents: sum.auditEvents + counts.auditEvents,
+          webhookDeliveries: sum.webhookDeliveries + counts.webhookDeliveries,
         }),
-        { tokens: 0, sessions: 0, emails: 0, accounts: 0, auditEvents: 0 },
+        { tokens: 0, sessions: 0, emails: 0, accounts: 0, auditEvents: 0, webhookDeliveries: 0 },
       );
-      assert.deepEqual(total, { tokens: 2500, sessions: 0, emails: 1500, accounts: 0, auditEvents: 0 });
+      assert.deepEqual(total, {
+        tokens: 2500,
+        sessions: 0,
+        emails: 1500,
+        accounts: 0,
+        auditEvents: 0,
+        webhookDeliveries: 0,
+      });
       assert.deepEqual(await listLabels(), {
         tokens: ['token-live'],
         sessions: [],
@@ -197,13 +213,14 @@ describe('clean-up schedule', () => {
     };
   }
 
-  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail and deleted accounts, 90 days for audit events', async () => {
+  test('passes the retention cutoffs: a day for tokens, now for sessions, a week for finished mail, webhook deliveries and deleted accounts, 90 days for audit events', async () => {
     const store = recordingStore(async () => ({
       tokens: 0,
       sessions: 0,
       emails: 0,
       accounts: 0,
       auditEvents: 0,
+      webhookDeliveries: 0,
     }));
     const now = new Date('2026-06-01T12:00:00Z');
     await deleteExpiredRecords(store, { now: () => now });
@@ -214,10 +231,13 @@ describe('clean-up schedule', () => {
         finishedEmailsBefore: new Date(now.getTime() - finishedEmailRetentionSeconds * 1000),
         accountsDeletedBefore: new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000),
         auditEventsBefore: new Date(now.getTime() - 90 * 24 * 60 * 60 * 1000),
+        finishedWebhookDeliveriesBefore: new Date(now.getTime() - finishedWebhookRetentionSeconds * 1000),
+        passAt: now,
       },
     ]);
     assert.equal(expiredTokenRetentionSeconds, 24 * 60 * 60);
     assert.equal(finishedEmailRetentionSeconds, 7 * 24 * 60 * 60);
+    assert.equal(finishedWebhookRetentionSeconds, 7 * 24 * 60 * 60);
   });
 
   test('runs every interval, reports failures without stopping, and stop() waits for the pass in flight', async () => {
@@ -227,7 +247,7 @@ describe('clean-up schedule', () => {
       calls += 1;
       if (calls === 2) throw new Error('database unavailable');
       if (calls === 4) await new Promise<void>((resolve) => (finishSlowPass = resolve));
-      return { tokens: calls, sessions: 0, emails: 0, accounts: 0, auditEvents: 0 };
+      return { tokens: calls, sessions: 0, emails: 0, accounts: 0, auditEvents: 0, webhookDeliveries: 0 };
     });
     const finished: DeletedRecordCounts[] = [];
     const failures: unknown[] = [];

@@ -57,6 +57,8 @@ describe('PostgreSQL adapters while the server cannot be reached', () => {
             accountsDeletedBefore: now,
             finishedEmailsBefore: now,
             auditEventsBefore: now,
+            finishedWebhookDeliveriesBefore: now,
+            passAt: now,
           }),
       ],
       [

@@ -1,22 +1,28 @@
 import type { DeletedRecordCounts, ExpiredRecordCutoffs, ExpiredRecordsStore } from '../../flows/ports.ts';
+import type { WebhookTargets } from '../../flows/webhooks.ts';
 import { MemoryAuditTrail } from './audit-trail.ts';
 import type { MemoryDatabase } from './database.ts';
 import type { MemorySessionStore } from './session-store.ts';
 
-/** The clean-up on a MemoryDatabase and its sessions, deleting what the PostgreSQL one deletes. */
+/**
+ * The clean-up on a MemoryDatabase and its sessions, deleting what the PostgreSQL one deletes; with webhook
+ * targets, every account removed queues its user.deleted.
+ */
 export function createMemoryExpiredRecordsStore(
   database: MemoryDatabase,
   sessions: MemorySessionStore,
+  webhooks?: WebhookTargets,
 ): ExpiredRecordsStore {
-  return { deleteExpiredRecords: (cutoffs) => deleteExpiredRecords(database, sessions, cutoffs) };
+  return { deleteExpiredRecords: (cutoffs) => deleteExpiredRecords(database, sessions, cutoffs, webhooks) };
 }
 
 async function deleteExpiredRecords(
   database: MemoryDatabase,
   sessions: MemorySessionStore,
   cutoffs: ExpiredRecordCutoffs,
+  webhooks: WebhookTargets | undefined,
 ): Promise<DeletedRecordCounts> {
-  const accounts = await deleteDeletedAccounts(database, sessions, cutoffs.accountsDeletedBefore);
+  const accounts = await deleteDeletedAccounts(database, sessions, cutoffs, webhooks);
   const tokensBefore = cutoffs.tokensBefore.getTime();
   let tokens = 0;
   for (const token of database.tokens.rows()) {
@@ -41,24 +47,37 @@ async function deleteExpiredRecords(
       auditEvents += 1;
     }
   }
-  return { tokens, sessions: expiredSessions, emails, accounts, auditEvents };
+  let webhookDeliveries = 0;
+  for (const delivery of database.webhookDeliveries.rows()) {
+    const finished = delivery.status === 'delivered' || delivery.status === 'abandoned';
+    if (
+      finished &&
+      delivery.createdAt < cutoffs.finishedWebhookDeliveriesBefore &&
+      database.webhookDeliveries.delete(delivery.id, undefined)
+    ) {
+      webhookDeliveries += 1;
+    }
+  }
+  return { tokens, sessions: expiredSessions, emails, accounts, auditEvents, webhookDeliveries };
 }
 
 /** Removes the accounts deleted before `before`, their tokens, sessions and queued mail, as the cascade does. */
 async function deleteDeletedAccounts(
   database: MemoryDatabase,
   sessions: MemorySessionStore,
-  before: Date,
+  cutoffs: ExpiredRecordCutoffs,
+  webhooks: WebhookTargets | undefined,
 ): Promise<number> {
   let accounts = 0;
   for (const user of database.users.rows()) {
-    if (user.deletedAt === null || user.deletedAt.getTime() >= before.getTime()) continue;
+    if (user.deletedAt === null || user.deletedAt.getTime() >= cutoffs.accountsDeletedBefore.getTime())
+      continue;
     database.users.delete(user.emailKey, undefined);
-    await new MemoryAuditTrail(database).appendAuditEvent({
+    await new MemoryAuditTrail(database, undefined, webhooks).appendAuditEvent({
       event: 'account_deleted',
       outcome: 'success',
       userId: user.id,
-      occurredAt: database.clock.now(),
+      occurredAt: cutoffs.passAt,
       ip: null,
       userAgent: null,
       actor: 'system',

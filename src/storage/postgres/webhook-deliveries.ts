@@ -28,6 +28,18 @@ export function insertWebhookDeliveries(
   userId: SQL,
   targets: WebhookTargets | undefined,
 ): SQL | null {
+  return insertWebhookDeliveriesForOwners(record, sql`select ${userId} as user_id`, targets);
+}
+
+/**
+ * As insertWebhookDeliveries, for every user of `owners` (a query yielding a `user_id` column): one event
+ * that befell many accounts at once (the clean-up's removals), each delivered on its own.
+ */
+export function insertWebhookDeliveriesForOwners(
+  record: AuditRecord,
+  owners: SQL,
+  targets: WebhookTargets | undefined,
+): SQL | null {
   if (targets === undefined || targets.urls.length === 0) return null;
   const type = selectWebhookEventType(record);
   if (type === null) return null;
@@ -42,7 +54,7 @@ export function insertWebhookDeliveries(
         'data', json_build_object('user_id', owner.user_id, 'actor', ${record.actor}::text,
           'reason', ${record.outcome}::text))::text,
       date_trunc('milliseconds', now())
-    from (select ${userId} as user_id) as owner, (values ${urls}) as endpoint (url)
+    from (${owners}) as owner, (values ${urls}) as endpoint (url)
     where owner.user_id is not null
       and endpoint.url not in (select url from ${disabledWebhookEndpoints})`;
 }
