@@ -109,9 +109,9 @@ describe('email dispatcher', () => {
       assert.equal(email.from, 'noreply@latchkey.test');
       assert.match(email.subject, /Verify your email address/);
       assert.deepEqual(email.links, [
-        `https://auth.latchkey.test/verify-email?token=token-${email.to.split('@')[0]}`,
+        `https://auth.latchkey.test/verify-email?token=token-${email.to.split('@')[0]}&lang=en`,
       ]);
-      assert.ok(email.html.includes(email.links[0]!));
+      assert.ok(email.html.includes(email.links[0]!.replace('&', '&amp;')));
     }
     await waitFor(() => records.every((record) => record.status === 'sent'));
     // Several more polls: nothing is sent again.
