@@ -85,9 +85,10 @@ export function checkTemplateSource(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const position = /\s+at (\d+)$/.exec(message);
+    const reason = position === null ? message : message.slice(0, position.index);
     problems.push({
-      line: position === null ? 1 : lineOfIndex(source, Number(position[1])),
-      message: `syntax error: ${position === null ? message : message.slice(0, position.index)}`,
+      line: lineOfIndex(source, locateSyntaxError(source, reason, Number(position?.[1] ?? 0))),
+      message: `syntax error: ${reason}`,
     });
     return problems;
   }
@@ -115,6 +116,26 @@ export function checkTemplateSource(
   };
   visit(spans);
   return problems;
+}
+
+/**
+ * Where to point for a syntax error. Mustache reports an unclosed tag or section where it stopped reading (the
+ * end of the file); the operator needs the tag that was opened, so point at the last one before that.
+ */
+function locateSyntaxError(source: string, reason: string, index: number): number {
+  const before = source.slice(0, index);
+  if (reason === 'Unclosed tag') {
+    const opened = before.lastIndexOf('{{');
+    return opened === -1 ? index : opened;
+  }
+  const section = /^Unclosed section "(.*)"$/.exec(reason)?.[1];
+  if (section !== undefined) {
+    const openings = [...before.matchAll(/\{\{\s*[#^]\s*([^}]*?)\s*\}\}/g)].filter(
+      (opening) => opening[1] === section,
+    );
+    return openings.at(-1)?.index ?? index;
+  }
+  return index;
 }
 
 function lineOfIndex(source: string, index: number): number {
