@@ -696,7 +696,7 @@ export const configVariables = {
     accepts: 'a folder, relative to the working directory',
     doc: "Folder of the operator's email templates: `<locale>/<template>.subject.txt`, `.text.txt` and `.html`; a part without a file is the built-in one.",
     details:
-      'Read once at start-up by every process that sends mail; a bad file (unknown variable, template or locale, syntax error) stops start-up naming the file and line. See [email-templates.md](email-templates.md).',
+      'Read and checked once at start-up by `npm start` and `npm run worker`; a bad file (unknown variable, template or locale, syntax error) stops start-up naming the file and line. See [email-templates.md](email-templates.md).',
   }),
   EMAIL_DISPATCHER: flag({
     group: 'email',
