@@ -392,7 +392,8 @@ function groupConfig(values: ConfigValues): Config {
               sendTimeoutSeconds: values.SMTP_SEND_TIMEOUT_SECONDS,
             },
       from: values.FROM_EMAIL,
-      templatesDir: values.EMAIL_TEMPLATES_DIR === undefined ? undefined : resolve(values.EMAIL_TEMPLATES_DIR),
+      templatesDir:
+        values.EMAIL_TEMPLATES_DIR === undefined ? undefined : resolve(values.EMAIL_TEMPLATES_DIR),
       dispatcher: {
         enabled: values.EMAIL_DISPATCHER,
         pollMilliseconds: values.EMAIL_DISPATCH_POLL_MS,

@@ -194,6 +194,35 @@ describe('email dispatcher', () => {
     assertNoSecretLogged(lines, ['ghost@', 'token-ghost', 'No such user']);
   });
 
+  test('sends with the operator template files it was given, and abandons a message that cannot be rendered', async () => {
+    const capture = await startCapture();
+    const queue = new MemoryOutboxQueue();
+    const good = queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-ada'));
+    const corrupted = queue.enqueueEmail({
+      template: 'verify_email',
+      to: 'grace@example.com',
+      params: { url: 'javascript:alert(1)' },
+    });
+    const { logger, lines } = captureLogs();
+    startDispatcher({
+      queue,
+      transport: createTransport(capture.port),
+      logger,
+      templateFiles: { en: { verify_email: { subject: 'Hello {{email}} from {{product_name}}' } } },
+    });
+
+    await waitFor(() => good.status === 'sent' && corrupted.status === 'abandoned');
+    const email = await capture.waitForEmail((candidate) => candidate.to === 'ada@example.com');
+    assert.equal(email.subject, 'Hello ada@example.com from Latchkey');
+    assert.match(corrupted.lastError ?? '', /^render failed: /);
+    assert.equal(corrupted.attempts, 1);
+    assert.deepEqual(
+      capture.messages.map((message) => message.to),
+      ['ada@example.com'],
+    );
+    assertNoSecretLogged(lines, ['token-ada', 'grace@']);
+  });
+
   test('a server that accepts the connection and never answers does not hold stop() beyond the timeouts', async () => {
     const silentServer = await startSilentSmtpServer();
     cleanups.push(() => silentServer.close());

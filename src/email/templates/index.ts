@@ -2,11 +2,7 @@ import type { EmailMessage } from '../../flows/model.ts';
 import { isLocale, type Locale } from '../../security/locale.ts';
 import { describeAccountDeletedEmail } from './account-deleted.ts';
 import { describeAlreadyRegisteredEmail } from './already-registered.ts';
-import {
-  describeTemplateValues,
-  renderTemplateSource,
-  type EmailTemplatePart,
-} from './files.ts';
+import { describeTemplateValues, renderTemplateSource, type EmailTemplatePart } from './files.ts';
 import {
   addLanguageToLink,
   renderLinkEmail,
