@@ -689,6 +689,15 @@ export const configVariables = {
     doc: 'From header of every email; its domain also ends each Message-ID.',
     check: (value) => (/[\r\n]/.test(value) ? 'FROM_EMAIL must be one line' : undefined),
   }),
+  EMAIL_TEMPLATES_DIR: optionalText({
+    group: 'email',
+    defaultNote: 'unset: the built-in emails only',
+    example: 'email-templates',
+    accepts: 'a folder, relative to the working directory',
+    doc: "Folder of the operator's email templates: `<locale>/<template>.subject.txt`, `.text.txt` and `.html`; a part without a file is the built-in one.",
+    details:
+      'Read and checked once at start-up by `npm start` and `npm run worker`; a bad file (unknown variable, template or locale, syntax error) stops start-up naming the file and line. See [email-templates.md](email-templates.md).',
+  }),
   EMAIL_DISPATCHER: flag({
     group: 'email',
     default: true,

@@ -107,6 +107,8 @@ export interface Config {
     /** Unset: emails are printed to the console. */
     readonly smtp: SmtpConfig | undefined;
     readonly from: string;
+    /** EMAIL_TEMPLATES_DIR, absolute; unset: the built-in templates only. */
+    readonly templatesDir: string | undefined;
     readonly dispatcher: {
       /** Run the outbox dispatcher inside the API process (the worker process always runs it). */
       readonly enabled: boolean;
@@ -403,6 +405,8 @@ function groupConfig(values: ConfigValues): Config {
               sendTimeoutSeconds: values.SMTP_SEND_TIMEOUT_SECONDS,
             },
       from: values.FROM_EMAIL,
+      templatesDir:
+        values.EMAIL_TEMPLATES_DIR === undefined ? undefined : resolve(values.EMAIL_TEMPLATES_DIR),
       dispatcher: {
         enabled: values.EMAIL_DISPATCHER,
         pollMilliseconds: values.EMAIL_DISPATCH_POLL_MS,

@@ -2,14 +2,19 @@
 import './thread-pool.ts';
 import { isWorkerSupervisor, superviseWorkers } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfiguredEmailTemplates } from './composition/email-templates.ts';
+import type { EmailTemplateFiles } from './email/templates/index.ts';
 import { resolveSecretKey } from './composition/secret-key.ts';
 import { createLogger } from './logger.ts';
 import { prepareShutdown } from './shutdown.ts';
 import { startEmbeddedServer } from './storage/postgres/embedded-server.ts';
 
 let config: Config;
+let emailTemplates: EmailTemplateFiles | undefined;
 try {
   config = loadConfig();
+  // Here, beside the variables, so a bad template file is reported as they are, before anything starts.
+  emailTemplates = loadConfiguredEmailTemplates(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`Latchkey cannot start, ${error.message}\n`);
@@ -33,7 +38,7 @@ const [{ composeApiProcess }, { buildApp }] = await Promise.all([
   import('./composition/api-process.ts'),
   import('./app.ts'),
 ]);
-const composition = await composeApiProcess(config, logger, { secretKey, embeddedServer });
+const composition = await composeApiProcess(config, logger, { secretKey, embeddedServer, emailTemplates });
 const app = await buildApp(composition.http, { logger, trustProxy: config.http.trustProxy });
 await app.listen({ host: config.http.host, port: config.http.port });
 const stopEmailDelivery = config.email.dispatcher.enabled ? composition.startEmailDelivery() : async () => {};

@@ -5,6 +5,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { composeWorkerProcess } from './composition/worker-process.ts';
 import { resolveSecretKey } from './composition/secret-key.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfiguredEmailTemplates } from './composition/email-templates.ts';
+import type { EmailTemplateFiles } from './email/templates/index.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
 import { closeConnectionsOnShutdown } from './http/plugins/graceful-close.ts';
 import { registerMetrics } from './http/plugins/metrics.ts';
@@ -13,8 +15,11 @@ import { createLogger } from './logger.ts';
 import { prepareShutdown } from './shutdown.ts';
 
 let config: Config;
+let emailTemplates: EmailTemplateFiles | undefined;
 try {
   config = loadConfig();
+  // Here, beside the variables, so a bad template file is reported as they are, before anything starts.
+  emailTemplates = loadConfiguredEmailTemplates(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`Latchkey worker cannot start, ${error.message}\n`);
@@ -24,7 +29,10 @@ try {
 }
 
 const logger = createLogger({ level: config.logging.level }).child({ role: 'worker' });
-const composition = await composeWorkerProcess(config, logger, { secretKey: resolveSecretKey(config) });
+const composition = await composeWorkerProcess(config, logger, {
+  secretKey: resolveSecretKey(config),
+  emailTemplates,
+});
 
 // Optional, for orchestrators and Prometheus: /health/live, /health/ready (the database) and /metrics.
 let app: FastifyInstance | undefined;

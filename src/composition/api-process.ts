@@ -13,6 +13,8 @@ import { createAdminContext } from './admin-context.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
 import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
+import { loadConfiguredEmailTemplates } from './email-templates.ts';
+import type { EmailTemplateFiles } from '../email/templates/index.ts';
 import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createHttpDeps, createMetricsDeps } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
@@ -28,8 +30,15 @@ export interface ApiProcess extends BackgroundWork {
 export async function composeApiProcess(
   config: Config,
   logger: Logger,
-  options: { readonly secretKey: string; readonly embeddedServer?: EmbeddedServer | undefined },
+  options: {
+    readonly secretKey: string;
+    readonly embeddedServer?: EmbeddedServer | undefined;
+    /** Loaded by the caller to fail before anything starts; read here from config when not given. */
+    readonly emailTemplates?: EmailTemplateFiles | undefined;
+  },
 ): Promise<ApiProcess> {
+  // First, so a bad template folder stops start-up before a database is opened.
+  const emailTemplates = options.emailTemplates ?? loadConfiguredEmailTemplates(config);
   // Read while the database starts (the embedded one starts in a worker thread): half a second of start-up.
   const commonPasswords = loadCommonPasswords();
   commonPasswords.catch(() => {}); // awaited below; a failure surfaces there
@@ -98,6 +107,7 @@ export async function composeApiProcess(
         logger,
         defaultLocale: config.pages.defaultLocale,
         productName: config.pages.productName,
+        templateFiles: emailTemplates,
         // Under a login or registration storm the answers come first, and the mail a few seconds later.
         deferWhile: () => waitingHashJobs() > 0,
       }),

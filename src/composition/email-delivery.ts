@@ -9,6 +9,7 @@ import type { Database } from '../storage/postgres/database.ts';
 import { PostgresOutboxQueue } from '../storage/postgres/email-outbox.ts';
 import type { OutboxEvents } from './outbox-events.ts';
 import type { Locale } from '../security/locale.ts';
+import type { EmailTemplateFiles } from '../email/templates/index.ts';
 
 /** SMTP when SMTP_HOST is set, else the console. */
 export function createEmailTransport(smtp: SmtpConfig | undefined): EmailTransport {
@@ -31,6 +32,8 @@ export interface EmailDeliveryOptions {
   readonly defaultLocale: Locale;
   /** PRODUCT_NAME: named in every email, as on the pages. */
   readonly productName: string;
+  /** EMAIL_TEMPLATES_DIR, read and checked at start-up (loadConfiguredEmailTemplates); absent: built-in. */
+  readonly templateFiles: EmailTemplateFiles | undefined;
 }
 
 /** Starts draining the outbox from this process; returns the function that stops it (not the transport). */
@@ -52,6 +55,7 @@ export function startEmailDelivery(options: EmailDeliveryOptions): () => Promise
     from: config.from,
     productName: options.productName,
     defaultLocale: options.defaultLocale,
+    templateFiles: options.templateFiles,
     logger,
     pollIntervalMilliseconds: config.dispatcher.pollMilliseconds,
     // Outlasts every send (bounded by the send timeout), so a message is never leased twice at once;

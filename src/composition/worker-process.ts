@@ -8,6 +8,8 @@ import type { ServiceRouteDeps } from '../http/route-deps.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { createDatabaseHealthCheck, createOutboxSecretBox, openMigratedDatabase } from './database.ts';
 import { createEmailTransport, startEmailDelivery } from './email-delivery.ts';
+import { loadConfiguredEmailTemplates } from './email-templates.ts';
+import type { EmailTemplateFiles } from '../email/templates/index.ts';
 import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
@@ -23,8 +25,14 @@ export interface WorkerProcess extends BackgroundWork {
 export async function composeWorkerProcess(
   config: Config,
   logger: Logger,
-  options: { readonly secretKey: string },
+  options: {
+    readonly secretKey: string;
+    /** Loaded by the caller to fail before anything starts; read here from config when not given. */
+    readonly emailTemplates?: EmailTemplateFiles | undefined;
+  },
 ): Promise<WorkerProcess> {
+  // First, so a bad template folder stops start-up before a database is opened.
+  const emailTemplates = options.emailTemplates ?? loadConfiguredEmailTemplates(config);
   const database = await openMigratedDatabase({ config, logger });
   const outboxEvents = createOutboxEvents();
   const webhookEvents = createWebhookEvents();
@@ -43,6 +51,7 @@ export async function composeWorkerProcess(
         logger,
         defaultLocale: config.pages.defaultLocale,
         productName: config.pages.productName,
+        templateFiles: emailTemplates,
       }),
     startWebhookDelivery: () =>
       startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OutboxEntry, OutboxQueue } from '../flows/ports.ts';
 import { startClaimLoop } from '../queue/claim-loop.ts';
 import type { Locale } from '../security/locale.ts';
-import { renderEmail } from './templates/index.ts';
+import { renderEmail, type EmailTemplateFiles } from './templates/index.ts';
 import { classifySendFailure, type EmailTransport } from './transport.ts';
 
 export interface EmailDispatcherOptions {
@@ -13,6 +13,8 @@ export interface EmailDispatcherOptions {
   readonly productName: string;
   /** The language of a message queued without one. */
   readonly defaultLocale: Locale;
+  /** The operator's checked template files (EMAIL_TEMPLATES_DIR); absent: the built-in templates. */
+  readonly templateFiles?: EmailTemplateFiles | undefined;
   readonly logger: Logger;
   /** How long to sleep after a short batch; wake() cuts the sleep short. */
   readonly pollIntervalMilliseconds: number;
@@ -109,6 +111,7 @@ export function startEmailDispatcher(options: EmailDispatcherOptions): EmailDisp
       rendered = renderEmail(entry.message, {
         productName: options.productName,
         defaultLocale: options.defaultLocale,
+        ...(options.templateFiles === undefined ? {} : { templateFiles: options.templateFiles }),
       });
     } catch (error) {
       // Rendering is pure: it fails the same way every time, so retrying would only delay the verdict.

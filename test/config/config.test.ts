@@ -60,6 +60,7 @@ describe('configuration defaults', () => {
     assert.deepEqual(config.email, {
       smtp: undefined,
       from: 'Latchkey <noreply@localhost>',
+      templatesDir: undefined,
       dispatcher: { enabled: true, pollMilliseconds: 1000, maxDeferSeconds: 10, retryMaxDelaySeconds: 1800 },
     });
     assert.deepEqual(config.housekeeping, {
@@ -171,6 +172,11 @@ describe('configuration values', () => {
     assert.throws(() => Object.assign(config.email.dispatcher, { enabled: false }), TypeError);
     assert.throws(() => Object.assign(config.rateLimit.budgets, { 'ip.login': { points: 1 } }), TypeError);
     assert.throws(() => (config.http.corsOrigins as string[]).push('https://evil.example'), TypeError);
+  });
+
+  test('EMAIL_TEMPLATES_DIR is a folder relative to the working directory; loading does not read it', () => {
+    const config = loadConfig({ ...quiet, EMAIL_TEMPLATES_DIR: 'no-such-templates' });
+    assert.equal(config.email.templatesDir, join(process.cwd(), 'no-such-templates'));
   });
 
   test('the SMTP_* variables are read only when SMTP_HOST is set', () => {

@@ -109,9 +109,9 @@ describe('email dispatcher', () => {
       assert.equal(email.from, 'noreply@latchkey.test');
       assert.match(email.subject, /Verify your email address/);
       assert.deepEqual(email.links, [
-        `https://auth.latchkey.test/verify-email?token=token-${email.to.split('@')[0]}`,
+        `https://auth.latchkey.test/verify-email?token=token-${email.to.split('@')[0]}&lang=en`,
       ]);
-      assert.ok(email.html.includes(email.links[0]!));
+      assert.ok(email.html.includes(email.links[0]!.replace('&', '&amp;')));
     }
     await waitFor(() => records.every((record) => record.status === 'sent'));
     // Several more polls: nothing is sent again.
@@ -192,6 +192,35 @@ describe('email dispatcher', () => {
     assert.equal(warning['recipientDomain'], 'example.org');
     assert.equal(warning['responseCode'], 550);
     assertNoSecretLogged(lines, ['ghost@', 'token-ghost', 'No such user']);
+  });
+
+  test('sends with the operator template files it was given, and abandons a message that cannot be rendered', async () => {
+    const capture = await startCapture();
+    const queue = new MemoryOutboxQueue();
+    const good = queue.enqueueEmail(buildVerifyEmail('ada@example.com', 'token-ada'));
+    const corrupted = queue.enqueueEmail({
+      template: 'verify_email',
+      to: 'grace@example.com',
+      params: { url: 'javascript:alert(1)' },
+    });
+    const { logger, lines } = captureLogs();
+    startDispatcher({
+      queue,
+      transport: createTransport(capture.port),
+      logger,
+      templateFiles: { en: { verify_email: { subject: 'Hello {{email}} from {{product_name}}' } } },
+    });
+
+    await waitFor(() => good.status === 'sent' && corrupted.status === 'abandoned');
+    const email = await capture.waitForEmail((candidate) => candidate.to === 'ada@example.com');
+    assert.equal(email.subject, 'Hello ada@example.com from Latchkey');
+    assert.match(corrupted.lastError ?? '', /^render failed: /);
+    assert.equal(corrupted.attempts, 1);
+    assert.deepEqual(
+      capture.messages.map((message) => message.to),
+      ['ada@example.com'],
+    );
+    assertNoSecretLogged(lines, ['token-ada', 'grace@']);
   });
 
   test('a server that accepts the connection and never answers does not hold stop() beyond the timeouts', async () => {

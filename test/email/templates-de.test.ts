@@ -42,7 +42,7 @@ describe('German emails', () => {
       assert.ok(text.includes('ada@example.com'));
       const url = 'url' in message.params ? message.params.url : message.params.resetUrl;
       if (url !== null) {
-        assert.ok(text.split('\n').includes(url), 'the link alone on its line');
+        assert.ok(text.split('\n').includes(`${url}&lang=de`), 'the link alone on its line, in German');
         assert.match(html, /Falls die Schaltfläche nicht funktioniert/);
       }
     });

@@ -29,7 +29,9 @@ describe('email templates', () => {
   )) {
     describe(message.template, () => {
       const rendered = renderEmail(message, options);
-      const url = ('url' in message.params ? message.params.url : message.params.resetUrl) ?? '';
+      const sentUrl = ('url' in message.params ? message.params.url : message.params.resetUrl) ?? '';
+      // The link says which language the email speaks, so the page it opens speaks it too.
+      const url = `${sentUrl}&lang=en`;
 
       test('has a subject, a plain-text part and an HTML part', () => {
         assert.ok(rendered.subject.trim().length > 0);
@@ -43,8 +45,9 @@ describe('email templates', () => {
       });
 
       test('links the URL from a button and shows it as text in the HTML', () => {
-        assert.ok(rendered.html.includes(`href="${url}"`));
-        assert.ok(rendered.html.includes(`>${url}</a>`));
+        const htmlUrl = url.replaceAll('&', '&amp;');
+        assert.ok(rendered.html.includes(`href="${htmlUrl}"`));
+        assert.ok(rendered.html.includes(`>${htmlUrl}</a>`));
       });
 
       test('names the product and the recipient', () => {
@@ -147,7 +150,7 @@ describe('email templates', () => {
         assert.ok(html.includes('token=a&quot;b&amp;next=&lt;script&gt;'));
         assert.ok(html.includes('Latch&lt;b&gt;key&lt;/b&gt; &amp; Co'));
         // The plain-text part is not HTML: it carries the values verbatim.
-        assert.ok(text.split('\n').includes(hostileUrl));
+        assert.ok(text.split('\n').includes(`${hostileUrl}&lang=en`));
       });
     }
   });

@@ -2,7 +2,9 @@ import type { EmailMessage } from '../../flows/model.ts';
 import { isLocale, type Locale } from '../../security/locale.ts';
 import { describeAccountDeletedEmail } from './account-deleted.ts';
 import { describeAlreadyRegisteredEmail } from './already-registered.ts';
+import { describeTemplateValues, renderTemplateSource, type EmailTemplatePart } from './files.ts';
 import {
+  addLanguageToLink,
   renderLinkEmail,
   type LinkEmailContent,
   type RenderedEmail,
@@ -18,14 +20,30 @@ import { describePasswordResetEmail } from './password-reset.ts';
 import { describeVerifyEmail } from './verify-email.ts';
 
 export type { RenderedEmail, TemplateOptions } from './layout.ts';
+export type { EmailTemplateFiles } from './files.ts';
 
 /**
  * Pure: the same message always renders the same email, in the message's locale (DEFAULT_LOCALE when it was
- * queued without one). Throws if a link is not an absolute http(s) URL.
+ * queued without one), each part from the operator's file for that locale and template when there is one, else
+ * built in. Throws if a link is not an absolute http(s) URL.
  */
 export function renderEmail(message: EmailMessage, options: TemplateOptions): RenderedEmail {
   const locale = isLocale(message.locale) ? message.locale : (options.defaultLocale ?? 'en');
-  return renderLinkEmail(message.to, describeEmail(message, options.productName, locale), options, locale);
+  const content = describeEmail(message, options.productName, locale);
+  const builtIn = renderLinkEmail(message.to, content, options, locale);
+  const sources = options.templateFiles?.[locale]?.[message.template];
+  if (sources === undefined) return builtIn;
+  const values = describeTemplateValues(
+    message,
+    options.productName,
+    locale,
+    content.url === null ? null : addLanguageToLink(content.url, locale),
+  );
+  const renderPart = (part: EmailTemplatePart): string => {
+    const source = sources[part];
+    return source === undefined ? builtIn[part] : renderTemplateSource(source, part, values);
+  };
+  return { subject: renderPart('subject'), text: renderPart('text'), html: renderPart('html') };
 }
 
 /** What each template says in `locale`; every one is an email built around one link. */

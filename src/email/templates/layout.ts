@@ -1,6 +1,7 @@
 import type { EmailMessage, EmailTemplateName } from '../../flows/model.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
 import type { Locale } from '../../security/locale.ts';
+import type { EmailTemplateFiles } from './files.ts';
 
 /** What every template produces: one subject, a plain-text part and an HTML part saying the same thing. */
 export interface RenderedEmail {
@@ -13,6 +14,8 @@ export interface TemplateOptions {
   readonly productName: string;
   /** The language of a message queued without one (DEFAULT_LOCALE); English when not given. */
   readonly defaultLocale?: Locale;
+  /** The operator's template files (EMAIL_TEMPLATES_DIR); a part without one is the built-in part. */
+  readonly templateFiles?: EmailTemplateFiles;
 }
 
 /**
@@ -24,6 +27,21 @@ export function assertEmailLink(url: string): string {
   if (protocol !== 'https:' && protocol !== 'http:')
     throw new Error('an emailed link must be an absolute http(s) URL');
   return url;
+}
+
+/**
+ * The link with `lang=<locale>` added, so the page it opens speaks the email's language whatever the browser
+ * asks for. Appended to the text rather than rebuilt through URL, which would re-encode the rest of the link;
+ * a link that already names a language keeps it.
+ */
+export function addLanguageToLink(url: string, locale: Locale): string {
+  assertEmailLink(url);
+  if (new URL(url).searchParams.has('lang')) return url;
+  const fragmentStart = url.indexOf('#');
+  const [beforeFragment, fragment] =
+    fragmentStart === -1 ? [url, ''] : [url.slice(0, fragmentStart), url.slice(fragmentStart)];
+  const separator = !beforeFragment.includes('?') ? '?' : /[?&]$/.test(beforeFragment) ? '' : '&';
+  return `${beforeFragment}${separator}lang=${locale}${fragment}`;
 }
 
 /** What the email for one template says in one language, given its message and the product's name. */
@@ -59,19 +77,20 @@ export function renderLinkEmail(
   { productName }: TemplateOptions,
   locale: Locale = 'en',
 ): RenderedEmail {
+  const url = content.url === null ? null : addLanguageToLink(content.url, locale);
   return {
     subject: content.subject,
     text: renderTextEmail({
       productName,
       paragraphsBeforeLink: content.paragraphsBeforeLink,
-      url: content.url,
+      url,
       paragraphsAfterLink: content.paragraphsAfterLink,
     }),
     html: renderHtmlEmail({
       productName,
       heading: content.heading,
       introParagraphs: content.paragraphsBeforeLink,
-      button: content.url === null ? null : { label: content.buttonLabel, url: content.url },
+      button: url === null ? null : { label: content.buttonLabel, url },
       closingParagraphs: content.paragraphsAfterLink,
       recipient: to,
       locale,
