@@ -7337,19 +7337,8 @@ export interface operations {
           /** @description An absolute `https:` (or `http:`) URL */
           url: string;
           description?: string;
-          /** @description The event types sent to it; empty: every type */
-          event_types?: (
-            | 'user.created'
-            | 'user.verified'
-            | 'user.login'
-            | 'user.password_reset'
-            | 'user.password_changed'
-            | 'user.email_changed'
-            | 'session.revoked'
-            | 'user.disabled'
-            | 'user.enabled'
-            | 'user.deleted'
-          )[];
+          /** @description The event types to send to it (user.created, user.verified, user.login, user.password_reset, user.password_changed, user.email_changed, session.revoked, user.disabled, user.enabled, user.deleted); empty or absent: every type */
+          event_types?: string[];
         };
       };
     };
@@ -8128,19 +8117,8 @@ export interface operations {
         'application/json': {
           url?: string;
           description?: string;
-          /** @description The event types sent to it; empty: every type */
-          event_types?: (
-            | 'user.created'
-            | 'user.verified'
-            | 'user.login'
-            | 'user.password_reset'
-            | 'user.password_changed'
-            | 'user.email_changed'
-            | 'session.revoked'
-            | 'user.disabled'
-            | 'user.enabled'
-            | 'user.deleted'
-          )[];
+          /** @description The event types to send to it (user.created, user.verified, user.login, user.password_reset, user.password_changed, user.email_changed, session.revoked, user.disabled, user.enabled, user.deleted); empty or absent: every type */
+          event_types?: string[];
         };
       };
     };
