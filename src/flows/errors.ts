@@ -48,7 +48,7 @@ export const errorCodes = {
   webhook_target_private: {
     status: 400,
     message: 'The webhook URL points at a private or loopback address',
-    when: '`/admin/webhooks/endpoints`: the `url` names a loopback, private or link-local address (or `localhost`) while `WEBHOOK_ALLOW_PRIVATE` is false',
+    when: '`/admin/webhooks/endpoints`: the `url` names a loopback, private or link-local address, `localhost` or a single-label host while `WEBHOOK_ALLOW_PRIVATE` is false',
   },
   unknown_webhook_event_type: {
     status: 400,
@@ -113,7 +113,7 @@ export const errorCodes = {
   webhook_delivery_not_found: {
     status: 404,
     message: 'No such webhook delivery',
-    when: '`/admin/webhooks/deliveries/{id}/retry`: no delivery has that id (finished ones are deleted after 30 days)',
+    when: '`/admin/webhooks/deliveries/{id}/retry`: no delivery has that id (finished ones are deleted after a week)',
   },
   not_found: {
     status: 404,

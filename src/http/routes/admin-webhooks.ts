@@ -50,7 +50,8 @@ const Endpoint = Type.Object({
   enabled: Type.Boolean(),
   disabled_reason: Type.Unsafe<'gone' | 'operator' | null>({
     type: 'string',
-    enum: ['gone', 'operator'],
+    // null in the enum too: with `nullable`, OpenAPI 3.0 validators still check a null against the enum.
+    enum: ['gone', 'operator', null],
     nullable: true,
     description: '`gone`: it answered 410 Gone; `operator`: disabled through the API or CLI',
   }),

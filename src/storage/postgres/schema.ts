@@ -265,7 +265,10 @@ export const webhookEndpoints = pgTable('webhook_endpoints', {
   id: uuid('id').primaryKey().defaultRandom(),
   url: text('url').notNull(),
   description: text('description').notNull().default(''),
-  eventTypes: text('event_types').array().notNull().default(sql`'{}'::text[]`),
+  eventTypes: text('event_types')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   sealedSecret: text('sealed_secret').notNull(),
   sealedPreviousSecret: text('sealed_previous_secret'),
   previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
