@@ -805,7 +805,7 @@ export const configVariables = {
   }),
   WEBHOOK_URLS: custom<readonly string[]>({
     group: 'webhooks',
-    defaultNote: 'none: no webhooks',
+    defaultNote: 'none: only the endpoints managed through the admin API',
     example: '',
     accepts: 'comma-separated `https://` or `http://` URLs',
     doc: 'Endpoints that receive every account event as a signed Standard Webhooks POST; needs WEBHOOK_SECRET.',
@@ -823,7 +823,7 @@ export const configVariables = {
     defaultNote: 'none',
     example: '',
     accepts: '`whsec_` + base64 of at least 24 bytes; several separated by spaces or commas',
-    doc: 'Signing secret of the webhooks; during a rotation list the new one and the old one: each attempt carries a signature for each.',
+    doc: 'Signing secret of the WEBHOOK_URLS endpoints (managed ones have their own); during a rotation list the new one and the old one: each attempt carries a signature for each.',
     fallback: [],
     parse(raw, name, report) {
       const secrets = raw.split(/[\s,]+/).filter(Boolean);

@@ -20,6 +20,17 @@ import {
 import { runWithAuditOrigin } from '../flows/audit.ts';
 import { FlowError } from '../flows/errors.ts';
 import type { OutboxListStatus } from '../flows/ports.ts';
+import { listWebhookDeliveries } from '../flows/webhooks-admin.ts';
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  disableWebhookEndpoint,
+  enableWebhookEndpoint,
+  listWebhookEndpoints,
+  retryWebhookDelivery,
+  rotateWebhookEndpointSecret,
+} from '../flows/webhooks-endpoints.ts';
+import type { WebhookListStatus } from '../flows/webhooks.ts';
 import { createLogger } from '../logger.ts';
 import { importTutorialCommand } from './import-tutorial.ts';
 
@@ -176,6 +187,104 @@ const userCommands: Record<string, AdminCommand> = {
 
 const outboxStatuses: readonly string[] = ['queued', 'retrying', 'abandoned'];
 
+/** `webhooks <action> ID`: one endpoint (or delivery) by id. */
+function webhookAction(
+  usage: string,
+  run: (admin: AdminContext, id: string) => Promise<unknown>,
+  done: string,
+): AdminCommand {
+  return async (args, io) => {
+    const [id] = args;
+    if (id === undefined) {
+      io.err(`usage: admin webhooks ${usage}`);
+      return usageExitCode;
+    }
+    return withAdmin(async (admin) => {
+      const result = await run(admin, id);
+      io.out(result === undefined ? done : JSON.stringify(result));
+      return 0;
+    });
+  };
+}
+
+const webhookDeliveryStatuses: readonly string[] = ['pending', 'delivered', 'abandoned'];
+
+const webhookCommands: Record<string, AdminCommand> = {
+  async list(_args, io) {
+    return withAdmin(async (admin) => {
+      for (const endpoint of await listWebhookEndpoints(admin)) io.out(JSON.stringify(endpoint));
+      return 0;
+    });
+  },
+  async create(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { events: { type: 'string' }, description: { type: 'string' } },
+    });
+    const [url, extra] = positionals;
+    if (url === undefined || extra !== undefined) {
+      io.err('usage: admin webhooks create URL [--events a,b] [--description TEXT]');
+      return usageExitCode;
+    }
+    const eventTypes = values.events
+      ?.split(',')
+      .map((type) => type.trim())
+      .filter((type) => type !== '');
+    return withAdmin(async (admin) => {
+      const { endpoint, secret } = await createWebhookEndpoint(admin, {
+        url,
+        ...(eventTypes === undefined ? {} : { eventTypes }),
+        ...(values.description === undefined ? {} : { description: values.description }),
+      });
+      io.err(`webhook endpoint ${endpoint.id} created; its signing secret is shown once, store it now:`);
+      io.out(secret);
+      return 0;
+    });
+  },
+  enable: webhookAction('enable ID', enableWebhookEndpoint, ''),
+  disable: webhookAction('disable ID', disableWebhookEndpoint, ''),
+  delete: webhookAction('delete ID', deleteWebhookEndpoint, 'deleted: what waited for it is abandoned'),
+  async 'rotate-secret'(args, io) {
+    const [id] = args;
+    if (id === undefined) {
+      io.err('usage: admin webhooks rotate-secret ID');
+      return usageExitCode;
+    }
+    return withAdmin(async (admin) => {
+      const { endpoint, secret } = await rotateWebhookEndpointSecret(admin, id);
+      io.err(
+        `new signing secret of ${endpoint.id}, shown once; the previous one signs too until ${endpoint.previousSecretExpiresAt?.toISOString() ?? '-'}:`,
+      );
+      io.out(secret);
+      return 0;
+    });
+  },
+  async deliveries(args, io) {
+    const { values } = parseArgs({ args, options: { status: { type: 'string' } } });
+    const status = values.status;
+    if (status !== undefined && !webhookDeliveryStatuses.includes(status)) {
+      io.err('usage: admin webhooks deliveries [--status pending|delivered|abandoned]');
+      return usageExitCode;
+    }
+    return withAdmin((admin) =>
+      printEveryPage(
+        io,
+        async (cursor) => {
+          const page = await listWebhookDeliveries(admin, {
+            ...(status === undefined ? {} : { status: status as WebhookListStatus }),
+            ...(cursor === undefined ? {} : { cursor }),
+            limit: 100,
+          });
+          return { rows: page.deliveries, nextCursor: page.nextCursor };
+        },
+        (delivery) => delivery,
+      ),
+    );
+  },
+  retry: webhookAction('retry DELIVERY_ID', retryWebhookDelivery, 'queued again'),
+};
+
 /** A command whose first argument names one of `table`'s subcommands. */
 function commandGroup(name: string, table: Record<string, AdminCommand>): AdminCommand {
   return async (args, io) => {
@@ -206,6 +315,7 @@ function linesTo(emit: (line: string) => void): { write(text: string): boolean }
 export const adminCommands: Record<string, AdminCommand> = {
   key: commandGroup('key', keyCommands),
   users: commandGroup('users', userCommands),
+  webhooks: commandGroup('webhooks', webhookCommands),
   async outbox(args, io) {
     const { values } = parseArgs({ args, options: { status: { type: 'string' } } });
     const status = values.status;

@@ -8,6 +8,7 @@ import { createAccountContext } from './account-context.ts';
 import { createAdminContext } from './admin-context.ts';
 import { createOutboxSecretBox, openMigratedDatabase } from './database.ts';
 import { createOutboxEvents } from './outbox-events.ts';
+import { createWebhookSecretBox } from './webhook-delivery.ts';
 import { createAttemptBudgets, createRateLimiterBuilder } from './rate-limiters.ts';
 import { connectRedis } from './redis.ts';
 import { resolveSecretKey } from './secret-key.ts';
@@ -36,7 +37,10 @@ export async function composeAdminTools(config: Config, logger: Logger): Promise
       secretKey,
     });
     return {
-      admin: createAdminContext(database, account),
+      admin: createAdminContext(database, account, {
+        config: config.webhooks,
+        secretBox: createWebhookSecretBox(config, secretKey),
+      }),
       async close() {
         redis?.disconnect();
         await database.close();

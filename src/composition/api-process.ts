@@ -20,7 +20,12 @@ import { createHttpDeps, createMetricsDeps } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createAttemptBudgets, createClientIpLimiters, createRateLimiterBuilder } from './rate-limiters.ts';
 import { connectRedis } from './redis.ts';
-import { createWebhookEvents, createWebhookTargets, startWebhookDelivery } from './webhook-delivery.ts';
+import {
+  createWebhookEvents,
+  createWebhookSecretBox,
+  createWebhookTargets,
+  startWebhookDelivery,
+} from './webhook-delivery.ts';
 import { accessTokenSettingsOf, createSigningKeyContext, loadSigningKeyRing } from './signing-keys.ts';
 
 export interface ApiProcess extends BackgroundWork {
@@ -56,6 +61,7 @@ export async function composeApiProcess(
   const outboxEvents = createOutboxEvents();
   const webhookEvents = createWebhookEvents();
   const outboxSecretBox = createOutboxSecretBox(config, options.secretKey);
+  const webhookSecretBox = createWebhookSecretBox(config, options.secretKey);
   const buildLimiters = createRateLimiterBuilder(config.rateLimit, redis);
   const account = createAccountContext({
     config,
@@ -86,7 +92,10 @@ export async function composeApiProcess(
       config,
       secretKey: options.secretKey,
       account,
-      admin: createAdminContext(database, account),
+      admin: createAdminContext(database, account, {
+        config: config.webhooks,
+        secretBox: webhookSecretBox,
+      }),
       clientIpLimiters: createClientIpLimiters(buildLimiters),
       healthChecks,
       metrics: config.metrics.enabled ? createMetricsDeps(database, outboxEvents, webhookEvents) : undefined,
@@ -112,7 +121,13 @@ export async function composeApiProcess(
         deferWhile: () => waitingHashJobs() > 0,
       }),
     startWebhookDelivery: () =>
-      startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),
+      startWebhookDelivery({
+        config: config.webhooks,
+        secretBox: webhookSecretBox,
+        database,
+        events: webhookEvents,
+        logger,
+      }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
         config,

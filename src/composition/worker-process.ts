@@ -14,7 +14,12 @@ import { startExpiredRecordsCleanup } from './housekeeping.ts';
 import { createMetricsDeps, serviceVersion } from './http-deps.ts';
 import { createOutboxEvents } from './outbox-events.ts';
 import { createSigningKeyContext } from './signing-keys.ts';
-import { createWebhookEvents, createWebhookTargets, startWebhookDelivery } from './webhook-delivery.ts';
+import {
+  createWebhookEvents,
+  createWebhookSecretBox,
+  createWebhookTargets,
+  startWebhookDelivery,
+} from './webhook-delivery.ts';
 
 export interface WorkerProcess extends BackgroundWork {
   /** For the optional health port: /health/live, /health/ready (the database) and /metrics. */
@@ -54,7 +59,13 @@ export async function composeWorkerProcess(
         templateFiles: emailTemplates,
       }),
     startWebhookDelivery: () =>
-      startWebhookDelivery({ config: config.webhooks, database, events: webhookEvents, logger }),
+      startWebhookDelivery({
+        config: config.webhooks,
+        secretBox: createWebhookSecretBox(config, options.secretKey),
+        database,
+        events: webhookEvents,
+        logger,
+      }),
     startHousekeeping: () =>
       startExpiredRecordsCleanup({
         config,

@@ -40,6 +40,21 @@ export const errorCodes = {
     message: 'Invalid cursor',
     when: '`/admin/…` listings: the `cursor` is not one a previous page returned',
   },
+  invalid_webhook_url: {
+    status: 400,
+    message: 'The webhook URL must be an absolute http or https URL',
+    when: '`/admin/webhooks/endpoints`: the `url` is not an absolute `http:`/`https:` URL without credentials',
+  },
+  webhook_target_private: {
+    status: 400,
+    message: 'The webhook URL points at a private or loopback address',
+    when: '`/admin/webhooks/endpoints`: the `url` names a loopback, private or link-local address, `localhost` or a single-label host while `WEBHOOK_ALLOW_PRIVATE` is false',
+  },
+  unknown_webhook_event_type: {
+    status: 400,
+    message: 'Unknown webhook event type',
+    when: '`/admin/webhooks/endpoints`: `event_types` names a type Latchkey does not send',
+  },
   invalid_credentials: {
     status: 401,
     message: 'Incorrect email or password',
@@ -90,6 +105,16 @@ export const errorCodes = {
     message: 'No such account',
     when: '`/admin/users/{id}`: no account has that id',
   },
+  webhook_endpoint_not_found: {
+    status: 404,
+    message: 'No such webhook endpoint',
+    when: '`/admin/webhooks/endpoints/{id}`: no managed or env endpoint has that id',
+  },
+  webhook_delivery_not_found: {
+    status: 404,
+    message: 'No such webhook delivery',
+    when: '`/admin/webhooks/deliveries/{id}/retry`: no delivery has that id (finished ones are deleted after a week)',
+  },
   not_found: {
     status: 404,
     message: 'Not Found',
@@ -104,6 +129,21 @@ export const errorCodes = {
     status: 409,
     message: 'This address belongs to another account now',
     when: '`/confirm-email-change`: the new address was registered after the change was asked for; `/cancel-email-change`: the old address was',
+  },
+  webhook_endpoint_read_only: {
+    status: 409,
+    message: 'This endpoint is configured by WEBHOOK_URLS',
+    when: '`/admin/webhooks/endpoints/{id}`: changing, disabling, deleting or rotating an env endpoint (change `WEBHOOK_URLS`/`WEBHOOK_SECRET` instead; `enable` works)',
+  },
+  webhook_delivery_not_abandoned: {
+    status: 409,
+    message: 'Only an abandoned delivery can be retried',
+    when: '`/admin/webhooks/deliveries/{id}/retry`: the delivery is still waiting or was delivered',
+  },
+  webhook_endpoint_disabled: {
+    status: 409,
+    message: 'The endpoint of this delivery is disabled or gone',
+    when: '`/admin/webhooks/deliveries/{id}/retry`: its endpoint is disabled, deleted or no longer in `WEBHOOK_URLS` (enable it first)',
   },
   already_verified: {
     status: 409,

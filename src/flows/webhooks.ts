@@ -84,6 +84,8 @@ export interface WebhookDelivery {
   /** The `webhook-id` header: the same at every attempt. */
   readonly webhookId: string;
   readonly endpointUrl: string;
+  /** The managed endpoint (webhook_endpoints) it goes to, signed with that endpoint's secrets; null: WEBHOOK_URLS. */
+  readonly endpointId: string | null;
   readonly eventType: string;
   readonly payload: string;
   /** Counting the claim that handed it out. */
@@ -98,10 +100,11 @@ export interface WebhookQueue {
   markWebhookDelivered(id: string, now: Date): Promise<void>;
   scheduleWebhookRetry(id: string, nextAttemptAt: Date, error: string): Promise<void>;
   markWebhookAbandoned(id: string, error: string): Promise<void>;
-  /** Records the endpoint as gone: its undelivered rows are abandoned and nothing more is queued for it. */
-  disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void>;
-  /** Deletes delivered and abandoned deliveries created before `before` (waiting ones stay); returns how many. */
-  deleteFinishedWebhookDeliveries(before: Date): Promise<number>;
+  /**
+   * Records the endpoint as gone: its undelivered rows are abandoned and nothing more is queued for it. A
+   * managed endpoint (`endpointId`) is disabled with the reason `gone`; an env one (null) by its URL.
+   */
+  disableWebhookEndpoint(url: string, reason: string, now: Date, endpointId?: string | null): Promise<void>;
   /** The creation time of the oldest undelivered delivery, or null when none waits. */
   findOldestPendingWebhookAt(): Promise<Date | null>;
 }
@@ -114,6 +117,7 @@ export interface WebhookDeliverySummary {
   readonly id: string;
   readonly webhookId: string;
   readonly endpointUrl: string;
+  readonly endpointId: string | null;
   readonly eventType: string;
   readonly status: WebhookListStatus;
   readonly attempts: number;
@@ -131,4 +135,92 @@ export interface WebhookDeliveryBrowser {
     readonly after: PagePosition | null;
     readonly limit: number;
   }): Promise<Page<WebhookDeliverySummary>>;
+}
+
+/** Why a managed endpoint receives nothing: it answered `410 Gone`, or an operator disabled it. */
+export type WebhookEndpointDisabledReason = 'gone' | 'operator';
+
+/** A managed endpoint as operators see it: never its secret (shown once, at creation and at rotation). */
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly description: string;
+  /** Empty: every event type. */
+  readonly eventTypes: readonly string[];
+  readonly disabledReason: WebhookEndpointDisabledReason | null;
+  readonly disabledAt: Date | null;
+  /** Until when the secret before the last rotation still signs (null: no rotation in the last 24 h). */
+  readonly previousSecretExpiresAt: Date | null;
+  readonly createdAt: Date;
+}
+
+/** An env endpoint (WEBHOOK_URLS) disabled after a 410, by URL. */
+export interface DisabledEnvWebhookEndpoint {
+  readonly url: string;
+  readonly reason: string;
+  readonly disabledAt: Date;
+}
+
+/** What retrying an abandoned delivery came to. */
+export type WebhookRetryOutcome = 'retried' | 'not_found' | 'not_abandoned' | 'endpoint_disabled';
+
+/**
+ * The managed endpoints. Every change records `audit` in its own transaction, so the trail holds the change if
+ * and only if it happened; disabling or deleting an endpoint abandons its waiting deliveries in the same one.
+ * Secrets are given and returned in plaintext; the store keeps them sealed.
+ */
+export interface WebhookEndpointStore {
+  /** Oldest first. */
+  listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
+  findWebhookEndpoint(id: string): Promise<WebhookEndpoint | null>;
+  insertWebhookEndpoint(
+    input: {
+      readonly url: string;
+      readonly description: string;
+      readonly eventTypes: readonly string[];
+      readonly secret: string;
+    },
+    audit: (endpointId: string) => AuditRecord,
+  ): Promise<WebhookEndpoint>;
+  updateWebhookEndpoint(
+    id: string,
+    changes: {
+      readonly url?: string;
+      readonly description?: string;
+      readonly eventTypes?: readonly string[];
+    },
+    audit: AuditRecord,
+  ): Promise<WebhookEndpoint | null>;
+  /** False when there is no such endpoint. */
+  deleteWebhookEndpoint(id: string, audit: AuditRecord): Promise<boolean>;
+  /** Disables (an enabled endpoint; a disabled one keeps its reason) and abandons what waits for it. */
+  disableManagedWebhookEndpoint(
+    id: string,
+    reason: WebhookEndpointDisabledReason,
+    now: Date,
+    audit: AuditRecord,
+  ): Promise<WebhookEndpoint | null>;
+  enableManagedWebhookEndpoint(id: string, audit: AuditRecord): Promise<WebhookEndpoint | null>;
+  /** The new secret signs from now on; the current one keeps signing until `previousExpiresAt`. */
+  rotateWebhookEndpointSecret(
+    id: string,
+    secret: string,
+    previousExpiresAt: Date,
+    audit: AuditRecord,
+  ): Promise<WebhookEndpoint | null>;
+  /** The secrets an attempt at `now` is signed with (current first), or null when the endpoint is gone. */
+  findWebhookSigningSecrets(id: string, now: Date): Promise<string[] | null>;
+  listDisabledEnvWebhookEndpoints(): Promise<DisabledEnvWebhookEndpoint[]>;
+  /** Forgets the 410 of an env endpoint; false when it was not disabled. */
+  enableEnvWebhookEndpoint(url: string, audit: AuditRecord): Promise<boolean>;
+  /**
+   * Puts an abandoned delivery back in the queue, due now, unless its endpoint is disabled or gone (or, for an
+   * env endpoint, no longer in `envUrls`).
+   */
+  retryWebhookDelivery(
+    id: string,
+    now: Date,
+    envUrls: readonly string[],
+    audit: AuditRecord,
+  ): Promise<WebhookRetryOutcome>;
 }

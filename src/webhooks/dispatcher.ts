@@ -11,7 +11,10 @@ export interface WebhookDispatchEvent {
 
 export interface WebhookDispatcherOptions {
   readonly queue: WebhookQueue;
+  /** The secrets of the env endpoints (WEBHOOK_SECRET). */
   readonly secrets: readonly string[];
+  /** The secrets of a managed endpoint at `now` (null: it is gone, and so is the delivery). */
+  readonly findEndpointSecrets?: (endpointId: string, now: Date) => Promise<readonly string[] | null>;
   readonly logger: Logger;
   readonly pollIntervalMilliseconds: number;
   readonly timeoutMilliseconds: number;
@@ -76,11 +79,21 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
 
   async function deliver(delivery: WebhookDelivery): Promise<void> {
     const attemptAt = now();
+    const secrets =
+      delivery.endpointId === null
+        ? options.secrets
+        : ((await options.findEndpointSecrets?.(delivery.endpointId, attemptAt)) ?? null);
+    if (secrets === null) {
+      logger.warn({ deliveryId: delivery.id }, 'webhook abandoned: its endpoint was deleted');
+      await record(delivery, () => queue.markWebhookAbandoned(delivery.id, 'endpoint deleted'));
+      report('abandoned', delivery);
+      return;
+    }
     const result = await attemptWebhookDelivery({
       url: delivery.endpointUrl,
       webhookId: delivery.webhookId,
       payload: delivery.payload,
-      secrets: options.secrets,
+      secrets,
       now: attemptAt,
       timeoutMilliseconds: options.timeoutMilliseconds,
       allowPrivateTargets: options.allowPrivateTargets,
@@ -102,7 +115,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     if (result.kind === 'answered' && result.statusCode === 410) {
       logger.warn(logContext, 'webhook endpoint answered 410 Gone: disabled, nothing more is sent to it');
       await record(delivery, () =>
-        queue.disableWebhookEndpoint(delivery.endpointUrl, 'answered 410 Gone', now()),
+        queue.disableWebhookEndpoint(delivery.endpointUrl, 'answered 410 Gone', now(), delivery.endpointId),
       );
       report('disabled', delivery);
       return;

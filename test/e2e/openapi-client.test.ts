@@ -670,6 +670,44 @@ describe('a client generated from /openapi.json', () => {
     });
     assert.ok(Array.isArray(deliveries.data?.deliveries));
     assert.equal((await client.HEAD('/admin/webhooks/deliveries', { headers })).response.status, 200);
+
+    const created = await client.POST('/admin/webhooks/endpoints', {
+      headers,
+      body: { url: 'https://hooks.example.com/typed', event_types: ['user.deleted'] },
+    });
+    assert.match(created.data?.secret ?? '', /^whsec_/);
+    const endpoint = { headers, params: { path: { id: created.data?.endpoint.id ?? '' } } };
+    const privateTarget = await client.POST('/admin/webhooks/endpoints', {
+      headers,
+      body: { url: 'http://127.0.0.1:9/hook' },
+    });
+    assert.equal(codeOf(privateTarget.error), 'webhook_target_private');
+    const endpoints = await client.GET('/admin/webhooks/endpoints', { headers });
+    assert.equal(endpoints.data?.endpoints.length, 1);
+    assert.equal((await client.HEAD('/admin/webhooks/endpoints', { headers })).response.status, 200);
+    assert.equal((await client.GET('/admin/webhooks/endpoints/{id}', endpoint)).data?.source, 'api');
+    assert.equal((await client.HEAD('/admin/webhooks/endpoints/{id}', endpoint)).response.status, 200);
+    const patched = await client.PATCH('/admin/webhooks/endpoints/{id}', {
+      ...endpoint,
+      body: { description: 'typed' },
+    });
+    assert.equal(patched.data?.description, 'typed');
+    assert.equal(
+      (await client.POST('/admin/webhooks/endpoints/{id}/disable', endpoint)).data?.disabled_reason,
+      'operator',
+    );
+    assert.equal((await client.POST('/admin/webhooks/endpoints/{id}/enable', endpoint)).data?.enabled, true);
+    const rotated = await client.POST('/admin/webhooks/endpoints/{id}/rotate-secret', endpoint);
+    assert.notEqual(rotated.data?.secret, created.data?.secret);
+    assert.notEqual(rotated.data?.endpoint.previous_secret_expires_at, null);
+    assert.equal((await client.DELETE('/admin/webhooks/endpoints/{id}', endpoint)).response.status, 204);
+    const missing = await client.GET('/admin/webhooks/endpoints/{id}', endpoint);
+    assert.equal(codeOf(missing.error), 'webhook_endpoint_not_found');
+    const retried = await client.POST('/admin/webhooks/deliveries/{id}/retry', {
+      headers,
+      params: { path: { id: unknownId } },
+    });
+    assert.equal(codeOf(retried.error), 'webhook_delivery_not_found');
   });
 
   test('the hosted pages: sign-up, sign-in, the account page and its forms, forgot password, sign-out', async () => {

@@ -23,6 +23,7 @@ import { generateToken } from '../../src/security/tokens.ts';
 import { MemoryAdminKeyStore } from '../../src/storage/memory/admin-key-store.ts';
 import { MemoryOutboxBrowser } from '../../src/storage/memory/outbox-browser.ts';
 import { MemoryWebhookQueue } from '../../src/storage/memory/webhook-deliveries.ts';
+import { MemoryWebhookEndpointStore } from '../../src/storage/memory/webhook-endpoints.ts';
 import { MemoryUserDirectory } from '../../src/storage/memory/user-directory.ts';
 import {
   addVerifiedAccount,
@@ -42,6 +43,8 @@ function adminOf(account: MemoryAccount, context: AccountContext = account.conte
     directory: new MemoryUserDirectory(account.database),
     outbox: new MemoryOutboxBrowser(account.database.outbox.records),
     webhookDeliveries: new MemoryWebhookQueue(account.database),
+    webhookEndpoints: new MemoryWebhookEndpointStore(account.database),
+    webhookSettings: { envUrls: [], allowPrivateTargets: false },
   };
 }
 

@@ -591,6 +591,128 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/webhooks/deliveries/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Queue an abandoned delivery again, due now, with the same webhook-id */
+    post: operations['adminRetryWebhookDelivery'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/webhooks/endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every webhook endpoint: those of WEBHOOK_URLS (read-only), then the managed ones
+     * @description Never a secret: it is shown once, at creation and at rotation.
+     */
+    get: operations['adminListWebhookEndpoints'];
+    put?: never;
+    /**
+     * Create an endpoint; its signing secret is in the answer, this once
+     * @description Events are queued for it from the next change on, for the types of `event_types` (every type when empty or absent).
+     */
+    post: operations['adminCreateWebhookEndpoint'];
+    delete?: never;
+    options?: never;
+    /**
+     * Every webhook endpoint: those of WEBHOOK_URLS (read-only), then the managed ones
+     * @description Never a secret: it is shown once, at creation and at rotation.
+     */
+    head: operations['adminListWebhookEndpoints-head'];
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/webhooks/endpoints/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One webhook endpoint */
+    get: operations['adminShowWebhookEndpoint'];
+    put?: never;
+    post?: never;
+    /** Delete a managed endpoint; what waits for it is abandoned */
+    delete: operations['adminDeleteWebhookEndpoint'];
+    options?: never;
+    /** One webhook endpoint */
+    head: operations['adminShowWebhookEndpoint-head'];
+    /**
+     * Change a managed endpoint's URL, description or event types
+     * @description Deliveries queued already keep the URL they were queued for.
+     */
+    patch: operations['adminUpdateWebhookEndpoint'];
+    trace?: never;
+  };
+  '/admin/webhooks/endpoints/{id}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send to the endpoint again, after a 410 Gone or a disable (env endpoints too) */
+    post: operations['adminEnableWebhookEndpoint'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/webhooks/endpoints/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop sending to a managed endpoint; what waits for it is abandoned */
+    post: operations['adminDisableWebhookEndpoint'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/webhooks/endpoints/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A new signing secret, in the answer this once; the previous one keeps signing for 24 hours
+     * @description Until `previous_secret_expires_at` every attempt carries two signatures (`v1,<new> v1,<previous>`), so a receiver can switch without losing an event.
+     */
+    post: operations['adminRotateWebhookEndpointSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/sign-in': {
     parameters: {
       query?: never;
@@ -786,6 +908,9 @@ export interface components {
         | 'unsupported_grant_type'
         | 'malformed_id'
         | 'invalid_cursor'
+        | 'invalid_webhook_url'
+        | 'webhook_target_private'
+        | 'unknown_webhook_event_type'
         | 'invalid_credentials'
         | 'not_authenticated'
         | 'admin_key_required'
@@ -796,9 +921,14 @@ export interface components {
         | 'csrf_refused'
         | 'session_not_found'
         | 'user_not_found'
+        | 'webhook_endpoint_not_found'
+        | 'webhook_delivery_not_found'
         | 'not_found'
         | 'request_timeout'
         | 'email_taken'
+        | 'webhook_endpoint_read_only'
+        | 'webhook_delivery_not_abandoned'
+        | 'webhook_endpoint_disabled'
         | 'already_verified'
         | 'payload_too_large'
         | 'unsupported_media_type'
@@ -6246,6 +6376,13 @@ export interface operations {
           | 'admin_outbox_view'
           | 'admin_audit_view'
           | 'admin_webhooks_view'
+          | 'admin_webhook_endpoint_created'
+          | 'admin_webhook_endpoint_updated'
+          | 'admin_webhook_endpoint_deleted'
+          | 'admin_webhook_endpoint_enabled'
+          | 'admin_webhook_endpoint_disabled'
+          | 'admin_webhook_secret_rotated'
+          | 'admin_webhook_delivery_retried'
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
@@ -6304,6 +6441,13 @@ export interface operations {
                 | 'admin_outbox_view'
                 | 'admin_audit_view'
                 | 'admin_webhooks_view'
+                | 'admin_webhook_endpoint_created'
+                | 'admin_webhook_endpoint_updated'
+                | 'admin_webhook_endpoint_deleted'
+                | 'admin_webhook_endpoint_enabled'
+                | 'admin_webhook_endpoint_disabled'
+                | 'admin_webhook_secret_rotated'
+                | 'admin_webhook_delivery_retried'
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
@@ -6446,6 +6590,13 @@ export interface operations {
           | 'admin_outbox_view'
           | 'admin_audit_view'
           | 'admin_webhooks_view'
+          | 'admin_webhook_endpoint_created'
+          | 'admin_webhook_endpoint_updated'
+          | 'admin_webhook_endpoint_deleted'
+          | 'admin_webhook_endpoint_enabled'
+          | 'admin_webhook_endpoint_disabled'
+          | 'admin_webhook_secret_rotated'
+          | 'admin_webhook_delivery_retried'
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
@@ -6504,6 +6655,13 @@ export interface operations {
                 | 'admin_outbox_view'
                 | 'admin_audit_view'
                 | 'admin_webhooks_view'
+                | 'admin_webhook_endpoint_created'
+                | 'admin_webhook_endpoint_updated'
+                | 'admin_webhook_endpoint_deleted'
+                | 'admin_webhook_endpoint_enabled'
+                | 'admin_webhook_endpoint_disabled'
+                | 'admin_webhook_secret_rotated'
+                | 'admin_webhook_delivery_retried'
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
@@ -6644,6 +6802,8 @@ export interface operations {
             deliveries: {
               /** Format: uuid */
               id: string;
+              /** @description The managed endpoint; null for one of WEBHOOK_URLS */
+              endpoint_id: string | null;
               /** @description The `webhook-id` header, the same at every attempt */
               webhook_id: string;
               endpoint_host: string;
@@ -6780,6 +6940,8 @@ export interface operations {
             deliveries: {
               /** Format: uuid */
               id: string;
+              /** @description The managed endpoint; null for one of WEBHOOK_URLS */
+              endpoint_id: string | null;
               /** @description The `webhook-id` header, the same at every attempt */
               webhook_id: string;
               endpoint_host: string;
@@ -6833,6 +6995,1774 @@ export interface operations {
       };
       /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminRetryWebhookDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The delivery id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            message: string;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_delivery_not_found`: no delivery has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_delivery_not_abandoned`: it still waits or was delivered; `webhook_endpoint_disabled`: its endpoint is disabled or gone */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminListWebhookEndpoints: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            endpoints: {
+              /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+              id: string;
+              /**
+               * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+               * @enum {string}
+               */
+              source: 'api' | 'env';
+              url: string;
+              description: string;
+              /** @description The event types sent to it; empty: every type */
+              event_types: (
+                | 'user.created'
+                | 'user.verified'
+                | 'user.login'
+                | 'user.password_reset'
+                | 'user.password_changed'
+                | 'user.email_changed'
+                | 'session.revoked'
+                | 'user.disabled'
+                | 'user.enabled'
+                | 'user.deletion_scheduled'
+                | 'user.deletion_cancelled'
+                | 'user.deleted'
+              )[];
+              enabled: boolean;
+              /**
+               * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+               * @enum {string|null}
+               */
+              disabled_reason: 'gone' | 'operator' | null;
+              /**
+               * Format: date-time
+               * @description When it was disabled
+               */
+              disabled_at: string | null;
+              /**
+               * Format: date-time
+               * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+               */
+              previous_secret_expires_at: string | null;
+              /**
+               * Format: date-time
+               * @description Null for an env endpoint
+               */
+              created_at: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminCreateWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description An absolute `https:` (or `http:`) URL */
+          url: string;
+          description?: string;
+          /** @description The event types to send to it (user.created, user.verified, user.login, user.password_reset, user.password_changed, user.email_changed, session.revoked, user.disabled, user.enabled, user.deletion_scheduled, user.deletion_cancelled, user.deleted); empty or absent: every type */
+          event_types?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            endpoint: {
+              /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+              id: string;
+              /**
+               * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+               * @enum {string}
+               */
+              source: 'api' | 'env';
+              url: string;
+              description: string;
+              /** @description The event types sent to it; empty: every type */
+              event_types: (
+                | 'user.created'
+                | 'user.verified'
+                | 'user.login'
+                | 'user.password_reset'
+                | 'user.password_changed'
+                | 'user.email_changed'
+                | 'session.revoked'
+                | 'user.disabled'
+                | 'user.enabled'
+                | 'user.deletion_scheduled'
+                | 'user.deletion_cancelled'
+                | 'user.deleted'
+              )[];
+              enabled: boolean;
+              /**
+               * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+               * @enum {string|null}
+               */
+              disabled_reason: 'gone' | 'operator' | null;
+              /**
+               * Format: date-time
+               * @description When it was disabled
+               */
+              disabled_at: string | null;
+              /**
+               * Format: date-time
+               * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+               */
+              previous_secret_expires_at: string | null;
+              /**
+               * Format: date-time
+               * @description Null for an env endpoint
+               */
+              created_at: string | null;
+            };
+            /** @description The signing secret (Standard Webhooks `whsec_`): shown this once, never again */
+            secret: string;
+          };
+        };
+      };
+      /** @description `invalid_webhook_url`: not an absolute http(s) URL without credentials; `webhook_target_private`: a loopback, private or single-label host while WEBHOOK_ALLOW_PRIVATE is false; `unknown_webhook_event_type` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListWebhookEndpoints-head': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            endpoints: {
+              /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+              id: string;
+              /**
+               * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+               * @enum {string}
+               */
+              source: 'api' | 'env';
+              url: string;
+              description: string;
+              /** @description The event types sent to it; empty: every type */
+              event_types: (
+                | 'user.created'
+                | 'user.verified'
+                | 'user.login'
+                | 'user.password_reset'
+                | 'user.password_changed'
+                | 'user.email_changed'
+                | 'session.revoked'
+                | 'user.disabled'
+                | 'user.enabled'
+                | 'user.deletion_scheduled'
+                | 'user.deletion_cancelled'
+                | 'user.deleted'
+              )[];
+              enabled: boolean;
+              /**
+               * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+               * @enum {string|null}
+               */
+              disabled_reason: 'gone' | 'operator' | null;
+              /**
+               * Format: date-time
+               * @description When it was disabled
+               */
+              disabled_at: string | null;
+              /**
+               * Format: date-time
+               * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+               */
+              previous_secret_expires_at: string | null;
+              /**
+               * Format: date-time
+               * @description Null for an env endpoint
+               */
+              created_at: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminShowWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+            id: string;
+            /**
+             * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+             * @enum {string}
+             */
+            source: 'api' | 'env';
+            url: string;
+            description: string;
+            /** @description The event types sent to it; empty: every type */
+            event_types: (
+              | 'user.created'
+              | 'user.verified'
+              | 'user.login'
+              | 'user.password_reset'
+              | 'user.password_changed'
+              | 'user.email_changed'
+              | 'session.revoked'
+              | 'user.disabled'
+              | 'user.enabled'
+              | 'user.deletion_scheduled'
+              | 'user.deletion_cancelled'
+              | 'user.deleted'
+            )[];
+            enabled: boolean;
+            /**
+             * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+             * @enum {string|null}
+             */
+            disabled_reason: 'gone' | 'operator' | null;
+            /**
+             * Format: date-time
+             * @description When it was disabled
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Null for an env endpoint
+             */
+            created_at: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminDeleteWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted; what waited for it is abandoned */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminShowWebhookEndpoint-head': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+            id: string;
+            /**
+             * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+             * @enum {string}
+             */
+            source: 'api' | 'env';
+            url: string;
+            description: string;
+            /** @description The event types sent to it; empty: every type */
+            event_types: (
+              | 'user.created'
+              | 'user.verified'
+              | 'user.login'
+              | 'user.password_reset'
+              | 'user.password_changed'
+              | 'user.email_changed'
+              | 'session.revoked'
+              | 'user.disabled'
+              | 'user.enabled'
+              | 'user.deletion_scheduled'
+              | 'user.deletion_cancelled'
+              | 'user.deleted'
+            )[];
+            enabled: boolean;
+            /**
+             * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+             * @enum {string|null}
+             */
+            disabled_reason: 'gone' | 'operator' | null;
+            /**
+             * Format: date-time
+             * @description When it was disabled
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Null for an env endpoint
+             */
+            created_at: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminUpdateWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          url?: string;
+          description?: string;
+          /** @description The event types to send to it (user.created, user.verified, user.login, user.password_reset, user.password_changed, user.email_changed, session.revoked, user.disabled, user.enabled, user.deletion_scheduled, user.deletion_cancelled, user.deleted); empty or absent: every type */
+          event_types?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+            id: string;
+            /**
+             * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+             * @enum {string}
+             */
+            source: 'api' | 'env';
+            url: string;
+            description: string;
+            /** @description The event types sent to it; empty: every type */
+            event_types: (
+              | 'user.created'
+              | 'user.verified'
+              | 'user.login'
+              | 'user.password_reset'
+              | 'user.password_changed'
+              | 'user.email_changed'
+              | 'session.revoked'
+              | 'user.disabled'
+              | 'user.enabled'
+              | 'user.deletion_scheduled'
+              | 'user.deletion_cancelled'
+              | 'user.deleted'
+            )[];
+            enabled: boolean;
+            /**
+             * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+             * @enum {string|null}
+             */
+            disabled_reason: 'gone' | 'operator' | null;
+            /**
+             * Format: date-time
+             * @description When it was disabled
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Null for an env endpoint
+             */
+            created_at: string | null;
+          };
+        };
+      };
+      /** @description `invalid_webhook_url`: not an absolute http(s) URL without credentials; `webhook_target_private`: a loopback, private or single-label host while WEBHOOK_ALLOW_PRIVATE is false; `unknown_webhook_event_type` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminEnableWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+            id: string;
+            /**
+             * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+             * @enum {string}
+             */
+            source: 'api' | 'env';
+            url: string;
+            description: string;
+            /** @description The event types sent to it; empty: every type */
+            event_types: (
+              | 'user.created'
+              | 'user.verified'
+              | 'user.login'
+              | 'user.password_reset'
+              | 'user.password_changed'
+              | 'user.email_changed'
+              | 'session.revoked'
+              | 'user.disabled'
+              | 'user.enabled'
+              | 'user.deletion_scheduled'
+              | 'user.deletion_cancelled'
+              | 'user.deleted'
+            )[];
+            enabled: boolean;
+            /**
+             * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+             * @enum {string|null}
+             */
+            disabled_reason: 'gone' | 'operator' | null;
+            /**
+             * Format: date-time
+             * @description When it was disabled
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Null for an env endpoint
+             */
+            created_at: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminDisableWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+            id: string;
+            /**
+             * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+             * @enum {string}
+             */
+            source: 'api' | 'env';
+            url: string;
+            description: string;
+            /** @description The event types sent to it; empty: every type */
+            event_types: (
+              | 'user.created'
+              | 'user.verified'
+              | 'user.login'
+              | 'user.password_reset'
+              | 'user.password_changed'
+              | 'user.email_changed'
+              | 'session.revoked'
+              | 'user.disabled'
+              | 'user.enabled'
+              | 'user.deletion_scheduled'
+              | 'user.deletion_cancelled'
+              | 'user.deleted'
+            )[];
+            enabled: boolean;
+            /**
+             * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+             * @enum {string|null}
+             */
+            disabled_reason: 'gone' | 'operator' | null;
+            /**
+             * Format: date-time
+             * @description When it was disabled
+             */
+            disabled_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Null for an env endpoint
+             */
+            created_at: string | null;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminRotateWebhookEndpointSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The endpoint id (UUID, or `env_…`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            endpoint: {
+              /** @description A UUID, or `env_…` for an endpoint of WEBHOOK_URLS */
+              id: string;
+              /**
+               * @description `env`: from WEBHOOK_URLS, read-only (only `enable` applies)
+               * @enum {string}
+               */
+              source: 'api' | 'env';
+              url: string;
+              description: string;
+              /** @description The event types sent to it; empty: every type */
+              event_types: (
+                | 'user.created'
+                | 'user.verified'
+                | 'user.login'
+                | 'user.password_reset'
+                | 'user.password_changed'
+                | 'user.email_changed'
+                | 'session.revoked'
+                | 'user.disabled'
+                | 'user.enabled'
+                | 'user.deletion_scheduled'
+                | 'user.deletion_cancelled'
+                | 'user.deleted'
+              )[];
+              enabled: boolean;
+              /**
+               * @description `gone`: it answered 410 Gone; `operator`: disabled through the API or CLI
+               * @enum {string|null}
+               */
+              disabled_reason: 'gone' | 'operator' | null;
+              /**
+               * Format: date-time
+               * @description When it was disabled
+               */
+              disabled_at: string | null;
+              /**
+               * Format: date-time
+               * @description Until when the secret before the last rotation still signs (every attempt carries both signatures)
+               */
+              previous_secret_expires_at: string | null;
+              /**
+               * Format: date-time
+               * @description Null for an env endpoint
+               */
+              created_at: string | null;
+            };
+            /** @description The signing secret (Standard Webhooks `whsec_`): shown this once, never again */
+            secret: string;
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_not_found`: no endpoint has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `webhook_endpoint_read_only`: an endpoint of WEBHOOK_URLS (change the environment instead) */
+      409: {
         headers: {
           [name: string]: unknown;
         };

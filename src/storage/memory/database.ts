@@ -4,6 +4,7 @@ import type { AdminKey, Clock, StoredAuditEvent } from '../../flows/ports.ts';
 import { systemClock } from './clock.ts';
 import { MemoryOutboxQueue, type OutboxRecord } from './email-outbox.ts';
 import type { MemoryWebhookRow } from './webhook-deliveries.ts';
+import type { MemoryWebhookEndpointRow } from './webhook-endpoints.ts';
 
 /** One emailed token as stored: only its hash. */
 export interface TokenRow {
@@ -89,6 +90,7 @@ export class MemoryDatabase {
   readonly adminKeys = new MemoryTable<AdminKey & { readonly keyHash: string }>();
   readonly webhookDeliveries = new MemoryTable<MemoryWebhookRow>();
   readonly disabledWebhookEndpoints = new MemoryTable<{ url: string; reason: string; disabledAt: Date }>();
+  readonly webhookEndpoints = new MemoryTable<MemoryWebhookEndpointRow>();
   /** Committed mail, as the dispatcher sees it. */
   readonly outbox: MemoryOutboxQueue;
   /** What the database's now() would say: creation times and token consumption. */

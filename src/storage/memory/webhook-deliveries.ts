@@ -24,7 +24,10 @@ export interface MemoryWebhookRow extends WebhookDelivery {
   readonly deliveredAt?: Date;
 }
 
-/** Queues the deliveries of `record` (one per endpoint not disabled), journaled with the transaction; how many. */
+/**
+ * Queues the deliveries of `record` (one per env endpoint not disabled, one per enabled managed endpoint whose
+ * filter takes the type), journaled with the transaction; how many.
+ */
 export function queueMemoryWebhookDeliveries(
   database: MemoryDatabase,
   journal: Journal | undefined,
@@ -34,16 +37,28 @@ export function queueMemoryWebhookDeliveries(
   const type = selectWebhookEventType(record);
   if (targets === undefined || type === null || record.userId === null) return 0;
   const now = database.clock.now();
-  let queued = 0;
-  for (const url of targets.urls) {
-    if (database.disabledWebhookEndpoints.get(url) !== undefined) continue;
+  const endpoints = targets.urls
+    .filter((url) => database.disabledWebhookEndpoints.get(url) === undefined)
+    .map((url) => ({ url, id: null as string | null }))
+    .concat(
+      database.webhookEndpoints
+        .rows()
+        .filter(
+          (endpoint) =>
+            endpoint.disabledAt === null &&
+            (endpoint.eventTypes.length === 0 || endpoint.eventTypes.includes(type)),
+        )
+        .map((endpoint) => ({ url: endpoint.url, id: endpoint.id })),
+    );
+  for (const endpoint of endpoints) {
     const id = randomUUID();
     database.webhookDeliveries.put(
       id,
       {
         id,
         webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
-        endpointUrl: url,
+        endpointUrl: endpoint.url,
+        endpointId: endpoint.id,
         eventType: type,
         payload: buildWebhookPayload(type, record, record.userId),
         attempts: 0,
@@ -55,9 +70,8 @@ export function queueMemoryWebhookDeliveries(
       },
       journal,
     );
-    queued += 1;
   }
-  return queued;
+  return endpoints.length;
 }
 
 /** The webhook deliveries of a MemoryDatabase, as a dispatcher and as an operator see them. */
@@ -79,7 +93,9 @@ export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser 
         (row) =>
           ((row.status === 'pending' && row.nextAttemptAt <= now) ||
             (row.status === 'processing' && row.lockedUntil !== null && row.lockedUntil <= now)) &&
-          this.#database.disabledWebhookEndpoints.get(row.endpointUrl) === undefined,
+          (row.endpointId === null
+            ? this.#database.disabledWebhookEndpoints.get(row.endpointUrl) === undefined
+            : this.#database.webhookEndpoints.get(row.endpointId)?.disabledAt === null),
       )
       .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
       .slice(0, limit);
@@ -108,11 +124,29 @@ export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser 
     this.#update(id, false, { status: 'abandoned', lockedUntil: null, lastError: error.slice(0, 500) });
   }
 
-  async disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void> {
-    if (this.#database.disabledWebhookEndpoints.get(url) === undefined)
+  async disableWebhookEndpoint(
+    url: string,
+    reason: string,
+    now: Date,
+    endpointId: string | null = null,
+  ): Promise<void> {
+    if (endpointId !== null) {
+      const endpoint = this.#database.webhookEndpoints.get(endpointId);
+      if (endpoint !== undefined && endpoint.disabledAt === null)
+        this.#database.webhookEndpoints.put(
+          endpointId,
+          { ...endpoint, disabledReason: 'gone', disabledAt: now },
+          undefined,
+        );
+    } else if (this.#database.disabledWebhookEndpoints.get(url) === undefined)
       this.#database.disabledWebhookEndpoints.put(url, { url, reason, disabledAt: now }, undefined);
     for (const row of this.#database.webhookDeliveries.rows()) {
-      if (row.endpointUrl !== url || (row.status !== 'pending' && row.status !== 'processing')) continue;
+      if (
+        row.endpointId !== endpointId ||
+        (endpointId === null && row.endpointUrl !== url) ||
+        (row.status !== 'pending' && row.status !== 'processing')
+      )
+        continue;
       this.#update(row.id, false, {
         status: 'abandoned',
         lockedUntil: null,
@@ -132,6 +166,7 @@ export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser 
         id: row.id,
         webhookId: row.webhookId,
         endpointUrl: row.endpointUrl,
+        endpointId: row.endpointId,
         eventType: row.eventType,
         status: row.status === 'processing' ? 'pending' : row.status,
         attempts: row.attempts,
@@ -146,17 +181,6 @@ export class MemoryWebhookQueue implements WebhookQueue, WebhookDeliveryBrowser 
           (query.after === null || isAfterPosition(positionOf(row.createdAt, row.id), query.after)),
       );
     return pageOf(summaries, (row) => positionOf(row.createdAt, row.id), query.limit);
-  }
-
-  async deleteFinishedWebhookDeliveries(before: Date): Promise<number> {
-    let deleted = 0;
-    for (const row of this.#database.webhookDeliveries.rows()) {
-      if ((row.status === 'delivered' || row.status === 'abandoned') && row.createdAt < before) {
-        this.#database.webhookDeliveries.delete(row.id, undefined);
-        deleted += 1;
-      }
-    }
-    return deleted;
   }
 
   async findOldestPendingWebhookAt(): Promise<Date | null> {

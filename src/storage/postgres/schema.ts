@@ -245,6 +245,8 @@ export const webhookDeliveries = pgTable(
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    /** The endpoint of webhook_endpoints it goes to (signed with its secret); null: an env endpoint (WEBHOOK_URLS). */
+    endpointId: uuid('endpoint_id'),
   },
   (table) => [
     uniqueIndex('webhook_deliveries_webhook_id_idx').on(table.webhookId),
@@ -253,6 +255,28 @@ export const webhookDeliveries = pgTable(
       .where(sql`status in ('pending', 'processing')`),
   ],
 );
+
+/**
+ * Endpoints operators manage through the admin API and CLI, each with its own `whsec_` secret, sealed with
+ * SECRET_KEY. After a rotation the previous secret stays valid until `previous_secret_expires_at`, and every
+ * attempt until then carries a signature under each. `event_types` empty: every event.
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  url: text('url').notNull(),
+  description: text('description').notNull().default(''),
+  eventTypes: text('event_types')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  sealedSecret: text('sealed_secret').notNull(),
+  sealedPreviousSecret: text('sealed_previous_secret'),
+  previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+  /** `gone` after a 410 answer, `operator` when disabled through the API or CLI; null: enabled. */
+  disabledReason: text('disabled_reason', { enum: ['gone', 'operator'] }),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** Endpoints that answered `410 Gone`: nothing more is queued for them or sent to them. */
 export const disabledWebhookEndpoints = pgTable('disabled_webhook_endpoints', {

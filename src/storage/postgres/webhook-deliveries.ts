@@ -1,5 +1,5 @@
 import type { SQL } from 'drizzle-orm';
-import { and, eq, inArray, sql } from './drizzle.ts';
+import { and, eq, inArray, isNull, sql } from './drizzle.ts';
 import type { AuditRecord } from '../../flows/audit.ts';
 import {
   selectWebhookEventType,
@@ -11,7 +11,7 @@ import {
   type WebhookTargets,
 } from '../../flows/webhooks.ts';
 import type { Db } from './database.ts';
-import { disabledWebhookEndpoints, webhookDeliveries } from './schema.ts';
+import { disabledWebhookEndpoints, webhookDeliveries, webhookEndpoints } from './schema.ts';
 import { translatePostgresOutage, translatePostgresOutages } from './outages.ts';
 import type { Page, PagePosition } from '../../flows/ports.ts';
 import { selectPage } from './paging.ts';
@@ -19,9 +19,10 @@ import { selectPage } from './paging.ts';
 const lastErrorMaxLength = 500;
 
 /**
- * The statement queueing the deliveries of `record` (one per endpoint not disabled) for the user that `userId`
- * yields (none when it yields no row), or null when receivers are not told of this event. A CTE of a larger
- * statement or a statement of its own; either way it commits or rolls back with the change.
+ * The statement queueing the deliveries of `record` for the user that `userId` yields (none when it yields no
+ * row): one per env endpoint not disabled, and one per enabled managed endpoint whose filter takes the type. Null
+ * when receivers are not told of this event. A CTE of a larger statement or a statement of its own; either way
+ * it commits or rolls back with the change.
  */
 export function insertWebhookDeliveries(
   record: AuditRecord,
@@ -40,29 +41,37 @@ export function insertWebhookDeliveriesForOwners(
   owners: SQL,
   targets: WebhookTargets | undefined,
 ): SQL | null {
-  if (targets === undefined || targets.urls.length === 0) return null;
+  if (targets === undefined) return null;
   const type = selectWebhookEventType(record);
   if (type === null) return null;
-  const urls = sql.join(
-    targets.urls.map((url) => sql`(${url}::text)`),
-    sql`, `,
-  );
+  const managed = sql`select url, id from ${webhookEndpoints}
+    where disabled_at is null and (cardinality(event_types) = 0 or ${type}::text = any(event_types))`;
+  const endpoints =
+    targets.urls.length === 0
+      ? managed
+      : sql`select url, null::uuid as id from (values ${sql.join(
+          targets.urls.map((url) => sql`(${url}::text)`),
+          sql`, `,
+        )}) as env (url)
+        where env.url not in (select url from ${disabledWebhookEndpoints})
+        union all ${managed}`;
   // The body is built here so that a user id the statement only learns (a registration's) is in it.
-  return sql`insert into ${webhookDeliveries} (webhook_id, endpoint_url, event_type, payload, next_attempt_at)
-    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), endpoint.url, ${type},
+  return sql`insert into ${webhookDeliveries} (webhook_id, endpoint_url, endpoint_id, event_type, payload,
+      next_attempt_at)
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), endpoint.url, endpoint.id, ${type},
       json_build_object('type', ${type}::text, 'timestamp', ${record.occurredAt.toISOString()}::text,
         'data', json_build_object('user_id', owner.user_id, 'actor', ${record.actor}::text,
           'reason', ${record.outcome}::text))::text,
       date_trunc('milliseconds', now())
-    from (${owners}) as owner, (values ${urls}) as endpoint (url)
-    where owner.user_id is not null
-      and endpoint.url not in (select url from ${disabledWebhookEndpoints})`;
+    from (${owners}) as owner, (${endpoints}) as endpoint (url, id)
+    where owner.user_id is not null`;
 }
 
 interface LeasedRow extends Record<string, unknown> {
   id: string;
   webhook_id: string;
   endpoint_url: string;
+  endpoint_id: string | null;
   event_type: string;
   payload: string;
   attempts: number;
@@ -79,6 +88,7 @@ interface SummaryRow extends Record<string, unknown> {
   id: string;
   webhook_id: string;
   endpoint_url: string;
+  endpoint_id: string | null;
   event_type: string;
   status: string;
   attempts: number;
@@ -111,15 +121,17 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
         select id from webhook_deliveries
         where ((status = 'pending' and next_attempt_at <= ${now.toISOString()})
            or (status = 'processing' and locked_until <= ${now.toISOString()}))
-          and endpoint_url not in (select url from disabled_webhook_endpoints)
+          and ((endpoint_id is null and endpoint_url not in (select url from disabled_webhook_endpoints))
+            or endpoint_id in (select id from webhook_endpoints where disabled_at is null))
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-      returning id, webhook_id, endpoint_url, event_type, payload, attempts, created_at`);
+      returning id, webhook_id, endpoint_url, endpoint_id, event_type, payload, attempts, created_at`);
     return result.rows.map((row) => ({
       id: row.id,
       webhookId: row.webhook_id,
       endpointUrl: row.endpoint_url,
+      endpointId: row.endpoint_id,
       eventType: row.event_type,
       payload: row.payload,
       attempts: row.attempts,
@@ -153,7 +165,23 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
       .where(eq(webhookDeliveries.id, id));
   }
 
-  async disableWebhookEndpoint(url: string, reason: string, now: Date): Promise<void> {
+  async disableWebhookEndpoint(
+    url: string,
+    reason: string,
+    now: Date,
+    endpointId: string | null = null,
+  ): Promise<void> {
+    if (endpointId !== null) {
+      await this.#db.execute(sql`
+        with disabled as (
+          update ${webhookEndpoints} set disabled_reason = 'gone', disabled_at = ${now.toISOString()}::timestamptz
+          where id = ${endpointId}::uuid and disabled_at is null
+        )
+        update ${webhookDeliveries} set status = 'abandoned', locked_until = null,
+          last_error = ${`endpoint disabled: ${reason}`}
+        where endpoint_id = ${endpointId}::uuid and status in ('pending', 'processing')`);
+      return;
+    }
     await this.#db.transaction(async (tx) => {
       await tx
         .insert(disabledWebhookEndpoints)
@@ -165,6 +193,7 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
         .where(
           and(
             eq(webhookDeliveries.endpointUrl, url),
+            isNull(webhookDeliveries.endpointId),
             inArray(webhookDeliveries.status, ['pending', 'processing']),
           ),
         );
@@ -180,7 +209,7 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
       this.#db,
       {
         // Never the payload: receivers get it, operators need the outcome.
-        columns: sql`id, webhook_id, endpoint_url, event_type, status, attempts, last_error, created_at,
+        columns: sql`id, webhook_id, endpoint_url, endpoint_id, event_type, status, attempts, last_error, created_at,
           next_attempt_at, delivered_at`,
         from: sql`${webhookDeliveries}`,
         time: sql`created_at`,
@@ -192,6 +221,7 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
         id: row.id,
         webhookId: row.webhook_id,
         endpointUrl: row.endpoint_url,
+        endpointId: row.endpoint_id,
         eventType: row.event_type,
         status: row.status === 'processing' ? 'pending' : (row.status as WebhookListStatus),
         attempts: row.attempts,
@@ -201,13 +231,6 @@ export class PostgresWebhookQueue implements WebhookQueue, WebhookDeliveryBrowse
         deliveredAt: row.delivered_at === null ? null : new Date(row.delivered_at),
       }),
     );
-  }
-
-  async deleteFinishedWebhookDeliveries(before: Date): Promise<number> {
-    const result = await this.#db.execute(sql`
-      delete from webhook_deliveries
-      where status in ('delivered', 'abandoned') and created_at < ${before.toISOString()}`);
-    return result.rowCount ?? 0;
   }
 
   async findOldestPendingWebhookAt(): Promise<Date | null> {
