@@ -32,7 +32,11 @@ function sha256Hex(text: string): string {
  * Sessions (as embedded mode keeps them in PostgreSQL) and refresh families with their tokens, M and M / 10 of
  * them over the seeded accounts: their queries are hot too, and a plan over an empty table says nothing.
  */
-export async function seedPostgresSessions(client: pg.Client, accounts: number, sessions: number): Promise<void> {
+export async function seedPostgresSessions(
+  client: pg.Client,
+  accounts: number,
+  sessions: number,
+): Promise<void> {
   const userOf = (n: string): string => `md5('latchkey-seed-' || (1 + (${n} % ${accounts})))::uuid`;
   await client.query(
     `insert into sessions (token_hash, user_id, email, is_active, is_verified, created_at, expires_at, last_seen_at, ip, user_agent)
@@ -52,7 +56,8 @@ export async function seedPostgresSessions(client: pg.Client, accounts: number, 
             encode(sha256(('seed-session-' || n)::bytea), 'hex')
      from generate_series(1, ${families}) as n`,
   );
-  for (const table of ['sessions', 'refresh_families', 'refresh_tokens']) await client.query(`vacuum analyze ${table}`);
+  for (const table of ['sessions', 'refresh_families', 'refresh_tokens'])
+    await client.query(`vacuum analyze ${table}`);
 }
 
 function hotQueries(accounts: number): HotQuery[] {
@@ -61,7 +66,8 @@ function hotQueries(accounts: number): HotQuery[] {
   const email = seededEmail(n).toLowerCase();
   const now = new Date().toISOString();
   const sessionHash = sha256Hex('seed-session-1');
-  const userColumns = 'id, email, email_key, password_hash, is_active, is_verified, created_at, locale, deleted_at';
+  const userColumns =
+    'id, email, email_key, password_hash, is_active, is_verified, created_at, locale, deleted_at';
   return [
     {
       name: 'user by email (login, register, reset-request)',
@@ -226,7 +232,11 @@ export async function explainHotQueries(databaseUrl: string, accounts: number): 
 }
 
 /** The plans as Markdown, for a file to commit beside the figures. */
-export function describePlans(explained: readonly ExplainedQuery[], accounts: number, sessions: number): string {
+export function describePlans(
+  explained: readonly ExplainedQuery[],
+  accounts: number,
+  sessions: number,
+): string {
   const lines = [
     `# Plans of the hot queries at ${accounts.toLocaleString('en')} accounts and ${sessions.toLocaleString('en')} sessions`,
     '',
