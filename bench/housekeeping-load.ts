@@ -18,6 +18,8 @@ const housekeepingWhoamiConnections = 10;
 export const housekeepingWhoamiP99GoalMilliseconds = 50;
 /** Load before the pass starts and after it ends, so the row covers the whole pass and its edges. */
 const loadMarginMilliseconds = 2000;
+/** The same load without a pass, just before: what the p99 is on this machine at that moment. */
+const controlSeconds = 5;
 /** The service's default DATABASE_STATEMENT_TIMEOUT_MS: no batch may take longer. */
 const statementTimeoutMilliseconds = 5000;
 /** The service's default REFRESH_TOKEN_IDLE_DAYS. */
@@ -147,7 +149,7 @@ async function runCleanupPass(
 export async function measureHousekeepingUnderLoad(
   context: HousekeepingLoadContext,
   say: (message: string) => void,
-): Promise<Measured> {
+): Promise<Measured[]> {
   const client = new pg.Client({ connectionString: context.databaseUrl });
   await client.connect();
   let seeded: Record<string, number>;
@@ -160,20 +162,21 @@ export async function measureHousekeepingUnderLoad(
   } finally {
     await client.end();
   }
+  const whoamiLoad = {
+    url: `${context.url}/me`,
+    connections: housekeepingWhoamiConnections,
+    overallRate: housekeepingWhoamiRate,
+    headers: { authorization: `Bearer ${context.bearerToken}` },
+    timeout: 10,
+  };
+  const control = await autocannon({ ...whoamiLoad, duration: controlSeconds });
   let settle: { resolve(result: autocannon.Result): void; reject(error: Error): void } | undefined;
   const result = new Promise<autocannon.Result>((resolve, reject) => {
     settle = { resolve, reject };
   });
   const load = autocannon(
-    {
-      url: `${context.url}/me`,
-      connections: housekeepingWhoamiConnections,
-      overallRate: housekeepingWhoamiRate,
-      headers: { authorization: `Bearer ${context.bearerToken}` },
-      // Stopped once the pass is over; the duration only bounds a pass that never ends.
-      duration: 3600,
-      timeout: 10,
-    },
+    // Stopped once the pass is over; the duration only bounds a pass that never ends.
+    { ...whoamiLoad, duration: 3600 },
     (error, finished) => (error ? settle?.reject(error) : settle?.resolve(finished)),
   );
   await new Promise((resolve) => setTimeout(resolve, loadMarginMilliseconds));
@@ -183,19 +186,31 @@ export async function measureHousekeepingUnderLoad(
   load.stop();
   const measured = await result;
   const deletedTotal = Object.values(pass.deleted).reduce((sum, rows) => sum + rows, 0);
+  return [
+    {
+      ...rowOf('housekeeping-under-load', measured),
+      note:
+        `GET /me at ${housekeepingWhoamiRate} req/s while one clean-up pass deleted ${deletedTotal} rows ` +
+        `(${JSON.stringify(pass.deleted)}) in ${pass.seconds} s; p99 goal <= ${housekeepingWhoamiP99GoalMilliseconds} ms`,
+      housekeeping: { passSeconds: pass.seconds, deleted: pass.deleted, seeded },
+    },
+    {
+      ...rowOf('housekeeping-under-load (no pass)', control),
+      note: `the same load for ${controlSeconds} s just before the pass: this machine's p99 at that moment`,
+    },
+  ];
+}
+
+function rowOf(scenario: string, result: autocannon.Result): Measured {
   return {
-    scenario: 'housekeeping-under-load',
+    scenario,
     connections: housekeepingWhoamiConnections,
-    rps: Number(measured.requests.average.toFixed(1)),
-    p50Ms: measured.latency.p50,
-    p99Ms: measured.latency.p99,
-    errors: measured.errors,
-    non2xx: measured.non2xx,
-    ok: measured['2xx'],
+    rps: Number(result.requests.average.toFixed(1)),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    ok: result['2xx'],
     peakRssMb: 0,
-    note:
-      `GET /me at ${housekeepingWhoamiRate} req/s while one clean-up pass deleted ${deletedTotal} rows ` +
-      `(${JSON.stringify(pass.deleted)}) in ${pass.seconds} s; p99 goal <= ${housekeepingWhoamiP99GoalMilliseconds} ms`,
-    housekeeping: { passSeconds: pass.seconds, deleted: pass.deleted, seeded },
   };
 }

@@ -271,8 +271,8 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'housekeeping-under-load',
     optIn: true,
-    measure: async (context) => [
-      await measureHousekeepingUnderLoad(
+    measure: (context) =>
+      measureHousekeepingUnderLoad(
         {
           url: context.url,
           databaseUrl: context.databaseUrl,
@@ -282,7 +282,6 @@ export const scenarios: readonly Scenario[] = [
         },
         context.say,
       ),
-    ],
     loads: () => [],
   },
 ];
