@@ -183,7 +183,7 @@ function hotQueries(accounts: number): HotQuery[] {
     },
     {
       name: 'refresh family of a session (logout)',
-      store: 'PostgresRefreshFamilyStore.findSessionFamily',
+      store: 'PostgresRefreshFamilyStore.findFamilyIdOfSession',
       sql: `select family_id from refresh_tokens where session_token_hash = $1 limit 1`,
       parameters: [sessionHash],
       write: false,
