@@ -1,5 +1,8 @@
 // What the bench reports: one row per scenario and run, their medians, and the table printed at the end.
 import { availableParallelism } from 'node:os';
+import { housekeepingWhoamiP99GoalMilliseconds } from './housekeeping-load.ts';
+import { describeSeededScale } from './scales.ts';
+import type { SeedResult } from './seed.ts';
 
 /** One measured row: one scenario in one run. */
 export interface Row {
@@ -22,6 +25,12 @@ export interface Row {
    */
   serviceCpuMicrosecondsPerRequest: number;
   note?: string;
+  /** housekeeping-under-load: the pass's seconds, the rows it deleted and the expired rows seeded before it. */
+  housekeeping?: {
+    passSeconds: number;
+    deleted: Record<string, number>;
+    seeded: Record<string, number>;
+  };
 }
 
 export interface RunSummary {
@@ -34,6 +43,10 @@ export interface RunSummary {
   startMilliseconds: number;
   embeddedWarmStartMilliseconds: number | null;
   mailBacklogSeconds: number | null;
+  /** What --accounts/--sessions seeded, and what it costs per account and per session. */
+  seeded: SeedResult | null;
+  /** --explain: how many of the hot queries that scan read through an index, and where the plans are. */
+  explainedIndexed: { indexed: number; scanning: number; path: string } | null;
 }
 
 export type MedianRow = Omit<Row, 'run'> & { runs: number };
@@ -106,6 +119,19 @@ export function printTable(
     'other processes: cores used meanwhile by everything but the service and the bench (PostgreSQL, Redis, other jobs)',
   );
   for (const row of medians) if (row.note !== undefined) lines.push(`${row.scenario}: ${row.note}`);
+  const housekeeping = medians.find((row) => row.scenario === 'housekeeping-under-load');
+  if (housekeeping !== undefined) {
+    const control = medians.find((row) => row.scenario === 'housekeeping-under-load (no pass)');
+    lines.push(
+      `goal who-am-I p99 <= ${housekeepingWhoamiP99GoalMilliseconds} ms during a clean-up pass: ${housekeeping.p99Ms} ms ` +
+        `(${control?.p99Ms ?? '?'} ms at the same rate without a pass), ` +
+        `${housekeeping.p99Ms <= housekeepingWhoamiP99GoalMilliseconds ? 'met' : 'not met'}; passes took ` +
+        `${rows
+          .flatMap((row) => (row.housekeeping === undefined ? [] : [`${row.housekeeping.passSeconds} s`]))
+          .join(', ')}`,
+    );
+  }
+  lines.push(...describeSeededScale(summaries));
   const floor = medians.find((row) => row.scenario === 'whoami-floor');
   if (floor !== undefined) {
     const shares = medians

@@ -3,22 +3,37 @@
 //
 //   npm run bench -- [--runs 3] [--duration 10] [--connections 50] [--workers N] [--scenarios a,b]
 //                    [--node-options "--flag ..."] [--env KEY=VALUE] [--json FILE] [--no-lock]
-//                    [--no-embedded-start] [--help]
+//                    [--no-embedded-start] [--accounts N] [--sessions M] [--scales N1,N2] [--explain]
+//                    [--explain-file FILE] [--expired-rows R] [--peers FILE] [--help]
 //
-// Each run starts a fresh service (its own database and Redis key prefix, both removed afterwards), prepares
-// verified users through the real HTTP + mail flow, measures the argon2id ceiling of the machine, then runs
-// the scenarios one after the other with autocannon. The table shows the medians over the runs.
+// Each run starts a fresh service (its own database and Redis key prefix, both removed afterwards), seeds it
+// with N accounts and M sessions if asked (bench/seed.ts), prepares verified users through the real HTTP + mail
+// flow, measures the argon2id ceiling of the machine, then runs the scenarios one after the other with
+// autocannon. The table shows the medians over the runs; with --scales, one table per scale and one that sets
+// them side by side (bench/scales.ts).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { createThrowawayDatabase } from '../test/support/database.ts';
 import { findFreePort } from '../test/support/ports.ts';
 import { deleteRedisKeys } from '../test/support/redis.ts';
+import { describePlans, explainHotQueries, seedPostgresSessions } from './explain.ts';
 import { checkFlow, prepareUser, startBenchMail, type BenchMail } from './journey.ts';
 import { median, medianRows, printTable, type Row, type RunSummary } from './report.ts';
-import { measureScenario, scenarioNames, scenarios, type Measured, type Scenario } from './scenarios.ts';
+import { printScaleComparison, readBetterAuthWhoamiRps, type ScaleResult } from './scales.ts';
+import {
+  defaultScenarioNames,
+  measureScenario,
+  scaleScenarioNames,
+  scenarioNames,
+  scenarios,
+  type Measured,
+  type Scenario,
+} from './scenarios.ts';
+import { seedScale } from './seed.ts';
 import { repositoryRoot, startService, type RunningService } from './service.ts';
 import { sampleResidentMemory, startCpuAccounting, waitUntilIdle } from './usage.ts';
 
@@ -35,7 +50,22 @@ interface Options {
   jsonPath: string | undefined;
   lock: boolean;
   embeddedStart: boolean;
+  /** Accounts and live sessions seeded before the runs (--accounts, --sessions). */
+  accounts: number;
+  sessions: number;
+  /** Set: every run at each of these scales (N = M), then the scales side by side. */
+  scales: number[] | undefined;
+  /** EXPLAIN the hot queries on the seeded database (default: from 100,000 accounts on). */
+  explain: boolean | undefined;
+  explainPath: string | undefined;
+  /** Expired rows the housekeeping-under-load scenario adds before its pass. */
+  expiredRows: number;
+  /** The peers' rows (bench/compare.sh), for the who-am-I goal against Better Auth. */
+  peersPath: string | undefined;
 }
+
+/** From this many seeded accounts on, the hot queries are EXPLAINed unless --explain says otherwise. */
+const explainFromAccounts = 100_000;
 
 const lockPath = '/tmp/bench.lock';
 const adminDatabaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -52,7 +82,16 @@ const usage = `npm run bench -- [options]
   --json FILE           also write every row, per run
   --no-lock             do not hold /tmp/bench.lock
   --no-embedded-start   skip the embedded-mode start-up measurement
-scenarios: ${scenarioNames.join(', ')}
+  --accounts N          seed N accounts before the runs (SQL; pending links, sent mail, audit rows with them)
+  --sessions M          seed M live sessions in Redis, through the service's own session store
+  --scales N1,N2        run at each scale (N = M = it, a fresh service each) and print them side by side;
+                        scenarios default to ${scaleScenarioNames.join(', ')}
+  --explain             EXPLAIN the hot queries on the seeded database (default from ${explainFromAccounts} accounts)
+  --no-explain          do not
+  --explain-file FILE   where the plans go (default bench/results/<time>-explain-<N>.md)
+  --expired-rows R      rows the housekeeping-under-load scenario expires before its pass (default 1000000)
+  --peers FILE          peers' rows of bench/compare.sh (jsonl): who-am-I against Better Auth's
+scenarios: ${scenarioNames.join(', ')} (housekeeping-under-load only when named)
 what each one measures: docs/performance.md`;
 
 const options = parseOptions(process.argv.slice(2));
@@ -86,10 +125,23 @@ function parseOptions(args: string[]): Options {
     workers: undefined,
     nodeOptions: undefined,
     extraEnv: {},
-    scenarios: [...scenarioNames],
+    scenarios: [...defaultScenarioNames],
     jsonPath: undefined,
     lock: true,
     embeddedStart: true,
+    accounts: 0,
+    sessions: 0,
+    scales: undefined,
+    explain: undefined,
+    explainPath: undefined,
+    expiredRows: 1_000_000,
+    peersPath: undefined,
+  };
+  let scenariosNamed = false;
+  const count = (text: string, name: string): number => {
+    const parsed = Number(text.replaceAll('_', ''));
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} takes a whole number, got ${text}`);
+    return parsed;
   };
   for (let i = 0; i < args.length; i++) {
     const name = args[i];
@@ -114,7 +166,19 @@ function parseOptions(args: string[]): Options {
     } else if (name === '--json') parsed.jsonPath = value();
     else if (name === '--no-lock') parsed.lock = false;
     else if (name === '--no-embedded-start') parsed.embeddedStart = false;
+    else if (name === '--accounts') parsed.accounts = count(value(), name);
+    else if (name === '--sessions') parsed.sessions = count(value(), name);
+    else if (name === '--scales')
+      parsed.scales = value()
+        .split(',')
+        .map((scale) => count(scale, name));
+    else if (name === '--explain') parsed.explain = true;
+    else if (name === '--no-explain') parsed.explain = false;
+    else if (name === '--explain-file') parsed.explainPath = value();
+    else if (name === '--expired-rows') parsed.expiredRows = count(value(), name);
+    else if (name === '--peers') parsed.peersPath = value();
     else if (name === '--scenarios') {
+      scenariosNamed = true;
       const wanted = value().split(',');
       for (const scenario of wanted) {
         if (!scenarioNames.includes(scenario)) {
@@ -124,6 +188,7 @@ function parseOptions(args: string[]): Options {
       parsed.scenarios = wanted;
     } else throw new Error(`unknown option ${name}`);
   }
+  if (parsed.scales !== undefined && !scenariosNamed) parsed.scenarios = [...scaleScenarioNames];
   return parsed;
 }
 
@@ -137,9 +202,12 @@ async function main(options: Options): Promise<void> {
     `${options.runs} run(s), ${options.durationSeconds} s per scenario, ${options.connections} connections, ` +
       `${cores} cores, WORKERS=${options.workers ?? '(service default)'}, rate limits off`,
   );
+  const scales: Scale[] =
+    options.scales === undefined
+      ? [{ accounts: options.accounts, sessions: options.sessions }]
+      : options.scales.map((scale) => ({ accounts: scale, sessions: scale }));
   const mail = await startBenchMail();
-  const rows: Row[] = [];
-  const summaries: RunSummary[] = [];
+  const results: ScaleResult[] = [];
   try {
     const embeddedDir = options.embeddedStart
       ? mkdtempSync(join(tmpdir(), 'latchkey-bench-data-'))
@@ -149,13 +217,18 @@ async function main(options: Options): Promise<void> {
         say('embedded mode: first start (creates the data folder)');
         await measureEmbeddedStart(embeddedDir);
       }
-      for (let run = 1; run <= options.runs; run++) {
-        say(`run ${run}/${options.runs}`);
-        const embeddedWarmStartMilliseconds =
-          embeddedDir === undefined ? null : await measureEmbeddedStart(embeddedDir);
-        const result = await runOnce(run, options, mail, cores);
-        rows.push(...result.rows);
-        summaries.push({ ...result.summary, embeddedWarmStartMilliseconds });
+      for (const scale of scales) {
+        const rows: Row[] = [];
+        const summaries: RunSummary[] = [];
+        for (let run = 1; run <= options.runs; run++) {
+          say(`run ${run}/${options.runs}, ${scale.accounts} accounts, ${scale.sessions} sessions`);
+          const embeddedWarmStartMilliseconds =
+            embeddedDir === undefined ? null : await measureEmbeddedStart(embeddedDir);
+          const result = await runOnce(run, options, mail, cores, scale);
+          rows.push(...result.rows);
+          summaries.push({ ...result.summary, embeddedWarmStartMilliseconds });
+        }
+        results.push({ ...scale, rows, summaries });
       }
     } finally {
       if (embeddedDir !== undefined) rmSync(embeddedDir, { recursive: true, force: true });
@@ -163,9 +236,18 @@ async function main(options: Options): Promise<void> {
   } finally {
     await mail.stop();
   }
-  printTable(rows, summaries, options);
+  for (const result of results) {
+    if (results.length > 1 || result.accounts > 0 || result.sessions > 0) {
+      process.stdout.write(`\n## ${result.accounts} accounts, ${result.sessions} sessions\n`);
+    }
+    printTable(result.rows, result.summaries, options);
+  }
+  if (results.length > 1) {
+    const betterAuthWhoamiRps =
+      options.peersPath === undefined ? undefined : readBetterAuthWhoamiRps(options.peersPath);
+    printScaleComparison(results, betterAuthWhoamiRps);
+  }
   if (options.jsonPath !== undefined) {
-    const medians = medianRows(rows);
     writeFileSync(
       options.jsonPath,
       `${JSON.stringify(
@@ -174,9 +256,19 @@ async function main(options: Options): Promise<void> {
           cores,
           node: process.version,
           options,
-          medians,
-          summaries,
-          rows,
+          scales: results.map((result) => ({
+            accounts: result.accounts,
+            sessions: result.sessions,
+            medians: medianRows(result.rows),
+            summaries: result.summaries,
+            rows: result.rows,
+          })),
+          // One scale: its rows where they always were, for bench/baselines and earlier readers.
+          ...(results.length === 1 && {
+            medians: medianRows(results[0]?.rows ?? []),
+            summaries: results[0]?.summaries,
+            rows: results[0]?.rows,
+          }),
         },
         null,
         2,
@@ -184,6 +276,11 @@ async function main(options: Options): Promise<void> {
     );
     say(`rows written to ${options.jsonPath}`);
   }
+}
+
+interface Scale {
+  readonly accounts: number;
+  readonly sessions: number;
 }
 
 /** Starts the service in embedded mode on `dataDir` and returns the milliseconds to its first answer. */
@@ -201,9 +298,12 @@ async function runOnce(
   options: Options,
   mail: BenchMail,
   cores: number,
+  scale: Scale,
 ): Promise<{ rows: Row[]; summary: Omit<RunSummary, 'embeddedWarmStartMilliseconds'> }> {
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const redisKeyPrefix = `latchkey-bench-${suffix}:`;
+  // As long as the service's default (`latchkey:`) give or take two characters: each session's keys carry it,
+  // so the bytes per session measured are those of a deployment.
+  const redisKeyPrefix = `lkb-${randomBytes(3).toString('hex')}:`;
   const database = await createThrowawayDatabase({
     adminUrl: adminDatabaseUrl,
     namePrefix: 'latchkey_bench',
@@ -232,6 +332,14 @@ async function runOnce(
     Object.assign(env, options.extraEnv);
     service = await startService(env, join(tmpdir(), `latchkey-bench-${run}.log`));
     say(`service up in ${Math.round(service.startMilliseconds)} ms (pid ${service.pid})`);
+    const seeded =
+      scale.accounts > 0 || scale.sessions > 0
+        ? await seedScale({ databaseUrl: database.url, redisUrl, redisKeyPrefix, ...scale }, say)
+        : null;
+    const explainedIndexed =
+      (options.explain ?? scale.accounts >= explainFromAccounts) && run === 1
+        ? await explainSeededDatabase(database.url, scale, options.explainPath)
+        : null;
     await waitUntilIdle(service.pid);
     const idleRssMb = sampleResidentMemory(service.pid).stop();
 
@@ -267,6 +375,10 @@ async function runOnce(
         redisUrl,
         redisKeyPrefix,
         serviceUrl: service.url,
+        databaseUrl: database.url,
+        accounts: scale.accounts,
+        expiredRows: options.expiredRows,
+        say,
       };
       const own = await scenario.startTarget?.(settings);
       const target = own ?? service;
@@ -324,6 +436,8 @@ async function runOnce(
         idleRssMb,
         startMilliseconds: Math.round(service.startMilliseconds),
         mailBacklogSeconds,
+        seeded,
+        explainedIndexed,
       },
     };
   } finally {
@@ -331,6 +445,42 @@ async function runOnce(
     await database.drop();
     await deleteRedisKeys(redisUrl, redisKeyPrefix);
   }
+}
+
+/**
+ * Adds sessions and refresh families to PostgreSQL (as embedded mode would hold them: their queries are hot
+ * too), EXPLAINs every hot query, writes the plans to a file and returns how many of them read through an index.
+ */
+async function explainSeededDatabase(
+  databaseUrl: string,
+  scale: Scale,
+  explainPath: string | undefined,
+): Promise<{ indexed: number; scanning: number; path: string }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await seedPostgresSessions(client, Math.max(1, scale.accounts), Math.max(1, scale.sessions));
+  } finally {
+    await client.end();
+  }
+  const explained = await explainHotQueries(databaseUrl, scale.accounts);
+  const path =
+    explainPath ??
+    join(
+      repositoryRoot,
+      'bench',
+      'results',
+      `${new Date().toISOString().slice(0, 16).replace(':', '')}-explain-${scale.accounts}.md`,
+    );
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, describePlans(explained, scale.accounts, scale.sessions));
+  const scanning = explained.filter((query) => query.scans);
+  const sequential = scanning.filter((query) => !query.indexed).map((query) => query.name);
+  say(
+    `EXPLAIN: ${scanning.length - sequential.length} of ${scanning.length} hot queries read through an index` +
+      `${sequential.length > 0 ? `; sequential: ${sequential.join(', ')}` : ''}; plans in ${path}`,
+  );
+  return { indexed: scanning.length - sequential.length, scanning: scanning.length, path };
 }
 
 /** Seconds until the sink has received `expected` messages in total after the scenario ended (null: timed out). */

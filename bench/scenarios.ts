@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downstreamRoute, startDownstream } from './downstream.ts';
+import { measureHousekeepingUnderLoad } from './housekeeping-load.ts';
 import type { BenchUser } from './journey.ts';
 import type { Row } from './report.ts';
 import { startService, type RunningService } from './service.ts';
@@ -27,6 +28,13 @@ export interface ScenarioContext {
   readonly serviceUrl: string;
   /** Bearer tokens the scenario's own target accepts, minted when it started (empty for the service). */
   readonly targetTokens: readonly string[];
+  /** The service's database, for the scenarios that seed rows of their own. */
+  readonly databaseUrl: string;
+  /** Accounts seeded before the run (--accounts): they own the rows such scenarios add. */
+  readonly accounts: number;
+  /** Expired rows the housekeeping scenario adds before its pass (--expired-rows). */
+  readonly expiredRows: number;
+  readonly say: (message: string) => void;
 }
 
 /** One autocannon run of a scenario, and the row it gives. */
@@ -45,6 +53,10 @@ export interface Scenario {
   readonly timesMailBacklog?: boolean;
   /** Another server to load instead of the service, started before the scenario and stopped after it. */
   startTarget?(context: Omit<ScenarioContext, 'url' | 'targetTokens'>): Promise<Target>;
+  /** Left out of the default list: it changes the database (named in --scenarios to run it). */
+  readonly optIn?: boolean;
+  /** Measures by itself instead of running `loads` (a load that lasts as long as some work, not a duration). */
+  measure?(context: ScenarioContext): Promise<Measured[]>;
   loads(context: ScenarioContext): Load[];
 }
 
@@ -256,9 +268,37 @@ export const scenarios: readonly Scenario[] = [
       },
     ],
   },
+  {
+    name: 'housekeeping-under-load',
+    optIn: true,
+    measure: (context) =>
+      measureHousekeepingUnderLoad(
+        {
+          url: context.url,
+          databaseUrl: context.databaseUrl,
+          bearerToken: context.user.token,
+          expiredRows: context.expiredRows,
+          accounts: context.accounts,
+        },
+        context.say,
+      ),
+    loads: () => [],
+  },
 ];
 
 export const scenarioNames: readonly string[] = scenarios.map((scenario) => scenario.name);
+/** What a run measures unless --scenarios says otherwise. */
+export const defaultScenarioNames: readonly string[] = scenarios
+  .filter((scenario) => scenario.optIn !== true)
+  .map((scenario) => scenario.name);
+/** The scenarios read side by side at two scales (--scales). */
+export const scaleScenarioNames: readonly string[] = [
+  'whoami-bearer',
+  'whoami-cookie',
+  'login',
+  'register',
+  'reset-request',
+];
 
 /** A row before the run adds what it knows: the run, the ceiling share and the CPU figures. */
 export type Measured = Omit<
@@ -277,6 +317,12 @@ export async function measureScenario(
   context: ScenarioContext,
   pid: number,
 ): Promise<Measured[]> {
+  if (scenario.measure !== undefined) {
+    const memory = sampleResidentMemory(pid);
+    const measured = await scenario.measure(context);
+    const peakRssMb = Number(memory.stop().toFixed(1));
+    return measured.map((row) => ({ ...row, peakRssMb }));
+  }
   const loads = scenario.loads(context);
   const memory = sampleResidentMemory(pid);
   const results = await Promise.all(loads.map((load) => autocannon(load.options)));

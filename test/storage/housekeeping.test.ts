@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
+  deleteEndedRefreshFamilies,
   deleteExpiredRecords,
   expiredTokenRetentionSeconds,
   finishedEmailRetentionSeconds,
@@ -12,7 +13,9 @@ import {
 import type { DeletedRecordCounts, ExpiredRecordsStore } from '../../src/flows/ports.ts';
 import type { Database } from '../../src/storage/postgres/database.ts';
 import { readOutboxStats } from '../../src/storage/postgres/email-outbox.ts';
+import { cleanupBatchRows } from '../../src/storage/postgres/batched-delete.ts';
 import { PostgresExpiredRecordsStore } from '../../src/storage/postgres/housekeeping.ts';
+import { PostgresRefreshFamilyStore } from '../../src/storage/postgres/refresh-family-store.ts';
 import { availableDatabaseKinds, insertTestUser, openTestDatabase } from '../support/database.ts';
 
 const hourMilliseconds = 60 * 60 * 1000;
@@ -177,6 +180,114 @@ for (const kind of availableDatabaseKinds()) {
         tokens: ['token-live'],
         sessions: [],
         emails: ['email-queued'],
+      });
+    });
+
+    test('one pass deletes more expired rows than several batches hold, in every table, and keeps the live ones', async () => {
+      const expiredRows = 2 * cleanupBatchRows + 1;
+      const now = Date.now();
+      const old = new Date(now - 2 * dayMilliseconds);
+      const oldEmail = new Date(now - 8 * dayMilliseconds);
+      const oldAudit = new Date(now - 91 * dayMilliseconds);
+      const series = `generate_series(1, ${expiredRows}) as n`;
+      await database.pool.query('delete from audit_events');
+      await database.pool.query(
+        `insert into user_tokens (token_hash, purpose, user_id, expires_at)
+         select 'expired-' || n, 'password_reset', $1, $2 from ${series}`,
+        [userId, old],
+      );
+      await database.pool.query(
+        `insert into sessions (token_hash, user_id, email, is_active, is_verified, created_at, expires_at)
+         select 'ended-' || n, $1, 'someone@example.com', true, true, $2, $2 from ${series}`,
+        [userId, old],
+      );
+      await database.pool.query(
+        `insert into email_outbox (id, message_id, recipient, template, status, created_at, next_attempt_at, sent_at)
+         select gen_random_uuid(), 'sent-' || n, 'someone@example.com', 'verify_email', 'sent', $1, $1, $1
+         from ${series}`,
+        [oldEmail],
+      );
+      await database.pool.query(
+        `insert into audit_events (occurred_at, event, outcome, user_id, actor)
+         select $1, 'login', 'success', $2, 'user' from ${series}`,
+        [oldAudit, userId],
+      );
+      await database.pool.query(
+        `insert into users (email, email_key, password_hash, deleted_at)
+         select 'gone-' || n || '@example.com', 'gone-' || n || '@example.com', 'x', $1 from ${series}`,
+        [oldEmail],
+      );
+      await database.pool.query(
+        `insert into refresh_families (id, user_id, generation, created_at, expires_at, last_used_at, rotated_at)
+         select gen_random_uuid(), $1, 1, $2, $2, $2, $2 from ${series}`,
+        [userId, old],
+      );
+      await database.pool.query(
+        `insert into webhook_deliveries (webhook_id, endpoint_url, event_type, payload, status, created_at)
+         select 'msg_old_' || n, 'https://hooks.example.com/', 'user.login', '{}',
+                case when n % 2 = 0 then 'delivered' else 'abandoned' end, $1
+         from ${series}`,
+        [oldEmail],
+      );
+      await database.pool.query(
+        `insert into webhook_deliveries (webhook_id, endpoint_url, event_type, payload, status, created_at)
+         values ('msg_waiting', 'https://hooks.example.com/', 'user.login', '{}', 'pending', $1)`,
+        [oldEmail],
+      );
+      const liveFamily = randomUUID();
+      const future = new Date(now + dayMilliseconds);
+      await database.pool.query(
+        `insert into refresh_families (id, user_id, generation, created_at, expires_at, last_used_at, rotated_at)
+         values ($1, $2, 1, now(), $3, now(), now())`,
+        [liveFamily, userId, future],
+      );
+      await insertToken('token-live', { expiresAt: new Date(now + hourMilliseconds) });
+      await insertSession('session-live', new Date(now + hourMilliseconds));
+      await insertEmail('email-sent-yesterday', {
+        status: 'sent',
+        createdAt: old,
+        sentAt: new Date(now - dayMilliseconds),
+      });
+      const clock = { now: () => new Date(now) };
+
+      const counts = await deleteExpiredRecords(new PostgresExpiredRecordsStore(database.db), clock);
+      const families = await deleteEndedRefreshFamilies(
+        new PostgresRefreshFamilyStore(database.db),
+        clock,
+        (30 * dayMilliseconds) / 1000,
+      );
+
+      // Each deleted account leaves its own audit event; the old ones are gone.
+      assert.deepEqual(counts, {
+        tokens: expiredRows,
+        sessions: expiredRows,
+        emails: expiredRows,
+        accounts: expiredRows,
+        auditEvents: expiredRows,
+        webhookDeliveries: expiredRows,
+      });
+      assert.equal(families, expiredRows);
+      assert.deepEqual(await listLabels(), {
+        tokens: ['token-live'],
+        sessions: ['session-live'],
+        emails: ['email-sent-yesterday'],
+      });
+      const remaining = await database.pool.query<{
+        users: number;
+        families: number;
+        audit: number;
+        deliveries: string[];
+      }>(
+        `select (select count(*)::int from users) as users,
+                (select count(*)::int from refresh_families) as families,
+                (select count(*)::int from audit_events where event = 'account_deleted') as audit,
+                (select array_agg(webhook_id) from webhook_deliveries) as deliveries`,
+      );
+      assert.deepEqual(remaining.rows[0], {
+        users: 1,
+        families: 1,
+        audit: expiredRows,
+        deliveries: ['msg_waiting'],
       });
     });
 

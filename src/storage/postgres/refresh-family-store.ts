@@ -7,6 +7,7 @@ import type {
   RefreshRotation,
   RefreshTokenOwner,
 } from '../../flows/ports.ts';
+import { deleteRowsInBatches } from './batched-delete.ts';
 import { PostgresStore } from './database.ts';
 import { refreshFamilies, refreshTokens } from './schema.ts';
 import { translatePostgresOutages } from './outages.ts';
@@ -114,13 +115,14 @@ export class PostgresRefreshFamilyStore extends PostgresStore implements Refresh
   }
 
   async deleteEndedFamilies(cutoffs: EndedFamilyCutoffs): Promise<number> {
-    // Their tokens follow by cascade.
-    const result = await this.db.execute(sql`
-      delete from refresh_families
-      where expires_at < ${cutoffs.expiredBefore.toISOString()}
+    // Their tokens follow by cascade, so a batch of families is bounded too: a family holds a token per refresh.
+    return deleteRowsInBatches(this.db, {
+      table: 'refresh_families',
+      key: 'id',
+      condition: sql`expires_at < ${cutoffs.expiredBefore.toISOString()}
         or last_used_at < ${cutoffs.idleBefore.toISOString()}
-        or revoked_at < ${cutoffs.revokedBefore.toISOString()}`);
-    return result.rowCount ?? 0;
+        or revoked_at < ${cutoffs.revokedBefore.toISOString()}`,
+    });
   }
 }
 translatePostgresOutages(PostgresRefreshFamilyStore.prototype);
