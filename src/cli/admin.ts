@@ -8,6 +8,7 @@ import { createAdminKey, listAdminKeys, revokeAdminKey } from '../flows/admin-ke
 import { listAuditEvents, listOutboxEmails } from '../flows/admin-records.ts';
 import {
   deleteUser,
+  restoreDeletedUser,
   disableUser,
   enableUser,
   findUserByEmail,
@@ -183,6 +184,7 @@ const userCommands: Record<string, AdminCommand> = {
   'resend-verification': userAction(resendUserVerification, 'verification link queued'),
   'password-reset': userAction(sendUserPasswordReset, 'reset link queued'),
   delete: userAction(deleteUser, 'deleted: restorable by its owner during the grace period'),
+  restore: userAction(restoreDeletedUser, 'restored: its owner can log in again'),
 };
 
 const outboxStatuses: readonly string[] = ['queued', 'retrying', 'abandoned'];

@@ -177,6 +177,29 @@ export async function sendUserPasswordReset(context: AdminContext, userId: strin
   );
 }
 
+/**
+ * Brings back an account deleted during its grace period, as the owner's restore link would: address, password
+ * and verified state as they were; the restore link ends. Its sessions stay ended: the owner logs in again.
+ * Nothing to do for an account that is not deleted; 404 once the clean-up has removed it.
+ */
+export async function restoreDeletedUser(context: AdminContext, userId: string): Promise<void> {
+  const user = await findUserForAdmin(context, userId);
+  if (user.deletedAt === null) return;
+  await context.account.transactor.runInTransaction(async (stores) => {
+    const now = context.account.clock.now();
+    // The row first: the clean-up skips a locked account, so it cannot remove one being restored.
+    if ((await stores.users.lockUserById(user.id)) === null) throw new FlowError('user_not_found');
+    // Restored meanwhile (by its owner's link): already done.
+    if (!(await stores.users.restoreUser(user.id))) return;
+    await stores.tokens.invalidateUserTokens(user.id, 'account_restore', now);
+    await recordAuditEvent(
+      stores.audit,
+      { event: 'admin_restore', outcome: 'success', userId: user.id },
+      now,
+    );
+  });
+}
+
 /** Deletes the account as its owner would: sessions end, the owner gets the restore link for the grace period. */
 export async function deleteUser(context: AdminContext, userId: string): Promise<void> {
   const user = await findUserForAdmin(context, userId);

@@ -44,6 +44,7 @@ export const auditEventNames = [
   'admin_resend_verification',
   'admin_password_reset',
   'admin_delete',
+  'admin_restore',
   'admin_key_created',
   'admin_key_revoked',
   'admin_request',

@@ -45,6 +45,7 @@ export const webhookTypeByAuditEvent: Readonly<
   account_deletion_requested: { type: 'user.deletion_scheduled' },
   admin_delete: { type: 'user.deletion_scheduled' },
   account_deletion_cancelled: { type: 'user.deletion_cancelled' },
+  admin_restore: { type: 'user.deletion_cancelled' },
   account_deleted: { type: 'user.deleted' },
 };
 

@@ -399,6 +399,38 @@ for (const backend of availableBackends()) {
       assert.ok(email.links.some((link) => new URL(link).pathname === '/restore-account'));
     });
 
+    test('restore brings a deleted account back during the grace: its owner logs in again, the restore link is spent', async () => {
+      const erin = await registerVerifiedAccount(service.baseUrl, service.smtp);
+      const id = await userIdOf(erin.email);
+      assert.equal((await client.request('DELETE', `/admin/users/${id}`, { bearer: adminKey })).status, 202);
+      const email = await service.smtp.waitForEmail(
+        (candidate) => candidate.to === erin.email && /was deleted/i.test(candidate.subject),
+        10_000,
+      );
+      const restoreLink = email.links.find((link) => new URL(link).pathname === '/restore-account');
+      assert.ok(restoreLink !== undefined);
+      assert.equal((await client.post('/login', { json: erin })).status, 401);
+
+      assert.equal((await asAdmin('POST', `/admin/users/${id}/restore`)).status, 204);
+      assert.equal((await client.post('/login', { json: erin })).status, 200, 'the owner logs in again');
+      assert.equal((await asAdmin('GET', `/admin/users/${id}`)).json.pending_deletion, false);
+      const token = new URL(restoreLink).searchParams.get('token');
+      const spent = await client.post('/restore-account', { json: { token } });
+      assert.equal(spent.status, 400, 'the emailed restore link no longer works');
+      assert.equal(spent.json.code, 'invalid_token');
+      assert.equal(
+        (await asAdmin('POST', `/admin/users/${id}/restore`)).status,
+        204,
+        'a live account: nothing to do',
+      );
+      const restored = await service.query<{ actor: string }>(
+        `select actor from audit_events where event = 'admin_restore' and user_id = $1`,
+        [id],
+      );
+      assert.equal(restored.length, 1, 'one admin_restore event, the second call changed nothing');
+      assert.match(restored[0]!.actor, /^admin:/);
+    });
+
     test('the outbox listing shows domain, template and attempts, never the address or the link', async () => {
       const dave = uniqueEmail('dave');
       await service.query(

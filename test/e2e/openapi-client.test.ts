@@ -652,6 +652,8 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.POST('/admin/users/{id}/enable', path)).response.status, 204);
     assert.equal((await client.POST('/admin/users/{id}/logout', path)).response.status, 204);
     assert.equal((await client.DELETE('/admin/users/{id}', path)).response.status, 202);
+    assert.equal((await client.POST('/admin/users/{id}/restore', path)).response.status, 204);
+    assert.equal((await client.DELETE('/admin/users/{id}', path)).response.status, 202);
 
     const outbox = await client.GET('/admin/outbox', { headers, params: { query: { status: 'queued' } } });
     assert.ok(Array.isArray(outbox.data?.emails));
@@ -659,7 +661,7 @@ describe('a client generated from /openapi.json', () => {
       headers,
       params: { query: { user_id: id, event: 'admin_delete', since: '2020-01-01T00:00:00Z' } },
     });
-    assert.equal(audit.data?.events.length, 1);
+    assert.equal(audit.data?.events.length, 2, 'deleted, restored, deleted again');
     assert.equal((await client.HEAD('/admin/users', { headers })).response.status, 200);
     assert.equal((await client.HEAD('/admin/users/{id}', path)).response.status, 200);
     assert.equal((await client.HEAD('/admin/outbox', { headers })).response.status, 200);

@@ -525,6 +525,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users/{id}/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Bring back an account deleted during its grace period (as its restore link would); its sessions stay ended */
+    post: operations['adminRestoreUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/outbox': {
     parameters: {
       query?: never;
@@ -6091,6 +6108,121 @@ export interface operations {
       };
     };
   };
+  adminRestoreUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   adminListOutbox: {
     parameters: {
       query?: {
@@ -6389,6 +6521,7 @@ export interface operations {
           | 'admin_resend_verification'
           | 'admin_password_reset'
           | 'admin_delete'
+          | 'admin_restore'
           | 'admin_key_created'
           | 'admin_key_revoked'
           | 'admin_request'
@@ -6454,6 +6587,7 @@ export interface operations {
                 | 'admin_resend_verification'
                 | 'admin_password_reset'
                 | 'admin_delete'
+                | 'admin_restore'
                 | 'admin_key_created'
                 | 'admin_key_revoked'
                 | 'admin_request'
@@ -6603,6 +6737,7 @@ export interface operations {
           | 'admin_resend_verification'
           | 'admin_password_reset'
           | 'admin_delete'
+          | 'admin_restore'
           | 'admin_key_created'
           | 'admin_key_revoked'
           | 'admin_request'
@@ -6668,6 +6803,7 @@ export interface operations {
                 | 'admin_resend_verification'
                 | 'admin_password_reset'
                 | 'admin_delete'
+                | 'admin_restore'
                 | 'admin_key_created'
                 | 'admin_key_revoked'
                 | 'admin_request'

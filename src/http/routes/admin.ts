@@ -7,6 +7,7 @@ import { recordAdminKeyRefusal, recordAdminRequestFailure } from '../../flows/ad
 import { listAuditEvents, listOutboxEmails } from '../../flows/admin-records.ts';
 import {
   deleteUser,
+  restoreDeletedUser,
   disableUser,
   enableUser,
   findUserByEmail,
@@ -294,6 +295,15 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
       status: 202,
       message: 'A password reset link is on its way to the owner',
       run: sendUserPasswordReset,
+    },
+    {
+      path: 'restore',
+      operationId: 'adminRestoreUser',
+      summary:
+        'Bring back an account deleted during its grace period (as its restore link would); its sessions stay ended',
+      status: 204,
+      message: '',
+      run: restoreDeletedUser,
     },
   ] as const;
   for (const action of actions) {
