@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FlowError, errorCodes } from '../flows/errors.ts';
 import type { Site } from './pages/layout.ts';
 import { renderErrorPage } from './pages/reset-password.ts';
+import { describeRefusal } from './pages/refusals.ts';
 
 /** A plain HTML form posted this request (the pages work without JavaScript): answer with a page. */
 export function isFormPost(request: FastifyRequest): boolean {
@@ -28,7 +29,16 @@ export async function answerForm(
     return reply
       .status(errorCodes[error.code].status)
       .type('text/html; charset=utf-8')
-      .send(refusalPage?.(site, error) ?? renderErrorPage(site, error.message));
+      .send(refusalPage?.(site, error) ?? renderErrorPage(site, describeFormRefusal(error)));
   }
   return reply.status(statusOnSuccess).type('text/html; charset=utf-8').send(successPage(site));
+}
+
+/**
+ * The refusal in the page's language; the flow's own (English) words only where the page's would need a number
+ * this reply does not know (a password rule's minimum: the forms with password rules render their own refusal).
+ */
+function describeFormRefusal(error: FlowError): string {
+  const text = describeRefusal(error, () => '', { minimumPasswordLength: Number.NaN }).text;
+  return /\{\w+\}|NaN/.test(text) ? error.message : text;
 }
