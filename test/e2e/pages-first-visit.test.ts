@@ -132,6 +132,25 @@ for (const backend of availableBackends()) {
       }
     });
 
+    test("a link's button pressed when the link no longer works answers the link's own page, with a way on", async () => {
+      for (const [path, onward] of [
+        ['/verify-email', '/sign-in'],
+        ['/reset-password', '/forgot-password'],
+        ['/confirm-email-change', '/sign-in'],
+        ['/cancel-email-change', '/forgot-password'],
+        ['/restore-account', undefined],
+      ] as const) {
+        const fields = { token: 'A'.repeat(43), new_password: generatePassword() };
+        const answer = await postForm(`${path}?lang=de`, fields);
+        assert.equal(answer.status, 400, path);
+        const html = await answer.text();
+        assert.match(html, /<title>Link ungültig · /, path);
+        assert.doesNotMatch(html, /Etwas ist schiefgegangen|Something went wrong/, path);
+        if (onward !== undefined)
+          assert.ok(html.includes(`action="${onward}"`) || html.includes(`href="${onward}"`), path);
+      }
+    });
+
     test('the account page has a Language form; the choice changes the pages and the emails, once noticed', async () => {
       const account = await registerVerifiedAccount(service.baseUrl, service.smtp);
       const session = await signIn(account);
