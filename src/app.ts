@@ -71,7 +71,7 @@ export async function buildApp(deps: HttpDeps, options: AppOptions): Promise<Fas
     https: deps.appBaseUrl.protocol === 'https:',
     returnToOrigins: deps.returnToOrigins,
   });
-  registerPageLanguage(app, deps.site.defaultLocale);
+  registerPageLanguage(app, deps.site.defaultLocale, { secureCookies: deps.secureCookies });
   await registerCrossSiteProtection(app, {
     appOrigin: deps.appBaseUrl.origin,
     corsOrigins: deps.corsOrigins,

@@ -35,6 +35,8 @@ export interface UserStore {
   changeUserEmail(userId: string, email: string, emailKey: string): Promise<boolean>;
   /** An operator disables (false) or enables (true) the account; false when there is no such account. */
   setUserActive(userId: string, isActive: boolean): Promise<boolean>;
+  /** The language of the account's pages and emails; false when there is no such account. */
+  setUserLocale(userId: string, locale: Locale): Promise<boolean>;
 }
 
 /** A token about to be stored: only its hash. */

@@ -4,6 +4,9 @@
 export const supportedLocales = ['en', 'de'] as const;
 export type Locale = (typeof supportedLocales)[number];
 
+/** Each language's name in itself: what a person looks for when the page is in a language they cannot read. */
+export const localeNames: Readonly<Record<Locale, string>> = { en: 'English', de: 'Deutsch' };
+
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (supportedLocales as readonly string[]).includes(value);
 }
@@ -68,13 +71,28 @@ export function negotiateLocale(
   return undefined;
 }
 
-/** The first choice that names a supported locale: an explicit field, then the header, then the default. */
+/** A value that names a supported locale exactly (`de`, `en`), else undefined: a query or cookie is client input. */
+export function readLocaleChoice(value: unknown): Locale | undefined {
+  return isLocale(value) ? value : undefined;
+}
+
+/**
+ * The first choice that names a supported locale: an explicit field (`?lang`, a form's field), then the language
+ * this browser picked (the switcher's cookie), then the signed-in account's, then the header, then the default.
+ */
 export function chooseLocale(
-  choices: { readonly explicit?: unknown; readonly acceptLanguage?: string | undefined },
+  choices: {
+    readonly explicit?: unknown;
+    readonly picked?: unknown;
+    readonly account?: Locale | null | undefined;
+    readonly acceptLanguage?: string | undefined;
+  },
   defaultLocale: Locale,
 ): Locale {
   return (
     (typeof choices.explicit === 'string' ? localeOfTag(choices.explicit) : undefined) ??
+    readLocaleChoice(choices.picked) ??
+    choices.account ??
     negotiateLocale(choices.acceptLanguage, defaultLocale) ??
     defaultLocale
   );

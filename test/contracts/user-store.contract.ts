@@ -249,5 +249,18 @@ export function describeUserStoreContract(
       assert.equal((await store().findUserById(userId))?.deletedAt, null);
       assert.equal(await store().restoreUser(userId), false);
     });
+
+    test("setUserLocale changes the account's language and no other account's; false for an unknown id", async () => {
+      const userId = await insertNewUser();
+      const otherId = await insertNewUser();
+      assert.equal((await store().findUserById(userId))?.locale, null);
+
+      assert.equal(await store().setUserLocale(userId, 'de'), true);
+      assert.equal((await store().findUserById(userId))?.locale, 'de');
+      assert.equal((await store().findUserById(otherId))?.locale, null);
+      assert.equal(await store().setUserLocale(userId, 'en'), true);
+      assert.equal((await store().findUserById(userId))?.locale, 'en');
+      assert.equal(await store().setUserLocale(randomUUID(), 'de'), false);
+    });
   });
 }

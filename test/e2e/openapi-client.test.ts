@@ -336,6 +336,20 @@ describe('a client generated from /openapi.json', () => {
     assert.equal(codeOf(locked.error), 'rate_limited');
   });
 
+  test("choosing the account's language: 200, 401, 422", async () => {
+    const bearer = await logInVerified('typed.locale@example.com');
+    const chosen = await client.POST('/me/locale', { headers: bearer, body: { locale: 'de' } });
+    assert.equal(chosen.response.status, 200);
+    assert.equal(chosen.data?.locale, 'de');
+    const anonymous = await client.POST('/me/locale', { body: { locale: 'en' } });
+    assert.equal(codeOf(anonymous.error), 'not_authenticated');
+    const unknown = await client.POST('/me/locale', {
+      headers: bearer,
+      body: { locale: 'fr' as 'en' },
+    });
+    assert.equal(codeOf(unknown.error), 'invalid_request');
+  });
+
   test('listing and ending sessions: 200, 204, 401, 403 csrf_refused, 404 session_not_found, 422', async () => {
     const email = 'typed.sessions@example.com';
     const caller = await logInVerified(email);
@@ -789,10 +803,10 @@ describe('a client generated from /openapi.json', () => {
       ...withCookie,
       body: { session_id: otherId },
     });
-    assert.equal(ended.response.headers.get('location'), '/account?notice=session_ended');
+    assert.equal(ended.response.headers.get('location'), '/account');
     await client.POST('/login', { body: { email, password } });
     const endedOthers = await client.POST('/account/sessions/end-others', { ...withCookie, body: {} });
-    assert.equal(endedOthers.response.headers.get('location'), '/account?notice=others_ended');
+    assert.equal(endedOthers.response.headers.get('location'), '/account');
     assert.equal((await client.GET('/me/sessions', { headers: { cookie } })).data?.length, 1);
 
     const weak = await client.POST('/account/password', {
@@ -814,7 +828,9 @@ describe('a client generated from /openapi.json', () => {
       ...withCookie,
       body: { new_email: 'typed.pages.moved@example.com', current_password: newPassword },
     });
-    assert.equal(moved.response.headers.get('location'), '/account?notice=email_change_sent');
+    assert.equal(moved.response.headers.get('location'), '/account');
+    const language = await client.POST('/account/locale', { ...withCookie, body: { locale: 'en' } });
+    assert.equal(language.response.headers.get('location'), '/account');
     const badEmail = await client.POST('/account/email', {
       ...withCookie,
       body: { new_email: 'nope', current_password: newPassword },

@@ -59,3 +59,20 @@ test('an explicit choice beats the header, the header beats the default', () => 
   assert.equal(chooseLocale({}, 'en'), 'en');
   assert.equal(chooseLocale({}, 'de'), 'de');
 });
+
+test('?lang, then the language this browser picked, then the account, then Accept-Language, then the default', () => {
+  const german = 'de-DE,de;q=0.9';
+  assert.equal(
+    chooseLocale({ explicit: 'en', picked: 'de', account: 'de', acceptLanguage: german }, 'de'),
+    'en',
+  );
+  assert.equal(chooseLocale({ picked: 'en', account: 'de', acceptLanguage: german }, 'de'), 'en');
+  assert.equal(chooseLocale({ account: 'en', acceptLanguage: german }, 'de'), 'en');
+  assert.equal(
+    chooseLocale({ explicit: 'fr', picked: 'fr', account: null, acceptLanguage: german }, 'en'),
+    'de',
+  );
+  // A picked value is read exactly: a cookie is client input, not a header to negotiate.
+  assert.equal(chooseLocale({ picked: 'de-AT', acceptLanguage: 'en' }, 'en'), 'en');
+  assert.equal(chooseLocale({ picked: '<b>' }, 'en'), 'en');
+});

@@ -235,6 +235,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/locale': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Choose the account's language: its pages and every email queued from now on use it */
+    post: operations['changeAccountLocale'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -850,6 +867,23 @@ export interface paths {
     put?: never;
     /** Delete the account from the account page (the flow of POST /me/delete); the cookie is cleared */
     post: operations['deleteAccountFromPage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/account/locale': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Choose the account's language from the account page (the flow of POST /me/locale): its pages and emails */
+    post: operations['changeAccountLocaleFromPage'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3025,6 +3059,127 @@ export interface operations {
       };
     };
   };
+  changeAccountLocale: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description A supported language; any other value is refused, nothing changed */
+          locale: 'en' | 'de';
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            locale: 'en' | 'de';
+          };
+        };
+      };
+      /** @description `invalid_request`: the body cannot be parsed (malformed JSON, an empty JSON body) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `not_authenticated`: no token, or no live session behind it */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `csrf_refused`: the request carries the `session_id` cookie but comes from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `payload_too_large`: the body is over 16 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `unsupported_media_type`: the body is not `application/json` (this route takes JSON only) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: `locale` is missing or names no supported language */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   listSessions: {
     parameters: {
       query?: never;
@@ -3505,6 +3660,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -3731,6 +3888,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -3820,6 +3979,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -4047,6 +4208,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -4273,6 +4436,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -4489,6 +4654,8 @@ export interface operations {
     parameters: {
       query?: {
         token?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -8962,7 +9129,8 @@ export interface operations {
       query?: {
         /** @description An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored */
         return_to?: string;
-        notice?: 'signed_out' | 'password_changed';
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -9175,7 +9343,8 @@ export interface operations {
       query?: {
         /** @description An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored */
         return_to?: string;
-        notice?: 'signed_out' | 'password_changed';
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -9255,6 +9424,8 @@ export interface operations {
       query?: {
         /** @description An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored */
         return_to?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -9403,7 +9574,7 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description This client's budget for the route is spent: a page saying how many minutes to wait */
+      /** @description This client's budget for the route is spent: how many minutes to wait; the form again, refilled, the problem next to its field */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -9450,6 +9621,8 @@ export interface operations {
       query?: {
         /** @description An absolute URL on an origin listed in RETURN_TO_ORIGINS; anything else is ignored */
         return_to?: string;
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -9517,7 +9690,10 @@ export interface operations {
   };
   showForgotPasswordPage: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -9535,6 +9711,15 @@ export interface operations {
       };
       /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: the query string is invalid */
+      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -9651,7 +9836,7 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description This client's budget for the route is spent: a page saying how many minutes to wait */
+      /** @description This client's budget for the route is spent: how many minutes to wait; the form again, refilled, the problem next to its field */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -9695,7 +9880,10 @@ export interface operations {
   };
   'showForgotPasswordPage-head': {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -9713,6 +9901,15 @@ export interface operations {
       };
       /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: the query string is invalid */
+      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -9754,7 +9951,8 @@ export interface operations {
   showAccountPage: {
     parameters: {
       query?: {
-        notice?: 'session_ended' | 'others_ended' | 'password_changed' | 'email_change_sent';
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -9832,7 +10030,8 @@ export interface operations {
   'showAccountPage-head': {
     parameters: {
       query?: {
-        notice?: 'session_ended' | 'others_ended' | 'password_changed' | 'email_change_sent';
+        /** @description The language of the page (`en`, `de`); remembered for the next pages in the `page_lang` cookie. Any other value is ignored */
+        lang?: string;
       };
       header?: never;
       path?: never;
@@ -10230,6 +10429,145 @@ export interface operations {
         };
       };
       /** @description `csrf_refused`; or the account page again: the current password is wrong */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+          'text/html': string;
+        };
+      };
+      /** @description The session is not one of this account; the form again, refilled, the problem next to its field */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `payload_too_large`: the body is over 16 KiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `unsupported_media_type`: the body is neither JSON nor (where accepted) form-encoded */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A missing or invalid field, or a password rule; the form again, refilled, the problem next to its field */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The account's login budget is spent; the form again, refilled, the problem next to its field */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  changeAccountLocaleFromPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          locale?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Done (a page) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Done: back to the account page with a notice; not signed in: to the sign-in page */
+      303: {
+        headers: {
+          /** @description Where the browser goes next */
+          location?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: the body cannot be parsed (malformed JSON, an empty JSON body) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `csrf_refused`; or no other refusal */
       403: {
         headers: {
           [name: string]: unknown;

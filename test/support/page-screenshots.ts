@@ -81,6 +81,16 @@ try {
   await page.getByText('Your current password is not right.').first().waitFor();
   await shoot('account-error');
 
+  // The account's language: saved as German (the notice, the page in German), then back to English.
+  await page.goto('/account');
+  await page.getByLabel('Language of your account').selectOption('de');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await page.getByText('Gespeichert: Ihre Seiten und E-Mails sind ab jetzt auf Deutsch.').waitFor();
+  await shoot('account-language-saved');
+  await page.getByLabel('Sprache Ihres Kontos').selectOption('en');
+  await page.getByRole('button', { name: 'Sprache speichern' }).click();
+  await page.getByText('Saved: your pages and emails are in English from now on.').waitFor();
+
   await page.locator('#email-new_email').fill(newEmail);
   await page.locator('#email-current_password').fill(password);
   await page.getByRole('button', { name: 'Send confirmation link' }).click();

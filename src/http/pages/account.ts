@@ -2,7 +2,8 @@ import type { SessionView } from '../../flows/sessions.ts';
 import { escapeHtml } from '../../security/html-escape.ts';
 import { currentPasswordField, emailField, newPasswordField, renderForm } from './forms.ts';
 import { renderPage, type Site } from './layout.ts';
-import { message } from './messages.ts';
+import { message, pageLanguage } from './messages.ts';
+import { localeNames, supportedLocales, type Locale } from '../../security/locale.ts';
 
 /** Which of the account page's forms a refusal concerns, and the words next to its field. */
 export interface AccountFormErrors {
@@ -13,6 +14,7 @@ export interface AccountFormErrors {
     readonly value?: string;
   };
   readonly deletion?: { readonly current_password?: string };
+  readonly locale?: string;
 }
 
 export interface AccountState {
@@ -21,6 +23,8 @@ export interface AccountState {
   readonly sessions: readonly SessionView[];
   readonly minimumPasswordLength: number;
   readonly now: Date;
+  /** The account's own language (null: none chosen yet, DEFAULT_LOCALE applies). */
+  readonly locale: Locale | null;
   readonly notice?: string;
   readonly errors?: AccountFormErrors;
 }
@@ -83,6 +87,10 @@ ${renderForm({
   submit: message('account.changeEmailSubmit'),
 })}
 
+<h2 id="language">${escapeHtml(message('account.language'))}</h2>
+<p class="hint">${escapeHtml(message('account.languageNote'))}</p>
+${renderLanguageForm(state.locale ?? pageLanguage(), errors.locale)}
+
 <h2 id="delete">${escapeHtml(message('account.delete'))}</h2>
 <p class="hint">${escapeHtml(message('account.deleteNote'))}</p>
 ${renderForm({
@@ -96,13 +104,41 @@ ${renderForm({
   });
 }
 
+/** The account's language: a select of every supported language, each named in its own language. */
+function renderLanguageForm(selected: Locale, error: string | undefined): string {
+  const options = supportedLocales
+    .map(
+      (locale) =>
+        `<option value="${locale}" lang="${locale}"${locale === selected ? ' selected' : ''}>${escapeHtml(localeNames[locale])}</option>`,
+    )
+    .join('');
+  const summary =
+    error === undefined
+      ? ''
+      : `<div class="error-summary" role="alert">
+<h2>${escapeHtml(message('form.errorSummary'))}</h2>
+<ul><li><a href="#language-locale">${escapeHtml(message('field.language'))}</a></li></ul>
+</div>
+`;
+  const invalid =
+    error === undefined ? '' : ' aria-invalid="true" aria-describedby="language-locale-error" autofocus';
+  const errorText =
+    error === undefined ? '' : `\n<p class="field-error" id="language-locale-error">${escapeHtml(error)}</p>`;
+  return `${summary}<form method="post" action="/account/locale">
+<label for="language-locale">${escapeHtml(message('field.language'))}</label>
+<select id="language-locale" name="locale"${invalid}>${options}</select>${errorText}
+<button type="submit" class="secondary">${escapeHtml(message('account.languageSubmit'))}</button>
+</form>`;
+}
+
 function renderSession(session: SessionView, now: Date): string {
   const device = describeDevice(session.userAgent);
-  const started = describeTime(session.createdAt, now);
+  const started = describeTimeAgo(session.createdAt, now);
+  const lastSeen = describeTimeAgo(session.lastSeenAt, now);
   const meta = [
-    message('account.sessionStarted', { when: started }),
-    message('account.sessionLastSeen', { when: describeTime(session.lastSeenAt, now) }),
-    session.ip === null ? '' : message('account.sessionFrom', { ip: session.ip }),
+    escapeHtml(message('account.sessionStarted')).replace('{when}', started.html),
+    escapeHtml(message('account.sessionLastSeen')).replace('{when}', lastSeen.html),
+    session.ip === null ? '' : escapeHtml(message('account.sessionFrom', { ip: session.ip })),
   ]
     .filter(Boolean)
     .join(', ');
@@ -110,9 +146,9 @@ function renderSession(session: SessionView, now: Date): string {
     ? `<span class="status">${escapeHtml(message('account.sessionThis'))}</span>`
     : `<form method="post" action="/account/sessions/end">
 <input type="hidden" name="session_id" value="${escapeHtml(session.id)}">
-<button type="submit" class="secondary small" aria-label="${escapeHtml(message('account.endSessionLabel', { device, when: started }))}">${escapeHtml(message('account.endSession'))}</button>
+<button type="submit" class="secondary small" aria-label="${escapeHtml(message('account.endSessionLabel', { device, when: started.text }))}">${escapeHtml(message('account.endSession'))}</button>
 </form>`;
-  return `<li><div><div class="device">${escapeHtml(device)}</div><div class="meta">${escapeHtml(meta)}</div></div>${action}</li>`;
+  return `<li><div><div class="device">${escapeHtml(device)}</div><div class="meta">${meta}</div></div>${action}</li>`;
 }
 
 /** A short name for a User-Agent: the browser and system a person recognises, or the agent itself. */
@@ -142,10 +178,29 @@ function describeDevice(userAgent: string | null): string {
   return system === undefined ? browser : message('account.deviceOn', { browser, system });
 }
 
-/** UTC, to the minute: the same for every reader of the page. */
-function describeTime(at: Date, now: Date): string {
+const relativeUnits: readonly { readonly unit: Intl.RelativeTimeFormatUnit; readonly seconds: number }[] = [
+  { unit: 'day', seconds: 24 * 60 * 60 },
+  { unit: 'hour', seconds: 60 * 60 },
+  { unit: 'minute', seconds: 60 },
+];
+
+/**
+ * "3 minutes ago" / "vor 3 Minuten" in the page language: a person reads how long ago without converting from
+ * UTC; the exact UTC time stays in `<time datetime>` and its title, for whoever needs it. Rendered on the server,
+ * so no script is needed; "now" is the server's clock, the same one the times were recorded by.
+ */
+function describeTimeAgo(at: Date, now: Date): { readonly text: string; readonly html: string } {
+  const elapsedSeconds = Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
+  const format = new Intl.RelativeTimeFormat(pageLanguage(), { numeric: 'auto' });
+  const unit = relativeUnits.find((candidate) => elapsedSeconds >= candidate.seconds);
+  const text =
+    unit === undefined
+      ? message('account.justNow')
+      : format.format(-Math.floor(elapsedSeconds / unit.seconds), unit.unit);
   const iso = at.toISOString();
-  const day =
-    iso.slice(0, 10) === now.toISOString().slice(0, 10) ? message('account.today') : iso.slice(0, 10);
-  return message('account.timeUtc', { day, time: iso.slice(11, 16) });
+  const exact = message('account.timeUtc', { day: iso.slice(0, 10), time: iso.slice(11, 16) });
+  return {
+    text,
+    html: `<time datetime="${iso}" title="${escapeHtml(exact)}">${escapeHtml(text)}</time>`,
+  };
 }

@@ -5,7 +5,10 @@ import { message } from './messages.ts';
 /** GET shows this and changes nothing: link scanners open links, only the button's POST confirms. */
 export function renderConfirmEmailChangePage(site: Site, token: string, usable: boolean): string {
   if (!usable)
-    return renderMessagePage(site, message('link.invalidTitle'), message('emailChange.confirmInvalid'));
+    return renderMessagePage(site, message('link.invalidTitle'), message('emailChange.confirmInvalid'), {
+      href: '/sign-in',
+      label: message('signUp.signIn'),
+    });
   return renderTokenButtonPage(site, {
     title: message('emailChange.confirmTitle'),
     intro: message('emailChange.confirmIntro'),
@@ -25,7 +28,10 @@ export function renderEmailChangedPage(site: Site): string {
 /** GET shows this and changes nothing; the POST voids a pending change or takes the account back. */
 export function renderCancelEmailChangePage(site: Site, token: string, usable: boolean): string {
   if (!usable)
-    return renderMessagePage(site, message('link.invalidTitle'), message('emailChange.cancelInvalid'));
+    return renderMessagePage(site, message('link.invalidTitle'), message('emailChange.cancelInvalid'), {
+      href: '/forgot-password',
+      label: message('forgot.title'),
+    });
   return renderTokenButtonPage(site, {
     title: message('emailChange.cancelTitle'),
     intro: message('emailChange.cancelIntro'),

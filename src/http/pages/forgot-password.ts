@@ -6,7 +6,12 @@ import { message } from './messages.ts';
 /** The address form that asks for a reset link (also where an expired reset link and the emails point). */
 export function renderForgotPasswordPage(
   site: Site,
-  state: { readonly email?: string; readonly error?: string; readonly intro?: string } = {},
+  state: {
+    readonly email?: string;
+    readonly error?: string;
+    readonly formError?: string;
+    readonly intro?: string;
+  } = {},
 ): string {
   return renderPage(site, {
     title: message('forgot.title'),
@@ -19,10 +24,12 @@ ${renderForgotPasswordForm(state)}
 export function renderForgotPasswordForm(state: {
   readonly email?: string;
   readonly error?: string;
+  readonly formError?: string;
 }): string {
   return renderForm({
     action: '/forgot-password',
     focusFirstError: true,
+    ...(state.formError !== undefined && { formError: state.formError, focus: 'email' }),
     fields: [emailField({ value: state.email, error: state.error })],
     submit: message('forgot.submit'),
   });

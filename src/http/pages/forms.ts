@@ -26,6 +26,12 @@ export interface Form {
   readonly buttonClass?: string;
   /** The first invalid field is focused on load (the autofocus attribute works without script). */
   readonly focusFirstError?: boolean;
+  /**
+   * A refusal of the whole form (wrong address or password, a spent budget): said once, in the summary, with no
+   * field marked; the field named by `focus` takes the focus so the person can type again at once.
+   */
+  readonly formError?: string;
+  readonly focus?: string;
 }
 
 /** An address field, refilled with what was typed. */
@@ -82,27 +88,39 @@ export function newPasswordField(options: {
 }
 
 /**
- * A form whose invalid fields say so next to themselves (`aria-invalid`, `aria-describedby`), listed in a summary
- * above the form, the first of them focused.
+ * A form whose invalid fields say so next to themselves (`aria-invalid`, `aria-describedby`); the summary above the
+ * form names them, each a link to its field, without repeating the words (a screen reader reads each problem
+ * once: the summary as an alert, the field's words when it takes the focus). A refusal of the whole form is said
+ * in the summary alone.
  */
 export function renderForm(form: Form): string {
   const prefix = form.idPrefix ?? '';
   const invalid = form.fields.filter((field) => field.error !== undefined);
+  const items = [
+    ...(form.formError === undefined ? [] : [`<p>${escapeHtml(form.formError)}</p>`]),
+    ...(invalid.length === 0
+      ? []
+      : [
+          `<ul>${invalid.map((field) => `<li><a href="#${prefix}${field.name}">${escapeHtml(field.label)}</a></li>`).join('')}</ul>`,
+        ]),
+  ];
   const summary =
-    invalid.length === 0
+    items.length === 0
       ? ''
       : `<div class="error-summary" role="alert">
 <h2>${escapeHtml(message('form.errorSummary'))}</h2>
-<ul>${invalid.map((field) => `<li><a href="#${prefix}${field.name}">${escapeHtml(field.error ?? '')}</a></li>`).join('')}</ul>
+${items.join('\n')}
 </div>
 `;
+  const focused =
+    form.focusFirstError === true && invalid[0] !== undefined
+      ? invalid[0]
+      : form.fields.find((field) => form.formError !== undefined && field.name === form.focus);
   const hidden = Object.entries(form.hidden ?? {})
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`)
     .join('\n');
-  const fields = form.fields
-    .map((field) => renderField(field, prefix, form.focusFirstError === true && field === invalid[0]))
-    .join('\n');
+  const fields = form.fields.map((field) => renderField(field, prefix, field === focused)).join('\n');
   const buttonClass = form.buttonClass === undefined ? '' : ` class="${form.buttonClass}"`;
   // novalidate: the service's own words next to the field, the same with JavaScript on or off.
   return `${summary}<form method="post" action="${escapeHtml(form.action)}" novalidate>

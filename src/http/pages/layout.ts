@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../security/html-escape.ts';
-import { message, pageLanguage } from './messages.ts';
-import type { Locale } from '../../security/locale.ts';
+import { message, pageAddressIn, pageLanguage } from './messages.ts';
+import { localeNames, supportedLocales, type Locale } from '../../security/locale.ts';
 
 /** What every page shows of the deployment: PRODUCT_NAME and BRAND_COLOR. */
 export interface Site {
@@ -38,7 +38,8 @@ export function renderPage(site: Site, page: PageContent): string {
 <link rel="stylesheet" href="/assets/latchkey.css">
 </head>
 <body>
-<header class="brand"><span class="brand-mark" aria-hidden="true"></span><span class="brand-name">${product}</span></header>
+<header class="top${page.wide === true ? ' wide' : ''}"><div class="brand"><span class="brand-mark" aria-hidden="true"></span><span class="brand-name">${product}</span></div>
+${renderLanguageSwitcher()}</header>
 <main class="card${page.wide === true ? ' wide' : ''}">
 <h1>${escapeHtml(page.heading ?? page.title)}</h1>
 ${page.body}
@@ -47,6 +48,22 @@ ${page.body}
 </body>
 </html>
 `;
+}
+
+/**
+ * Plain links to this same page in every other language, each named in its own language (a person who cannot
+ * read the page still finds theirs); no script: the link's `?lang` is honoured and remembered.
+ */
+function renderLanguageSwitcher(): string {
+  const current = pageLanguage();
+  const links = supportedLocales
+    .filter((locale) => locale !== current)
+    .map(
+      (locale) =>
+        `<a href="${escapeHtml(pageAddressIn(locale))}" lang="${locale}" hreflang="${locale}">${escapeHtml(localeNames[locale])}</a>`,
+    )
+    .join(' ');
+  return `<nav class="languages" aria-label="${escapeHtml(message('site.languages'))}">${links}</nav>`;
 }
 
 /** A page that says one thing, with an optional link onwards (already checked by the caller). */
@@ -80,8 +97,12 @@ export function renderStylesheet(site: Site): string {
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; background: var(--page); display: flex; flex-direction: column;
   align-items: center; padding: 2rem 1rem; }
-.brand { display: flex; align-items: center; gap: 0.6rem; font-weight: 700; font-size: 1.15rem;
-  margin-bottom: 1.25rem; }
+.top { width: 100%; max-width: 26rem; display: flex; align-items: center; justify-content: space-between;
+  gap: 1rem; margin-bottom: 1.25rem; }
+.top.wide { max-width: 40rem; }
+.brand { display: flex; align-items: center; gap: 0.6rem; font-weight: 700; font-size: 1.15rem; }
+.languages { font-size: 0.95rem; }
+.languages a { display: inline-block; padding: 0.35rem 0.5rem; }
 .brand-mark { width: 1.6rem; height: 1.6rem; border-radius: 0.45rem; background: var(--brand); }
 .card { width: 100%; max-width: 26rem; background: var(--surface); border-radius: 12px; padding: 2rem;
   box-shadow: 0 1px 2px rgba(16, 24, 40, 0.06), 0 8px 24px rgba(16, 24, 40, 0.08); }
@@ -108,6 +129,9 @@ button.small { margin-top: 0; padding: 0.35rem 0.8rem; font-size: 0.9rem; }
 .error-summary { border: 2px solid var(--error); border-radius: 8px; padding: 0.75rem 1rem; margin-bottom: 1rem; }
 .error-summary h2 { font-size: 1rem; margin: 0 0 0.35rem; padding: 0; border: 0; color: var(--error); }
 .error-summary ul { margin: 0; padding-left: 1.2rem; }
+.error-summary p { margin: 0 0 0.35rem; font-weight: 600; }
+select { display: block; width: 100%; padding: 0.6rem 0.75rem; font: inherit; color: inherit;
+  border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 .error-summary a { color: var(--error); font-weight: 600; }
 .notice { border-left: 4px solid var(--brand); background: #f5f7fb; padding: 0.75rem 1rem; border-radius: 4px; }
 .links { margin-top: 1.5rem; font-size: 0.95rem; color: var(--muted); }

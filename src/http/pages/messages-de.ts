@@ -5,6 +5,7 @@ export const german = {
   'site.title': '{title} · {product}',
   'site.skip': 'Zum Formular springen',
   'site.footer': 'Geschützt durch {product}',
+  'site.languages': 'Sprache',
 
   'field.email': 'E-Mail-Adresse',
   'field.password': 'Passwort',
@@ -80,6 +81,13 @@ export const german = {
   'account.notice.passwordChanged': 'Ihr Passwort ist geändert; alle anderen Geräte sind abgemeldet.',
   'account.notice.emailChangeSent':
     'Wenn die neue Adresse verwendet werden kann, ist ein Bestätigungslink dorthin unterwegs. Ihre jetzige Adresse wurde benachrichtigt.',
+  'account.notice.localeChanged': 'Gespeichert: Ihre Seiten und E-Mails sind ab jetzt auf Deutsch.',
+  'account.language': 'Sprache',
+  'account.languageNote': 'Die Seiten und die E-Mails Ihres Kontos verwenden diese Sprache.',
+  'account.languageSubmit': 'Sprache speichern',
+  'account.justNow': 'gerade eben',
+  'field.language': 'Sprache Ihres Kontos',
+  'error.localeInvalid': 'Wählen Sie eine der Sprachen aus der Liste.',
 
   'link.invalidTitle': 'Link ungültig',
   'link.continue': 'Weiter',

@@ -4,18 +4,53 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Locale } from '../../security/locale.ts';
 import { german } from './messages-de.ts';
 
-/** The language of the page being answered; the request hook chooses it, the account page may refine it. */
-const pageLocales = new AsyncLocalStorage<{ locale: Locale }>();
-
-/** Runs `next` (the rest of a request) with `locale` as its page language. */
-export function runInPageLocale(locale: Locale, next: () => void): void {
-  pageLocales.run({ locale }, next);
+/**
+ * The page being answered: its language, whether the person chose it (`?lang` or the switcher's cookie, which
+ * win over the account's own), and where the language switcher's links point.
+ */
+interface PageRequest {
+  locale: Locale;
+  readonly chosen: boolean;
+  readonly address: () => PageAddress;
 }
 
-/** The signed-in account's own language, once known, wins over what the request asked for. */
+/** The page a language switcher link opens again: a path and its query, without `lang`. */
+export interface PageAddress {
+  readonly path: string;
+  readonly query: URLSearchParams;
+}
+
+const pageLocales = new AsyncLocalStorage<PageRequest>();
+
+/** Runs `next` (the rest of a request) with `locale` as its page language. */
+export function runInPageLocale(
+  locale: Locale,
+  next: () => void,
+  request: { readonly chosen?: boolean; readonly address?: () => PageAddress } = {},
+): void {
+  pageLocales.run(
+    {
+      locale,
+      chosen: request.chosen ?? false,
+      address: request.address ?? (() => ({ path: '/', query: new URLSearchParams() })),
+    },
+    next,
+  );
+}
+
+/** The language this answer must be in from now on (a form that names its language, a changed account). */
 export function switchPageLocale(locale: Locale): void {
   const current = pageLocales.getStore();
   if (current !== undefined) current.locale = locale;
+}
+
+/**
+ * The signed-in account's own language: it wins over Accept-Language and DEFAULT_LOCALE, not over a language the
+ * person picked for this browser (`?lang`, the switcher).
+ */
+export function adoptAccountLocale(locale: Locale): void {
+  const current = pageLocales.getStore();
+  if (current !== undefined && !current.chosen) current.locale = locale;
 }
 
 /** The language of every page: `<html lang>` and `Content-Language` both come from here. */
@@ -23,10 +58,20 @@ export function pageLanguage(): Locale {
   return pageLocales.getStore()?.locale ?? 'en';
 }
 
+/** Where the language switcher sends the person: this page again, its query kept, in `locale`. */
+export function pageAddressIn(locale: Locale): string {
+  const address = pageLocales.getStore()?.address() ?? { path: '/', query: new URLSearchParams() };
+  const query = new URLSearchParams(address.query);
+  query.delete('lang');
+  query.set('lang', locale);
+  return `${address.path}?${query.toString()}`;
+}
+
 export const english = {
   'site.title': '{title} · {product}',
   'site.skip': 'Skip to the form',
   'site.footer': 'Secured by {product}',
+  'site.languages': 'Language',
 
   'field.email': 'Email address',
   'field.password': 'Password',
@@ -99,6 +144,13 @@ export const english = {
   'account.notice.passwordChanged': 'Your password is changed; every other device is signed out.',
   'account.notice.emailChangeSent':
     'If the new address can be used, a confirmation link is on its way to it. Your current address has been told.',
+  'account.notice.localeChanged': 'Saved: your pages and emails are in English from now on.',
+  'account.language': 'Language',
+  'account.languageNote': 'The pages and the emails of your account use this language.',
+  'account.languageSubmit': 'Save language',
+  'account.justNow': 'just now',
+  'field.language': 'Language of your account',
+  'error.localeInvalid': 'Choose one of the languages in the list.',
 
   'link.invalidTitle': 'Link not valid',
   'link.continue': 'Continue',

@@ -7,6 +7,8 @@ export interface SignInState {
   readonly email?: string;
   readonly returnTo: string | null;
   readonly errors?: { readonly email?: string; readonly password?: string };
+  /** A refusal of the address and password together (or a spent budget): said once, above the form. */
+  readonly formError?: string;
   readonly notice?: string;
 }
 
@@ -16,6 +18,7 @@ export function renderSignInPage(site: Site, state: SignInState): string {
   const form = renderForm({
     action: '/sign-in',
     focusFirstError: true,
+    ...(state.formError !== undefined && { formError: state.formError, focus: 'password' }),
     hidden: { return_to: state.returnTo ?? undefined },
     fields: [
       emailField({ value: state.email, error: state.errors?.email }),

@@ -8,12 +8,15 @@ export interface SignUpState {
   readonly returnTo: string | null;
   readonly minimumPasswordLength: number;
   readonly errors?: { readonly email?: string; readonly password?: string };
+  /** A refusal of the whole form (a spent budget): said once, above the form. */
+  readonly formError?: string;
 }
 
 export function renderSignUpPage(site: Site, state: SignUpState): string {
   const form = renderForm({
     action: '/sign-up',
     focusFirstError: true,
+    ...(state.formError !== undefined && { formError: state.formError, focus: 'email' }),
     hidden: { return_to: state.returnTo ?? undefined, locale: pageLanguage() },
     fields: [
       emailField({ value: state.email, error: state.errors?.email }),

@@ -9,7 +9,12 @@ export function renderVerifyEmailPage(
   usable: boolean,
   returnTo: string | null = null,
 ): string {
-  if (!usable) return renderMessagePage(site, message('link.invalidTitle'), message('verify.invalid'));
+  // Signing in sends a fresh link: the way on is one click away.
+  if (!usable)
+    return renderMessagePage(site, message('link.invalidTitle'), message('verify.invalid'), {
+      href: '/sign-in',
+      label: message('signUp.signIn'),
+    });
   return renderTokenButtonPage(site, {
     title: message('verify.title'),
     intro: message('verify.intro'),

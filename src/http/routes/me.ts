@@ -1,6 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { changeAccountLocale } from '../../flows/account-locale.ts';
 import { changePassword } from '../../flows/password-change.ts';
+import { supportedLocales } from '../../security/locale.ts';
 import { endOtherSessions, endSession, listSessions } from '../../flows/sessions.ts';
 import { answerForm, isFormPost } from '../form-reply.ts';
 import { renderMessagePage } from '../pages/layout.ts';
@@ -8,6 +10,7 @@ import type { HttpDeps } from '../route-deps.ts';
 import { withSecurityLog } from '../security-log.ts';
 import { MessageResponse, PasswordField } from '../schemas.ts';
 import * as answers from '../answers.ts';
+import { requireJsonBody } from '../plugins/json-only.ts';
 import { requireSession } from '../session-auth.ts';
 import { notAuthenticatedAnswer } from './login.ts';
 
@@ -89,6 +92,38 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
       }
       await work();
       return { message: passwordChangedMessage };
+    },
+  );
+
+  app.post(
+    '/me/locale',
+    {
+      schema: {
+        summary: "Choose the account's language: its pages and every email queued from now on use it",
+        tags: ['account'],
+        operationId: 'changeAccountLocale',
+        security: answers.sessionSecurity,
+        body: Type.Object({
+          locale: Type.Union(
+            supportedLocales.map((locale) => Type.Literal(locale)),
+            { description: 'A supported language; any other value is refused, nothing changed' },
+          ),
+        }),
+        response: {
+          ...answers.post,
+          200: Type.Object({ locale: Type.Union(supportedLocales.map((locale) => Type.Literal(locale))) }),
+          401: notAuthenticatedAnswer,
+          415: answers.jsonOnly,
+          422: answers.error('`invalid_request`: `locale` is missing or names no supported language'),
+        },
+      },
+      // The account page has its own form route (POST /account/locale); this one takes JSON only.
+      preHandler: requireJsonBody,
+    },
+    async (request) => {
+      const session = await requireSession(deps.account, request);
+      await changeAccountLocale(deps.account, session.userId, request.body.locale);
+      return { locale: request.body.locale };
     },
   );
 

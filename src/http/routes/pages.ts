@@ -24,14 +24,16 @@ import { renderForgotPasswordPage, renderResetRequestedPage } from '../pages/for
 import { renderStylesheet } from '../pages/layout.ts';
 import { renderErrorPage } from '../pages/reset-password.ts';
 import {
+  adoptAccountLocale,
   message,
   pageLanguage,
   runInPageLocale,
   switchPageLocale,
   type MessageKey,
+  type PageAddress,
 } from '../pages/messages.ts';
-import { findAccountLocale } from '../../flows/account-locale.ts';
-import { chooseLocale, type Locale } from '../../security/locale.ts';
+import { changeAccountLocale, findAccountLocale } from '../../flows/account-locale.ts';
+import { chooseLocale, localeOfTag, readLocaleChoice, type Locale } from '../../security/locale.ts';
 import { describeRefusal } from '../pages/refusals.ts';
 import { renderSignInPage } from '../pages/sign-in.ts';
 import { renderSignUpPage, renderSignUpSentPage } from '../pages/sign-up.ts';
@@ -39,9 +41,10 @@ import { limitByClientIp } from '../plugins/rate-limit.ts';
 import { requireSameOriginForm } from '../plugins/same-origin-form.ts';
 import { waitForUniformAnswerTime } from '../plugins/uniform-timing.ts';
 import type { HttpDeps } from '../route-deps.ts';
-import { withSecurityLog } from '../security-log.ts';
+import { logSecurityEvent, withSecurityLog } from '../security-log.ts';
 import { createSessionCookie, readSessionToken, sessionCookieHeader } from '../session-cookie.ts';
 import { ReturnToField } from '../schemas.ts';
+import { PageLanguageField as LangField } from '../link-page.ts';
 import * as answers from '../answers.ts';
 
 /** Form fields arrive as typed; bounded so no input is a 5xx, judged by the flows like the JSON API's. */
@@ -52,6 +55,7 @@ const accountNotices = {
   others_ended: 'account.notice.othersEnded',
   password_changed: 'account.notice.passwordChanged',
   email_change_sent: 'account.notice.emailChangeSent',
+  locale_changed: 'account.notice.localeChanged',
 } as const satisfies Record<string, MessageKey>;
 type AccountNotice = keyof typeof accountNotices;
 
@@ -59,32 +63,96 @@ const signInNotices = {
   signed_out: 'signIn.signedOut',
   password_changed: 'signIn.passwordChanged',
 } as const satisfies Record<string, MessageKey>;
+type SignInNotice = keyof typeof signInNotices;
+
+/**
+ * A one-time notice ("password changed") rides from a form's redirect to the next page in this cookie, which that
+ * page reads and clears: a reload or a shared address never shows it again. Its value is only ever one of the
+ * names above (anything else is ignored), so it carries nothing to sign or hide.
+ */
+const noticeCookieName = 'page_notice';
+const noticeLifetimeSeconds = 60;
+
+/** The language picked with the switcher (or an emailed link's `?lang`) for this browser; no identifier. */
+const languageCookieName = 'page_lang';
+const languageCookieLifetimeSeconds = 365 * 24 * 60 * 60;
+
+/** Read before the cookie plugin's parsing hook runs: only this one name, only a supported locale. */
+function readLanguageCookie(header: string | undefined): Locale | undefined {
+  const match = /(?:^|;)\s*page_lang=([^;]*)/.exec(header ?? '');
+  return readLocaleChoice(match?.[1]?.trim());
+}
+
+/**
+ * Where the language switcher of the page answering `request` points: a GET page again with its query; a form's
+ * answer, the page the form is on, with the link token and return address it carried (the account page's forms:
+ * the account page).
+ */
+function addressOfPage(request: FastifyRequest): PageAddress {
+  const queryStart = request.url.indexOf('?');
+  const path = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
+  const query = new URLSearchParams(queryStart === -1 ? '' : request.url.slice(queryStart + 1));
+  if (request.method === 'GET' || request.method === 'HEAD') return { path, query };
+  const body = request.body as Record<string, unknown> | null | undefined;
+  const carried = new URLSearchParams();
+  for (const name of ['token', 'return_to']) {
+    const value = body?.[name];
+    if (typeof value === 'string' && value !== '') carried.set(name, value);
+  }
+  const accountPage = path.startsWith('/account') || path.startsWith('/me');
+  return { path: accountPage ? '/account' : path, query: carried };
+}
 
 const pageAnswer = (description: string) => answers.page(description);
 const formRefused = (description: string) =>
   answers.page(`${description}; the form again, refilled, the problem next to its field`);
 
 /**
- * The language of every page: `?lang=`, else Accept-Language, else DEFAULT_LOCALE (the account page then
- * switches to the signed-in account's own). Every HTML answer, the emailed links' pages and refusals included,
- * says its language, the same as `<html lang>`, and that it varies with Accept-Language. JSON answers stay
- * English: their codes are the contract.
+ * The language of every page: `?lang=`, else the language this browser picked (the switcher's cookie), else
+ * Accept-Language, else DEFAULT_LOCALE (the account page puts the signed-in account's own before the last two).
+ * A page opened with a valid `?lang=` remembers it in the cookie, so the next pages stay in that language. Every
+ * HTML answer, the emailed links' pages and refusals included, says its language, the same as `<html lang>`, and
+ * that it varies with Accept-Language and Cookie. JSON answers stay English: their codes are the contract.
  */
-export function registerPageLanguage(root: FastifyInstance, defaultLocale: Locale): void {
+export function registerPageLanguage(
+  root: FastifyInstance,
+  defaultLocale: Locale,
+  options: { readonly secureCookies?: boolean } = {},
+): void {
   root.addHook('onRequest', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
+    const explicit = query?.['lang'];
+    const picked = readLanguageCookie(request.headers.cookie);
     const locale = chooseLocale(
-      { explicit: query?.['lang'], acceptLanguage: request.headers['accept-language'] },
+      { explicit, picked, acceptLanguage: request.headers['accept-language'] },
       defaultLocale,
     );
-    runInPageLocale(locale, done);
+    const chosen =
+      (typeof explicit === 'string' && localeOfTag(explicit) !== undefined) || picked !== undefined;
+    runInPageLocale(locale, done, { chosen, address: () => addressOfPage(request) });
   });
-  root.addHook('onSend', async (_request, reply) => {
+  root.addHook('onSend', async (request, reply) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       reply.header('content-language', pageLanguage());
       const vary = String(reply.getHeader('vary') ?? '');
-      if (!/accept-language/i.test(vary)) {
-        reply.header('vary', vary === '' ? 'Accept-Language' : `${vary}, Accept-Language`);
+      const missing = ['Accept-Language', 'Cookie'].filter(
+        (name) => !new RegExp(`\\b${name}\\b`, 'i').test(vary),
+      );
+      if (missing.length > 0) reply.header('vary', [vary, ...missing].filter(Boolean).join(', '));
+      const query = request.query as Record<string, unknown> | undefined;
+      const explicit = typeof query?.['lang'] === 'string' ? localeOfTag(query['lang']) : undefined;
+      if (
+        request.method === 'GET' &&
+        explicit !== undefined &&
+        explicit !== readLanguageCookie(request.headers.cookie)
+      ) {
+        reply.setCookie(languageCookieName, explicit, {
+          path: '/',
+          sameSite: 'lax',
+          httpOnly: true,
+          secure: options.secureCookies ?? false,
+          maxAge: languageCookieLifetimeSeconds,
+        });
       }
     }
   });
@@ -111,13 +179,54 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     if (error.retryAfterSeconds !== undefined) return 429;
     return errorCodes[error.code].status;
   };
-  // A spent per-IP budget is a page too, in minutes, with Retry-After.
-  const limitPage = (limiter: RateLimiter | undefined, route: string) =>
+  /**
+   * A spent per-IP budget, in minutes, with Retry-After: the form again (refilled, never a password) with the
+   * words above it, so the person keeps their place; a page of its own where there is no form to show.
+   */
+  const limitPage = (
+    limiter: RateLimiter | undefined,
+    route: string,
+    formAgain?: (body: Record<string, unknown>, text: string) => string,
+  ) =>
     limitByClientIp(limiter, route, (refused) => {
       const seconds = Number(refused.getHeader('retry-after') ?? 60);
       const minutes = Math.max(1, Math.ceil(seconds / 60));
-      return sendPage(refused, 429, renderErrorPage(deps.site, message('error.rate_limited', { minutes })));
+      const text = message('error.rate_limited', { minutes });
+      const body = (refused.request.body ?? {}) as Record<string, unknown>;
+      return sendPage(
+        refused,
+        429,
+        formAgain === undefined ? renderErrorPage(deps.site, text) : formAgain(body, text),
+      );
     });
+  const typedText = (body: Record<string, unknown>, name: string): string | undefined =>
+    typeof body[name] === 'string' ? body[name] : undefined;
+  /** A one-time notice for the next page (see noticeCookieName). */
+  const setNotice = (reply: FastifyReply, notice: AccountNotice | SignInNotice): void => {
+    reply.setCookie(noticeCookieName, notice, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.secureCookies,
+      maxAge: noticeLifetimeSeconds,
+    });
+  };
+  /** The notice left for this page, if it is one of `notices`; cleared, so it shows once. */
+  const takeNotice = <Name extends string>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    notices: Readonly<Record<Name, MessageKey>>,
+  ): string | undefined => {
+    const left = request.cookies[noticeCookieName];
+    if (left === undefined) return undefined;
+    reply.clearCookie(noticeCookieName, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.secureCookies,
+    });
+    return Object.hasOwn(notices, left) ? message(notices[left as Name]) : undefined;
+  };
   const currentSession = async (request: FastifyRequest): Promise<Session | null> => {
     const token = readSessionToken(request);
     return token === undefined ? null : findSessionByToken(deps.account, token);
@@ -135,10 +244,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         tags: ['pages'],
         operationId: 'showSignInPage',
         security: answers.noSecurity,
-        querystring: Type.Object({
-          return_to: ReturnToField,
-          notice: Type.Optional(Type.Union([Type.Literal('signed_out'), Type.Literal('password_changed')])),
-        }),
+        querystring: Type.Object({ return_to: ReturnToField, lang: LangField }),
         response: {
           ...answers.service,
           200: pageAnswer('The sign-in form'),
@@ -150,8 +256,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     async (request, reply) => {
       const onward = returnTo(request.query.return_to);
       if ((await currentSession(request)) !== null) return reply.redirect(onward ?? '/account', 303);
-      const notice =
-        request.query.notice === undefined ? undefined : message(signInNotices[request.query.notice]);
+      const notice = takeNotice(request, reply, signInNotices);
       return sendPage(reply, 200, renderSignInPage(deps.site, { returnTo: onward, notice }));
     },
   );
@@ -181,19 +286,33 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
           },
         },
       },
-      preHandler: [sameOriginForm, limitPage(deps.clientIpLimiters.login, 'login')],
+      preHandler: [
+        sameOriginForm,
+        limitPage(deps.clientIpLimiters.login, 'login', (body, text) =>
+          renderSignInPage(deps.site, {
+            email: typedText(body, 'email'),
+            returnTo: returnTo(typedText(body, 'return_to')),
+            formError: text,
+          }),
+        ),
+      ],
     },
     async (request, reply) => {
       const onward = returnTo(request.body.return_to);
       const typed = request.body.email ?? '';
       const password = request.body.password ?? '';
-      const again = (status: number, errors: { email?: string; password?: string }): FastifyReply =>
-        sendPage(reply, status, renderSignInPage(deps.site, { email: typed, returnTo: onward, errors }));
+      const again = (
+        status: number,
+        refusal: { errors?: { email?: string; password?: string }; formError?: string },
+      ): FastifyReply =>
+        sendPage(reply, status, renderSignInPage(deps.site, { email: typed, returnTo: onward, ...refusal }));
       const email = readTypedAddress(typed);
       if (typeof email === 'string' || password === '') {
         return again(422, {
-          ...(typeof email === 'string' && { email }),
-          ...(password === '' && { password: message('error.passwordMissing') }),
+          errors: {
+            ...(typeof email === 'string' && { email }),
+            ...(password === '' && { password: message('error.passwordMissing') }),
+          },
         });
       }
       try {
@@ -214,8 +333,9 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         if (!(error instanceof FlowError)) throw error;
         if (error.retryAfterSeconds !== undefined)
           reply.header('retry-after', String(error.retryAfterSeconds));
-        const refusal = refusalOf(error, () => 'password');
-        return again(statusOf(error), { password: refusal.text });
+        // Wrong address or password, unverified, switched off, a spent budget: about the two fields together,
+        // so said once above the form, not pinned to one field.
+        return again(statusOf(error), { formError: refusalOf(error, () => 'password').text });
       }
     },
   );
@@ -228,7 +348,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         tags: ['pages'],
         operationId: 'showSignUpPage',
         security: answers.noSecurity,
-        querystring: Type.Object({ return_to: ReturnToField }),
+        querystring: Type.Object({ return_to: ReturnToField, lang: LangField }),
         response: {
           ...answers.service,
           200: pageAnswer('The sign-up form'),
@@ -270,14 +390,22 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
           }),
           422: formRefused('A missing or invalid address, or a password rule'),
           429: {
-            ...pageAnswer(
-              "This client's budget for the route is spent: a page saying how many minutes to wait",
-            ),
+            ...formRefused("This client's budget for the route is spent: how many minutes to wait"),
             headers: answers.retryAfterHeader,
           },
         },
       },
-      preHandler: [sameOriginForm, limitPage(deps.clientIpLimiters.register, 'register')],
+      preHandler: [
+        sameOriginForm,
+        limitPage(deps.clientIpLimiters.register, 'register', (body, text) =>
+          renderSignUpPage(deps.site, {
+            email: typedText(body, 'email'),
+            returnTo: returnTo(typedText(body, 'return_to')),
+            minimumPasswordLength: passwordMinimum(),
+            formError: text,
+          }),
+        ),
+      ],
     },
     async (request, reply) => {
       const onward = returnTo(request.body.return_to);
@@ -328,7 +456,12 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         tags: ['pages'],
         operationId: 'showForgotPasswordPage',
         security: answers.noSecurity,
-        response: { ...answers.service, 200: pageAnswer('The address form') },
+        querystring: Type.Object({ lang: LangField }),
+        response: {
+          ...answers.service,
+          200: pageAnswer('The address form'),
+          422: answers.error('`invalid_request`: the query string is invalid'),
+        },
       },
     },
     async (_request, reply) => sendPage(reply, 200, renderForgotPasswordPage(deps.site)),
@@ -349,14 +482,17 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
           200: pageAnswer('"Check your email": the same for every address'),
           422: formRefused('A missing or invalid address'),
           429: {
-            ...pageAnswer(
-              "This client's budget for the route is spent: a page saying how many minutes to wait",
-            ),
+            ...formRefused("This client's budget for the route is spent: how many minutes to wait"),
             headers: answers.retryAfterHeader,
           },
         },
       },
-      preHandler: limitPage(deps.clientIpLimiters.request_password_reset, 'request_password_reset'),
+      preHandler: limitPage(
+        deps.clientIpLimiters.request_password_reset,
+        'request_password_reset',
+        (body, text) =>
+          renderForgotPasswordPage(deps.site, { email: typedText(body, 'email'), formError: text }),
+      ),
     },
     async (request, reply) => {
       const typed = request.body.email ?? '';
@@ -385,13 +521,21 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         sessions,
         minimumPasswordLength: passwordMinimum(),
         now: deps.account.clock.now(),
+        locale: await findAccountLocale(deps.account, session.userId, null),
         ...extra,
       }),
     );
   };
   const toSignIn = (reply: FastifyReply): FastifyReply => reply.redirect('/sign-in', 303);
-  const toAccount = (reply: FastifyReply, notice: AccountNotice): FastifyReply =>
-    reply.redirect(`/account?notice=${notice}`, 303);
+  const toAccount = (reply: FastifyReply, notice: AccountNotice): FastifyReply => {
+    setNotice(reply, notice);
+    return reply.redirect('/account', 303);
+  };
+  /** The account's own language for its pages, unless this browser picked one (see adoptAccountLocale). */
+  const adoptLocaleOf = async (session: Session): Promise<void> => {
+    const own = await findAccountLocale(deps.account, session.userId, null);
+    if (own !== null) adoptAccountLocale(own);
+  };
 
   app.get(
     '/account',
@@ -401,9 +545,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
         tags: ['pages'],
         operationId: 'showAccountPage',
         security: answers.sessionSecurity,
-        querystring: Type.Object({
-          notice: Type.Optional(Type.Union(Object.keys(accountNotices).map((key) => Type.Literal(key)))),
-        }),
+        querystring: Type.Object({ lang: LangField }),
         response: {
           ...answers.service,
           200: pageAnswer('The account page'),
@@ -415,14 +557,9 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     async (request, reply) => {
       const session = await currentSession(request);
       if (session === null) return toSignIn(reply);
-      switchPageLocale(await findAccountLocale(deps.account, session.userId, deps.site.defaultLocale));
-      const notice = request.query.notice as AccountNotice | undefined;
-      return showAccount(
-        reply,
-        session,
-        200,
-        notice === undefined ? {} : { notice: message(accountNotices[notice]) },
-      );
+      await adoptLocaleOf(session);
+      const notice = takeNotice(request, reply, accountNotices);
+      return showAccount(reply, session, 200, notice === undefined ? {} : { notice });
     },
   );
 
@@ -466,6 +603,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
   app.post(passwordPost.path, { schema: passwordPost.schema }, async (request, reply) => {
     const session = await currentSession(request);
     if (session === null) return toSignIn(reply);
+    await adoptLocaleOf(session);
     const body = request.body as { current_password?: string; new_password?: string };
     const current = body.current_password ?? '';
     const next = body.new_password ?? '';
@@ -509,6 +647,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
   app.post(emailPost.path, { schema: emailPost.schema }, async (request, reply) => {
     const session = await currentSession(request);
     if (session === null) return toSignIn(reply);
+    await adoptLocaleOf(session);
     const body = request.body as { new_email?: string; current_password?: string };
     const typed = body.new_email ?? '';
     const current = body.current_password ?? '';
@@ -547,6 +686,7 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
   app.post(deletePost.path, { schema: deletePost.schema }, async (request, reply) => {
     const session = await currentSession(request);
     if (session === null) return toSignIn(reply);
+    await adoptLocaleOf(session);
     const current = (request.body as { current_password?: string }).current_password ?? '';
     if (current === '') {
       return showAccount(reply, session, 422, {
@@ -564,6 +704,34 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     }
     sessionCookie.clear(reply);
     return sendPage(reply, 200, renderAccountDeletedPage(deps.site));
+  });
+
+  const localePost = accountPost(
+    '/account/locale',
+    'changeAccountLocaleFromPage',
+    "Choose the account's language from the account page (the flow of POST /me/locale): its pages and emails",
+    Type.Object({ locale: FormText }),
+    'no other refusal',
+  );
+  app.post(localePost.path, { schema: localePost.schema }, async (request, reply) => {
+    const session = await currentSession(request);
+    if (session === null) return toSignIn(reply);
+    await adoptLocaleOf(session);
+    const chosen = readLocaleChoice((request.body as { locale?: string }).locale);
+    if (chosen === undefined) {
+      return showAccount(reply, session, 422, { errors: { locale: message('error.localeInvalid') } });
+    }
+    await changeAccountLocale(deps.account, session.userId, chosen);
+    // This browser follows the choice too: a language picked earlier with the switcher would hide it.
+    reply.setCookie(languageCookieName, chosen, {
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: true,
+      secure: deps.secureCookies,
+      maxAge: languageCookieLifetimeSeconds,
+    });
+    switchPageLocale(chosen);
+    return toAccount(reply, 'locale_changed');
   });
 
   const endPost = accountPost(
@@ -616,9 +784,16 @@ export function registerPageRoutes(root: FastifyInstance, deps: HttpDeps): void 
     },
     async (request, reply) => {
       const session = await currentSession(request);
-      if (session !== null) await invalidateSession(deps.account, session);
+      if (session !== null) {
+        const { auditRecorded } = await invalidateSession(deps.account, session);
+        // The session has ended; only its audit row is missing (PostgreSQL down): this line stands in for it,
+        // as for POST /logout.
+        if (!auditRecorded)
+          logSecurityEvent(request, 'logout', { outcome: 'audit_unavailable', userId: session.userId });
+      }
       sessionCookie.clear(reply);
-      return reply.redirect('/sign-in?notice=signed_out', 303);
+      setNotice(reply, 'signed_out');
+      return reply.redirect('/sign-in', 303);
     },
   );
 }

@@ -91,6 +91,12 @@ export class MemoryUserStore extends MemoryDatabaseStore implements UserStore {
     return true;
   }
 
+  async setUserLocale(userId: string, locale: Locale): Promise<boolean> {
+    if (this.#findById(userId) === undefined) return false;
+    this.#update(userId, () => ({ locale }));
+    return true;
+  }
+
   #findById(userId: string): User | undefined {
     return this.database.users.rows().find((user) => user.id === userId);
   }

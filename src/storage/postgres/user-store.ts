@@ -104,6 +104,15 @@ export class PostgresUserStore implements UserStore {
     return rows.length > 0;
   }
 
+  async setUserLocale(userId: string, locale: Locale): Promise<boolean> {
+    const rows = await this.#db
+      .update(users)
+      .set({ locale, updatedAt: sql`now()` })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id });
+    return rows.length > 0;
+  }
+
   async lockUserById(userId: string): Promise<User | null> {
     const rows = await this.#db
       .select(userColumns)

@@ -9,7 +9,7 @@ import {
   recordPolicyViolations,
   reportPolicyViolationsScript,
 } from '../../support/browser.ts';
-import { generatePassword, uniqueEmail } from '../../support/journeys.ts';
+import { generatePassword, registerVerifiedAccount, uniqueEmail } from '../../support/journeys.ts';
 import {
   availableBackends,
   findFreePort,
@@ -293,7 +293,7 @@ for (const backend of availableBackends())
       try {
         await page.goto('/sign-in');
         const focused: string[] = [];
-        for (let step = 0; step < 5; step++) {
+        for (let step = 0; step < 6; step++) {
           await page.keyboard.press('Tab');
           focused.push(
             await page.evaluate<string>(
@@ -302,6 +302,7 @@ for (const backend of availableBackends())
           );
         }
         assert.deepEqual(focused, [
+          'Deutsch',
           'email',
           'password',
           'Sign in',
@@ -313,6 +314,83 @@ for (const backend of availableBackends())
         await page.keyboard.press('Shift+Tab');
         const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
         assert.equal(outline, 'solid', 'the focused button shows its focus ring');
+      } finally {
+        await context.close();
+      }
+    });
+
+    for (const javaScriptEnabled of [true, false]) {
+      test(`a first-time visitor switches the pages to German by a link and they stay German (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
+        const { context, page, violations } = await openContext(javaScriptEnabled, 'en-US');
+        try {
+          await page.goto(`/sign-in?return_to=${encodeURIComponent(`${appOrigin}/welcome`)}`);
+          assert.equal(await page.getAttribute('html', 'lang'), 'en');
+          await page
+            .getByRole('navigation', { name: 'Language' })
+            .getByRole('link', { name: 'Deutsch' })
+            .click();
+          await page.getByRole('heading', { name: 'Bei Acme Cloud anmelden' }).waitFor();
+          assert.equal(await page.getAttribute('html', 'lang'), 'de');
+          assert.equal(await page.locator('input[name=return_to]').inputValue(), `${appOrigin}/welcome`);
+          await checkAccessibility(page, javaScriptEnabled);
+          // The next page, reached without ?lang, is German too; the switcher goes back to English.
+          await page.getByRole('link', { name: 'Konto anlegen' }).click();
+          await page.getByRole('heading', { name: 'Ihr Acme Cloud-Konto anlegen' }).waitFor();
+          await page
+            .getByRole('navigation', { name: 'Sprache' })
+            .getByRole('link', { name: 'English' })
+            .click();
+          await page.getByRole('heading', { name: 'Create your Acme Cloud account' }).waitFor();
+          assert.deepEqual(violations, []);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+
+    test('the account page: a sign-in refusal said once, times a person reads, the language saved, the notice once', async () => {
+      const { context, page, violations } = await openContext(true, 'en-US');
+      const account = await registerVerifiedAccount(service.baseUrl, service.smtp);
+      try {
+        await page.goto('/sign-in');
+        await page.getByLabel('Email address').fill(account.email);
+        await page.getByLabel('Password').fill('not the password at all');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('alert').waitFor();
+        assert.equal(await page.getByText('The email address or password is not right.').count(), 1);
+        assert.equal(await page.locator('[aria-invalid=true]').count(), 0);
+        await checkAccessibility(page, true);
+        await page.keyboard.type(account.password);
+        await page.keyboard.press('Enter');
+        await page.waitForURL('**/account');
+
+        // The session's times: how long ago, the exact UTC time in <time datetime>.
+        const signedIn = page.locator('.sessions time').first();
+        assert.equal(await signedIn.textContent(), 'just now');
+        assert.match(
+          (await signedIn.getAttribute('datetime')) ?? '',
+          /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+        );
+        assert.match((await signedIn.getAttribute('title')) ?? '', / UTC$/);
+
+        // The account's language, chosen by keyboard.
+        await page.getByLabel('Language of your account').focus();
+        await page.getByLabel('Language of your account').selectOption('de');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.getByText('Gespeichert: Ihre Seiten und E-Mails sind ab jetzt auf Deutsch.').waitFor();
+        assert.equal(await page.getAttribute('html', 'lang'), 'de');
+        await page.getByRole('heading', { name: 'Wo Sie angemeldet sind' }).waitFor();
+        await checkAccessibility(page, true);
+        await page.reload();
+        await page.getByRole('heading', { name: 'Wo Sie angemeldet sind' }).waitFor();
+        assert.equal(
+          await page.getByText('Gespeichert:').count(),
+          0,
+          'the notice does not come back on reload',
+        );
+        assert.equal(await page.locator('.sessions time').first().textContent(), 'gerade eben');
+        assert.deepEqual(violations, []);
       } finally {
         await context.close();
       }
