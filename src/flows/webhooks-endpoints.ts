@@ -5,7 +5,12 @@ import type { AdminContext } from './admin-context.ts';
 import { isWellFormedId } from './admin-paging.ts';
 import { completeAuditEvent, type AuditEventName, type AuditRecord } from './audit.ts';
 import { FlowError } from './errors.ts';
-import { webhookEventTypes, type WebhookEndpoint, type WebhookEndpointDisabledReason } from './webhooks.ts';
+import {
+  webhookEventTypes,
+  type WebhookEndpoint,
+  type WebhookEndpointChanges,
+  type WebhookEndpointDisabledReason,
+} from './webhooks.ts';
 
 /** How long the secret before a rotation keeps signing: receivers have a day to switch to the new one. */
 export const previousWebhookSecretLifetimeSeconds = 24 * 60 * 60;
@@ -176,7 +181,7 @@ export async function createWebhookEndpoint(
 export async function updateWebhookEndpoint(
   context: AdminContext,
   id: string,
-  changes: { readonly url?: string; readonly description?: string; readonly eventTypes?: readonly string[] },
+  changes: WebhookEndpointChanges,
 ): Promise<WebhookEndpointView> {
   const endpointId = requireManagedId(context, id);
   const checked = {

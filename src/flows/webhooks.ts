@@ -165,6 +165,22 @@ export interface DisabledEnvWebhookEndpoint {
 /** What retrying an abandoned delivery came to. */
 export type WebhookRetryOutcome = 'retried' | 'not_found' | 'not_abandoned' | 'endpoint_disabled';
 
+/** An endpoint as an operator creates it; the secret is given in plaintext and stored sealed. */
+export interface NewWebhookEndpoint {
+  readonly url: string;
+  readonly description: string;
+  /** Empty: every event type. */
+  readonly eventTypes: readonly string[];
+  readonly secret: string;
+}
+
+/** What an operator may change of an endpoint; an absent field stays as it is. */
+export interface WebhookEndpointChanges {
+  readonly url?: string;
+  readonly description?: string;
+  readonly eventTypes?: readonly string[];
+}
+
 /**
  * The managed endpoints. Every change records `audit` in its own transaction, so the trail holds the change if
  * and only if it happened; disabling or deleting an endpoint abandons its waiting deliveries in the same one.
@@ -175,21 +191,12 @@ export interface WebhookEndpointStore {
   listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
   findWebhookEndpoint(id: string): Promise<WebhookEndpoint | null>;
   insertWebhookEndpoint(
-    input: {
-      readonly url: string;
-      readonly description: string;
-      readonly eventTypes: readonly string[];
-      readonly secret: string;
-    },
+    input: NewWebhookEndpoint,
     audit: (endpointId: string) => AuditRecord,
   ): Promise<WebhookEndpoint>;
   updateWebhookEndpoint(
     id: string,
-    changes: {
-      readonly url?: string;
-      readonly description?: string;
-      readonly eventTypes?: readonly string[];
-    },
+    changes: WebhookEndpointChanges,
     audit: AuditRecord,
   ): Promise<WebhookEndpoint | null>;
   /** False when there is no such endpoint. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord } from '../../flows/audit.ts';
 import type {
   DisabledEnvWebhookEndpoint,
+  NewWebhookEndpoint,
+  WebhookEndpointChanges,
   WebhookEndpoint,
   WebhookEndpointDisabledReason,
   WebhookEndpointStore,
@@ -43,12 +45,7 @@ export class MemoryWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async insertWebhookEndpoint(
-    input: {
-      readonly url: string;
-      readonly description: string;
-      readonly eventTypes: readonly string[];
-      readonly secret: string;
-    },
+    input: NewWebhookEndpoint,
     audit: (endpointId: string) => AuditRecord,
   ): Promise<WebhookEndpoint> {
     const row: MemoryWebhookEndpointRow = {
@@ -70,11 +67,7 @@ export class MemoryWebhookEndpointStore implements WebhookEndpointStore {
 
   async updateWebhookEndpoint(
     id: string,
-    changes: {
-      readonly url?: string;
-      readonly description?: string;
-      readonly eventTypes?: readonly string[];
-    },
+    changes: WebhookEndpointChanges,
     audit: AuditRecord,
   ): Promise<WebhookEndpoint | null> {
     return this.#change(id, audit, (row) => ({

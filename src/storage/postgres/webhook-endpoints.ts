@@ -1,6 +1,8 @@
 import type { AuditRecord } from '../../flows/audit.ts';
 import type {
   DisabledEnvWebhookEndpoint,
+  NewWebhookEndpoint,
+  WebhookEndpointChanges,
   WebhookEndpoint,
   WebhookEndpointDisabledReason,
   WebhookEndpointStore,
@@ -54,12 +56,7 @@ export class PostgresWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async insertWebhookEndpoint(
-    input: {
-      readonly url: string;
-      readonly description: string;
-      readonly eventTypes: readonly string[];
-      readonly secret: string;
-    },
+    input: NewWebhookEndpoint,
     audit: (endpointId: string) => AuditRecord,
   ): Promise<WebhookEndpoint> {
     return this.#db.transaction(async (tx) => {
@@ -80,11 +77,7 @@ export class PostgresWebhookEndpointStore implements WebhookEndpointStore {
 
   async updateWebhookEndpoint(
     id: string,
-    changes: {
-      readonly url?: string;
-      readonly description?: string;
-      readonly eventTypes?: readonly string[];
-    },
+    changes: WebhookEndpointChanges,
     audit: AuditRecord,
   ): Promise<WebhookEndpoint | null> {
     return this.#changeEndpoint(id, audit, {
