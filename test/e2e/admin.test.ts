@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { createAdminKey } from '../../src/flows/admin-keys.ts';
 import { HttpClient, type HttpAnswer } from '../support/http-client.ts';
@@ -11,6 +10,7 @@ import {
   uniqueEmail,
 } from '../support/journeys.ts';
 import { uniqueRunId } from '../support/backends.ts';
+import { runAdminCli } from '../support/admin-cli.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
 
 interface AuditRow extends Record<string, unknown> {
@@ -21,33 +21,6 @@ interface AuditRow extends Record<string, unknown> {
   user_agent: string | null;
   request_id: string | null;
   user_id: string | null;
-}
-
-/** Runs `npm run admin -- <args>` as a process against the service's database and Redis. */
-async function runAdminCli(
-  service: TestService,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { config } = service;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    SECRET_KEY: config.secretKey,
-    DATA_DIR: config.dataDir,
-    APP_BASE_URL: config.http.appBaseUrl.href,
-    FROM_EMAIL: config.email.from,
-    ...(config.database.url === undefined ? {} : { DATABASE_URL: config.database.url }),
-    ...(config.redis?.topology.kind === 'url'
-      ? { REDIS_URL: config.redis.topology.url, REDIS_KEY_PREFIX: config.redis.keyPrefix }
-      : {}),
-  };
-  const child = spawn(process.execPath, ['src/cli/admin.ts', ...args], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
 }
 
 for (const backend of availableBackends()) {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
@@ -8,6 +7,7 @@ import { FlowError } from '../../src/flows/errors.ts';
 import { createWebhookEndpoint } from '../../src/flows/webhooks-endpoints.ts';
 import { HttpClient, type HttpAnswer } from '../support/http-client.ts';
 import { logIn, registerVerifiedAccount } from '../support/journeys.ts';
+import { runAdminCli } from '../support/admin-cli.ts';
 import { availableBackends, startTestService, type TestService } from '../support/service.ts';
 import { waitUntil } from '../support/wait.ts';
 import {
@@ -313,18 +313,16 @@ for (const backend of availableBackends()) {
     // The embedded database belongs to the running service: the CLI as a second process needs PostgreSQL.
     if (backend === 'postgres+redis') {
       test('npm run admin -- webhooks create prints the secret once; list and disable work on the same endpoints', async () => {
-        const created = await runAdminCli(service, [
-          'webhooks',
-          'create',
-          receiver.url('/from-cli'),
-          '--events',
-          'user.login,user.deleted',
-        ]);
+        const created = await runAdminCli(
+          service,
+          ['webhooks', 'create', receiver.url('/from-cli'), '--events', 'user.login,user.deleted'],
+          { WEBHOOK_ALLOW_PRIVATE: 'true' },
+        );
         assert.equal(created.code, 0, created.stderr);
         const secret = created.stdout.trim();
         assert.match(secret, /^whsec_/);
         const id = /webhook endpoint (\S+) created/.exec(created.stderr)?.[1] ?? '';
-        const listed = await runAdminCli(service, ['webhooks', 'list']);
+        const listed = await runAdminCli(service, ['webhooks', 'list'], { WEBHOOK_ALLOW_PRIVATE: 'true' });
         assert.equal(listed.code, 0, listed.stderr);
         const rows = listed.stdout
           .trim()
@@ -334,13 +332,17 @@ for (const backend of availableBackends()) {
         assert.doesNotMatch(listed.stdout, /whsec_/);
         await logInAndWait('/from-cli', 1);
         verifyAttempt(secret, attemptsAt('/from-cli')[0] as ReceivedWebhook);
-        const disabled = await runAdminCli(service, ['webhooks', 'disable', id]);
+        const disabled = await runAdminCli(service, ['webhooks', 'disable', id], {
+          WEBHOOK_ALLOW_PRIVATE: 'true',
+        });
         assert.equal(disabled.code, 0, disabled.stderr);
         assert.equal(
           (await asAdmin('GET', `/admin/webhooks/endpoints/${id}`)).json.disabled_reason,
           'operator',
         );
-        const refused = await runAdminCli(service, ['webhooks', 'create', 'ftp://x.example.com/']);
+        const refused = await runAdminCli(service, ['webhooks', 'create', 'ftp://x.example.com/'], {
+          WEBHOOK_ALLOW_PRIVATE: 'true',
+        });
         assert.equal(refused.code, 1);
         assert.match(refused.stderr, /http or https/);
         const cliEvents = await service.query(
@@ -351,32 +353,4 @@ for (const backend of availableBackends()) {
       });
     }
   });
-}
-
-/** Runs `npm run admin -- <args>` as a process against the service's database. */
-async function runAdminCli(
-  service: TestService,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { config } = service;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    SECRET_KEY: config.secretKey,
-    DATA_DIR: config.dataDir,
-    APP_BASE_URL: config.http.appBaseUrl.href,
-    FROM_EMAIL: config.email.from,
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-    ...(config.database.url === undefined ? {} : { DATABASE_URL: config.database.url }),
-    ...(config.redis?.topology.kind === 'url'
-      ? { REDIS_URL: config.redis.topology.url, REDIS_KEY_PREFIX: config.redis.keyPrefix }
-      : {}),
-  };
-  const child = spawn(process.execPath, ['src/cli/admin.ts', ...args], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
 }
