@@ -8,6 +8,8 @@ import { createAdminKey, listAdminKeys, revokeAdminKey } from '../flows/admin-ke
 import { listAuditEvents, listOutboxEmails } from '../flows/admin-records.ts';
 import {
   deleteUser,
+  endUserSessionForAdmin,
+  listUserSessionsForAdmin,
   restoreDeletedUser,
   disableUser,
   enableUser,
@@ -181,6 +183,19 @@ const userCommands: Record<string, AdminCommand> = {
   disable: userAction(disableUser, 'disabled: every session has ended'),
   enable: userAction(enableUser, 'enabled'),
   logout: userAction(logOutUser, 'every session has ended'),
+  sessions: userAction(listUserSessionsForAdmin, ''),
+  async 'end-session'(args, io) {
+    const [userId, sessionId] = args;
+    if (userId === undefined || sessionId === undefined) {
+      io.err('usage: admin users end-session ID SESSION_ID');
+      return usageExitCode;
+    }
+    return withAdmin(async (admin) => {
+      await endUserSessionForAdmin(admin, userId, sessionId);
+      io.out('the session has ended');
+      return 0;
+    });
+  },
   'resend-verification': userAction(resendUserVerification, 'verification link queued'),
   'password-reset': userAction(sendUserPasswordReset, 'reset link queued'),
   delete: userAction(deleteUser, 'deleted: restorable by its owner during the grace period'),

@@ -7,7 +7,13 @@ import { sendVerificationEmail } from './email-verification.ts';
 import { FlowError } from './errors.ts';
 import type { User } from './model.ts';
 import { prepareResetEmail } from './password-reset.ts';
-import { endUserSessions } from './sessions.ts';
+import {
+  endSessionAndFamily,
+  endUserSessions,
+  publicSessionId,
+  viewSessions,
+  type SessionView,
+} from './sessions.ts';
 import { completeAuditEvent } from './audit.ts';
 import { parseEmailAddress } from '../security/email-address.ts';
 
@@ -140,6 +146,34 @@ async function setActive(
     await stores.users.setUserActive(userId, isActive);
     await recordAuditEvent(stores.audit, { event, outcome: 'success', userId }, context.account.clock.now());
   });
+}
+
+/** The account's live sessions as its owner sees them (device, address, times), the most recently used first. */
+export async function listUserSessionsForAdmin(
+  context: AdminContext,
+  userId: string,
+): Promise<SessionView[]> {
+  const user = await findUserForAdmin(context, userId);
+  const sessions = await context.account.sessions.listUserSessions(user.id, context.account.clock.now());
+  await recordAdminEvent(context, 'admin_sessions_view', user.id);
+  return viewSessions(sessions, null);
+}
+
+/**
+ * Ends one session of the account (and its refresh family) by its public id, as its owner can from the
+ * session list: 404 `session_not_found` for an id that is not one of this account's live sessions.
+ */
+export async function endUserSessionForAdmin(
+  context: AdminContext,
+  userId: string,
+  sessionId: string,
+): Promise<void> {
+  const user = await findUserForAdmin(context, userId);
+  const sessions = await context.account.sessions.listUserSessions(user.id, context.account.clock.now());
+  const target = sessions.find((session) => publicSessionId(session.tokenHash) === sessionId);
+  if (target === undefined) throw new FlowError('session_not_found');
+  await endSessionAndFamily(context.account, target);
+  await recordAdminEvent(context, 'admin_session_end', user.id);
 }
 
 /** Ends every session and refresh family of the account. */

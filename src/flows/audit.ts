@@ -41,6 +41,8 @@ export const auditEventNames = [
   'admin_disable',
   'admin_enable',
   'admin_logout',
+  'admin_sessions_view',
+  'admin_session_end',
   'admin_resend_verification',
   'admin_password_reset',
   'admin_delete',

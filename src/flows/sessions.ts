@@ -140,17 +140,27 @@ export async function listSessions(
   current: Session,
 ): Promise<SessionView[]> {
   const sessions = await context.sessions.listUserSessions(current.userId, context.clock.now());
+  return viewSessions(sessions, current);
+}
+
+/**
+ * Sessions as a list shows them, the most recently used first; `current` (the session that asks, if any) is
+ * marked, and shows the request that asks rather than a write up to five minutes old.
+ */
+export function viewSessions(sessions: readonly Session[], current: Session | null): SessionView[] {
   return sessions
-    .map((session) => ({
-      id: publicSessionId(session.tokenHash),
-      createdAt: session.createdAt,
-      // The caller's own list entry shows the request that asks, not a write up to five minutes old.
-      lastSeenAt: session.tokenHash === current.tokenHash ? current.lastSeenAt : session.lastSeenAt,
-      expiresAt: session.expiresAt,
-      ip: session.ip,
-      userAgent: session.userAgent,
-      current: session.tokenHash === current.tokenHash,
-    }))
+    .map((session) => {
+      const isCurrent = session.tokenHash === current?.tokenHash;
+      return {
+        id: publicSessionId(session.tokenHash),
+        createdAt: session.createdAt,
+        lastSeenAt: isCurrent ? current.lastSeenAt : session.lastSeenAt,
+        expiresAt: session.expiresAt,
+        ip: session.ip,
+        userAgent: session.userAgent,
+        current: isCurrent,
+      };
+    })
     .sort(
       (a, b) =>
         b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || b.createdAt.getTime() - a.createdAt.getTime(),

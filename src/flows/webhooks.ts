@@ -37,6 +37,7 @@ export const webhookTypeByAuditEvent: Readonly<
   // `success`: the current session; `others`: every other one.
   session_ended: { type: 'session.revoked', anyOutcome: true },
   admin_logout: { type: 'session.revoked' },
+  admin_session_end: { type: 'session.revoked' },
   refresh_token_reuse: { type: 'session.revoked', anyOutcome: true },
   admin_disable: { type: 'user.disabled' },
   admin_enable: { type: 'user.enabled' },

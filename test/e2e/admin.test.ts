@@ -326,6 +326,79 @@ for (const backend of availableBackends()) {
       assert.equal((await client.get('/me', { bearer: back })).status, 401);
     });
 
+    test('an operator sees the sessions of an account with device and address, and ends one of them by its id', async () => {
+      const frank = await registerVerifiedAccount(service.baseUrl, service.smtp);
+      const phone = await client.post('/login', {
+        json: frank,
+        headers: { 'user-agent': 'PhoneBrowser/1.0' },
+      });
+      const laptop = await client.post('/login', {
+        json: frank,
+        headers: { 'user-agent': 'LaptopBrowser/2.0' },
+      });
+      const phoneToken = phone.json.access_token as string;
+      const laptopToken = laptop.json.access_token as string;
+      const id = await userIdOf(frank.email);
+
+      const listed = await asAdmin('GET', `/admin/users/${id}/sessions`);
+      assert.equal(listed.status, 200);
+      const sessions = listed.json.sessions as { id: string; user_agent: string; ip: string }[];
+      assert.deepEqual(sessions.map((session) => session.user_agent).sort(), [
+        'LaptopBrowser/2.0',
+        'PhoneBrowser/1.0',
+      ]);
+      assert.ok(sessions.every((session) => session.ip !== null));
+      assert.ok(
+        !listed.text.includes(phoneToken) && !listed.text.includes(laptopToken),
+        'no token in the list',
+      );
+      const owners = await client.get('/me/sessions', { bearer: laptopToken });
+      assert.deepEqual(
+        (owners.json as { id: string }[]).map((session) => session.id).sort(),
+        sessions.map((session) => session.id).sort(),
+        'the same ids as the owner sees',
+      );
+
+      const phoneSession = sessions.find((session) => session.user_agent === 'PhoneBrowser/1.0');
+      assert.ok(phoneSession !== undefined);
+      const ended = await client.request('DELETE', `/admin/users/${id}/sessions/${phoneSession.id}`, {
+        bearer: adminKey,
+      });
+      assert.equal(ended.status, 204);
+      assert.equal(
+        (await client.get('/me', { bearer: phoneToken })).status,
+        401,
+        'the ended session is refused',
+      );
+      assert.equal((await client.get('/me', { bearer: laptopToken })).status, 200, 'the other one lives on');
+      const again = await client.request('DELETE', `/admin/users/${id}/sessions/${phoneSession.id}`, {
+        bearer: adminKey,
+      });
+      assert.equal(again.status, 404);
+      assert.equal(again.json.code, 'session_not_found');
+      const stranger = await registerVerifiedAccount(service.baseUrl, service.smtp);
+      const strangerId = await userIdOf(stranger.email);
+      const laptopSession = sessions.find((session) => session.user_agent === 'LaptopBrowser/2.0');
+      const elsewhere = await client.request(
+        'DELETE',
+        `/admin/users/${strangerId}/sessions/${laptopSession?.id}`,
+        {
+          bearer: adminKey,
+        },
+      );
+      assert.equal(elsewhere.status, 404, "another account's session id is not found under this account");
+      assert.equal((await client.get('/me', { bearer: laptopToken })).status, 200);
+      const trail = await service.query<{ event: string; actor: string }>(
+        `select event, actor from audit_events where user_id = $1 and event like 'admin_session%' order by occurred_at`,
+        [id],
+      );
+      assert.deepEqual(
+        trail.map((row) => row.event),
+        ['admin_sessions_view', 'admin_session_end'],
+      );
+      assert.ok(trail.every((row) => row.actor === `admin:${adminKeyId}`));
+    });
+
     test('resend-verification and password-reset email the owner; the reset link works; no answer holds a password or link', async () => {
       const bob = { email: uniqueEmail('bob'), password: generatePassword() };
       assert.equal((await client.post('/register', { json: bob })).status, 200);

@@ -665,6 +665,14 @@ describe('a client generated from /openapi.json', () => {
     assert.equal((await client.POST('/admin/users/{id}/disable', path)).response.status, 204);
     assert.equal((await client.POST('/admin/users/{id}/enable', path)).response.status, 204);
     assert.equal((await client.POST('/admin/users/{id}/logout', path)).response.status, 204);
+    const sessions = await client.GET('/admin/users/{id}/sessions', path);
+    assert.deepEqual(sessions.data?.sessions, [], 'logged out: no session left');
+    assert.equal((await client.HEAD('/admin/users/{id}/sessions', path)).response.status, 200);
+    const noSession = await client.DELETE('/admin/users/{id}/sessions/{sessionId}', {
+      headers,
+      params: { path: { id, sessionId: 'a'.repeat(32) } },
+    });
+    assert.equal(codeOf(noSession.error), 'session_not_found');
     assert.equal((await client.DELETE('/admin/users/{id}', path)).response.status, 202);
     assert.equal((await client.POST('/admin/users/{id}/restore', path)).response.status, 204);
     assert.equal((await client.DELETE('/admin/users/{id}', path)).response.status, 202);

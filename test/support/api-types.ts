@@ -438,6 +438,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users/{id}/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The account's live sessions: when and where each began, when it was last used */
+    get: operations['adminListUserSessions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    /** The account's live sessions: when and where each began, when it was last used */
+    head: operations['adminListUserSessions-head'];
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}/sessions/{sessionId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** End one session of the account (and its refresh tokens): its next request is 401 */
+    delete: operations['adminEndUserSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/users/{id}': {
     parameters: {
       query?: never;
@@ -5278,6 +5313,394 @@ export interface operations {
       };
     };
   };
+  adminListUserSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The most recently used first; the same ids as the owner sees in GET /me/sessions */
+            sessions: {
+              /** @description The session's public id: neither its token nor the token's hash */
+              id: string;
+              /** Format: date-time */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description The last request with this session, to within 5 minutes (the current one: now)
+               */
+              last_seen_at: string;
+              /** Format: date-time */
+              expires_at: string;
+              /** @description The client address at login, as TRUST_PROXY resolves it */
+              ip: string | null;
+              /** @description The User-Agent at login, at most 256 characters */
+              user_agent: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  'adminListUserSessions-head': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The most recently used first; the same ids as the owner sees in GET /me/sessions */
+            sessions: {
+              /** @description The session's public id: neither its token nor the token's hash */
+              id: string;
+              /** Format: date-time */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description The last request with this session, to within 5 minutes (the current one: now)
+               */
+              last_seen_at: string;
+              /** Format: date-time */
+              expires_at: string;
+              /** @description The client address at login, as TRUST_PROXY resolves it */
+              ip: string | null;
+              /** @description The User-Agent at login, at most 256 characters */
+              user_agent: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  adminEndUserSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account id (UUID) */
+        id: string;
+        sessionId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ended, on every instance */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_cursor`, or `malformed_id`: the id is not a UUID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_required`: no `Authorization: Bearer` header */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `admin_key_refused`: not a live admin key (wrong, revoked, or a session token) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `user_not_found`: no such account; `session_not_found`: no live session of this account has that id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `request_timeout`: the request did not arrive within 10 s; the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `invalid_request`: a query parameter is out of bounds */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `rate_limited`: too many refused admin keys from this client (`ip.admin`); every call is refused until the window ends */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `headers_too_large`: request headers too large; the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `internal_error`: an unexpected failure */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description `service_unavailable`: PostgreSQL or Redis cannot be reached, or the service is shutting down */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'retry-after'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   adminShowUser: {
     parameters: {
       query?: never;
@@ -6685,6 +7108,8 @@ export interface operations {
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
+          | 'admin_sessions_view'
+          | 'admin_session_end'
           | 'admin_resend_verification'
           | 'admin_password_reset'
           | 'admin_delete'
@@ -6751,6 +7176,8 @@ export interface operations {
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
+                | 'admin_sessions_view'
+                | 'admin_session_end'
                 | 'admin_resend_verification'
                 | 'admin_password_reset'
                 | 'admin_delete'
@@ -6901,6 +7328,8 @@ export interface operations {
           | 'admin_disable'
           | 'admin_enable'
           | 'admin_logout'
+          | 'admin_sessions_view'
+          | 'admin_session_end'
           | 'admin_resend_verification'
           | 'admin_password_reset'
           | 'admin_delete'
@@ -6967,6 +7396,8 @@ export interface operations {
                 | 'admin_disable'
                 | 'admin_enable'
                 | 'admin_logout'
+                | 'admin_sessions_view'
+                | 'admin_session_end'
                 | 'admin_resend_verification'
                 | 'admin_password_reset'
                 | 'admin_delete'

@@ -7,6 +7,8 @@ import { recordAdminKeyRefusal, recordAdminRequestFailure } from '../../flows/ad
 import { listAuditEvents, listOutboxEmails } from '../../flows/admin-records.ts';
 import {
   deleteUser,
+  endUserSessionForAdmin,
+  listUserSessionsForAdmin,
   restoreDeletedUser,
   disableUser,
   enableUser,
@@ -33,6 +35,7 @@ import type { HttpDeps } from '../route-deps.ts';
 import { logSecurityEvent } from '../security-log.ts';
 import * as answers from '../answers.ts';
 import { MessageResponse } from '../schemas.ts';
+import { sessionBody, sessionFields } from './me.ts';
 
 /** The admin key as a bearer token: nothing else, no cookie. */
 export const adminSecurity: Record<string, string[]>[] = [{ adminKey: [] }];
@@ -228,6 +231,55 @@ export function registerAdminRoutes(root: FastifyInstance, deps: HttpDeps): void
               ...(limit === undefined ? {} : { limit: Number(limit) }),
             });
       return { users: page.users.map(userSummaryBody), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/admin/users/:id/sessions',
+    {
+      schema: {
+        summary: "The account's live sessions: when and where each began, when it was last used",
+        tags,
+        operationId: 'adminListUserSessions',
+        security: adminSecurity,
+        params: UserIdParams,
+        response: {
+          ...userAnswers,
+          200: Type.Object({
+            sessions: Type.Array(Type.Object(sessionFields), {
+              description: 'The most recently used first; the same ids as the owner sees in GET /me/sessions',
+            }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const sessions = await listUserSessionsForAdmin(await admin(request), request.params.id);
+      return { sessions: sessions.map(sessionBody) };
+    },
+  );
+
+  app.delete(
+    '/admin/users/:id/sessions/:sessionId',
+    {
+      schema: {
+        summary: 'End one session of the account (and its refresh tokens): its next request is 401',
+        tags,
+        operationId: 'adminEndUserSession',
+        security: adminSecurity,
+        params: Type.Object({ ...UserIdParams.properties, sessionId: Type.String({ maxLength: 64 }) }),
+        response: {
+          ...userAnswers,
+          204: answers.noContent('Ended, on every instance'),
+          404: answers.error(
+            '`user_not_found`: no such account; `session_not_found`: no live session of this account has that id',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      await endUserSessionForAdmin(await admin(request), request.params.id, request.params.sessionId);
+      return reply.status(204).send(null);
     },
   );
 

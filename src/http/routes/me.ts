@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { changeAccountLocale } from '../../flows/account-locale.ts';
 import { changePassword } from '../../flows/password-change.ts';
 import { supportedLocales } from '../../security/locale.ts';
-import { endOtherSessions, endSession, listSessions } from '../../flows/sessions.ts';
+import { endOtherSessions, endSession, listSessions, type SessionView } from '../../flows/sessions.ts';
 import { answerForm, isFormPost } from '../form-reply.ts';
 import { renderMessagePage } from '../pages/layout.ts';
 import type { HttpDeps } from '../route-deps.ts';
@@ -18,17 +18,41 @@ import { notAuthenticatedAnswer } from './login.ts';
 const NullableString = (description: string) =>
   Type.Unsafe<string | null>({ type: 'string', nullable: true, description });
 
+/** One live session as a list shows it, to its owner and to operators alike. */
+export const sessionFields = {
+  id: Type.String({ description: "The session's public id: neither its token nor the token's hash" }),
+  created_at: Type.String({ format: 'date-time' }),
+  last_seen_at: Type.String({
+    format: 'date-time',
+    description: 'The last request with this session, to within 5 minutes (the current one: now)',
+  }),
+  expires_at: Type.String({ format: 'date-time' }),
+  ip: NullableString('The client address at login, as TRUST_PROXY resolves it'),
+  user_agent: NullableString('The User-Agent at login, at most 256 characters'),
+};
+
+/** The body of a session list entry (without `current`, which only the owner's list has). */
+export function sessionBody(view: SessionView): {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+} {
+  return {
+    id: view.id,
+    created_at: view.createdAt.toISOString(),
+    last_seen_at: view.lastSeenAt.toISOString(),
+    expires_at: view.expiresAt.toISOString(),
+    ip: view.ip,
+    user_agent: view.userAgent,
+  };
+}
+
 const SessionList = Type.Array(
   Type.Object({
-    id: Type.String({ description: "The session's public id: neither its token nor the token's hash" }),
-    created_at: Type.String({ format: 'date-time' }),
-    last_seen_at: Type.String({
-      format: 'date-time',
-      description: 'The last request with this session, to within 5 minutes (the current one: now)',
-    }),
-    expires_at: Type.String({ format: 'date-time' }),
-    ip: NullableString('The client address at login, as TRUST_PROXY resolves it'),
-    user_agent: NullableString('The User-Agent at login, at most 256 characters'),
+    ...sessionFields,
     current: Type.Boolean({ description: 'The session this request was made with' }),
   }),
   { description: 'The live sessions of the account, the most recently used first' },
@@ -141,15 +165,7 @@ export function registerAccountRoutes(root: FastifyInstance, deps: HttpDeps): vo
     async (request) => {
       const session = await requireSession(deps.account, request);
       const sessions = await listSessions(deps.account, session);
-      return sessions.map((view) => ({
-        id: view.id,
-        created_at: view.createdAt.toISOString(),
-        last_seen_at: view.lastSeenAt.toISOString(),
-        expires_at: view.expiresAt.toISOString(),
-        ip: view.ip,
-        user_agent: view.userAgent,
-        current: view.current,
-      }));
+      return sessions.map((view) => ({ ...sessionBody(view), current: view.current }));
     },
   );
 
